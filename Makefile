@@ -1,0 +1,61 @@
+# Bulwark — the two entry points are `make demo` and `make check`.
+# Everything is built with CMake; this file only sequences the steps.
+
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps build demo check test check-asan fuzz bench clean help
+
+all: build
+
+help:
+	@echo "make demo        install what is missing, build, run the demo"
+	@echo "make check       install what is missing, build, run every test (plain and ASan+UBSan)"
+	@echo "make test        run the tests of an existing build"
+	@echo "make check-asan  the test suite under AddressSanitizer and UBSan"
+	@echo "make fuzz        build libFuzzer targets with clang and run each FUZZ_SECONDS"
+	@echo "make bench       benchmarks (see bench/README.md)"
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+demo: build
+	@scripts/demo.sh $(BUILD)
+
+test:
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+check: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	$(MAKE) check-asan
+
+check-asan: deps
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DBW_SANITIZE=ON
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS)
+
+fuzz: deps
+	CC=clang cmake -S . -B $(BUILD_FUZZ) -DBW_FUZZ=ON -DBW_SANITIZE=ON
+	cmake --build $(BUILD_FUZZ) -j $(JOBS)
+	@for t in image jpeg png webp gif bmp pnm tiff heif; do \
+	  echo "== fuzz-$$t for $(FUZZ_SECONDS)s"; \
+	  mkdir -p $(BUILD_FUZZ)/corpus-$$t; \
+	  $(BUILD_FUZZ)/fuzz/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	    -artifact_prefix=$(BUILD_FUZZ)/ $(BUILD_FUZZ)/corpus-$$t fuzz/corpus/$$t || exit 1; \
+	done
+
+bench: build
+	bench/pdq-speed.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

@@ -1,0 +1,14 @@
+/*
+ * Bulwark — the whole public API. Include this, link -lbulwark.
+ * THREAD SAFETY: see each header; in short, one bw_ctx per thread.
+ */
+#ifndef BULWARK_BULWARK_H
+#define BULWARK_BULWARK_H
+
+#include "bw_common.h"
+#include "bw_digest.h"
+#include "bw_hash.h"
+#include "bw_image.h"
+#include "bw_pdq.h"
+
+#endif /* BULWARK_BULWARK_H */

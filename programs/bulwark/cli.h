@@ -1,0 +1,85 @@
+/* Shared helpers of the bulwark command-line tool. */
+#ifndef BULWARK_CLI_H
+#define BULWARK_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <bulwark/bulwark.h>
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAILED 1   /* some input failed */
+#define CLI_EXIT_USAGE 2    /* bad command line */
+
+/* Prints "bulwark: message" to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parses a positive integer with optional k/M/G suffix (powers of 1000 for
+ * counts when si, of 1024 for bytes otherwise). */
+bool cli_parse_size(const char *text, bool si, uint64_t *out);
+
+/* A growable text buffer. */
+typedef struct cli_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+} cli_buf;
+
+void cli_buf_append(cli_buf *b, const char *s, size_t n);
+void cli_buf_puts(cli_buf *b, const char *s);
+void cli_buf_printf(cli_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Appends s as a JSON string literal, quotes included; bytes that are not
+ * UTF-8 become U+FFFD. */
+void cli_buf_json_string(cli_buf *b, const char *s);
+void cli_buf_free(cli_buf *b);
+
+/* Paths from the command line, or one per line from a file or stdin. */
+typedef struct cli_paths cli_paths;
+cli_paths *cli_paths_from_args(char **args, int count);
+cli_paths *cli_paths_from_file(const char *path); /* "-" is stdin */
+/* Next path (owned by the caller), or NULL at the end. */
+char *cli_paths_next(cli_paths *p);
+/* Number of paths when known in advance, else -1. */
+long cli_paths_total(const cli_paths *p);
+void cli_paths_free(cli_paths *p);
+
+/* A progress line on stderr, drawn only when stderr is a terminal. */
+typedef struct cli_progress cli_progress;
+cli_progress *cli_progress_start(const char *noun, long total, bool enabled);
+void cli_progress_step(cli_progress *p, bool failed);
+/* Erases the line (before other output to stderr); it is redrawn later. */
+void cli_progress_clear(cli_progress *p);
+void cli_progress_finish(cli_progress *p);
+
+/*
+ * Runs work over many inputs on `jobs` threads and prints each result to
+ * stdout in input order. process() fills out (stdout text) and err (stderr
+ * text) and returns false when the input failed. Without keep_going the
+ * run stops after the first failure. Returns the number of failures.
+ */
+typedef struct cli_result {
+    cli_buf out;
+    cli_buf err;
+    bool failed;
+} cli_result;
+
+typedef struct cli_work {
+    void *(*thread_init)(void *arg);      /* per-thread state, NULL on failure */
+    void (*thread_free)(void *state);
+    void (*process)(void *state, const char *input, cli_result *result);
+    void *arg;
+} cli_work;
+
+long cli_run_ordered(const cli_work *work, cli_paths *inputs, int jobs,
+                     bool keep_going, cli_progress *progress);
+
+/* Number of online processors, at least 1. */
+int cli_cpu_count(void);
+
+/* Subcommands. */
+int cmd_hash(int argc, char **argv);
+
+#endif

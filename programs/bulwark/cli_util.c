@@ -1,0 +1,139 @@
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("bulwark: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+bool cli_parse_size(const char *text, bool si, uint64_t *out)
+{
+    char *end;
+    if (!text || !*text || *text == '-')
+        return false;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (end == text)
+        return false;
+    uint64_t unit = 1, base = si ? 1000 : 1024;
+    if (*end == 'k' || *end == 'K')
+        unit = base, end++;
+    else if (*end == 'M')
+        unit = base * base, end++;
+    else if (*end == 'G')
+        unit = base * base * base, end++;
+    if (*end || v == 0 || v > UINT64_MAX / unit)
+        return false;
+    *out = (uint64_t)v * unit;
+    return true;
+}
+
+void cli_buf_append(cli_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *grown = realloc(b->data, cap);
+        if (!grown) {
+            fputs("bulwark: out of memory\n", stderr);
+            exit(CLI_EXIT_FAILED);
+        }
+        b->data = grown;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void cli_buf_puts(cli_buf *b, const char *s)
+{
+    cli_buf_append(b, s, strlen(s));
+}
+
+void cli_buf_printf(cli_buf *b, const char *fmt, ...)
+{
+    char small[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof small) {
+        cli_buf_append(b, small, (size_t)n);
+        return;
+    }
+    char *big = malloc((size_t)n + 1);
+    if (!big)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    cli_buf_append(b, big, (size_t)n);
+    free(big);
+}
+
+/* Length of a valid UTF-8 sequence at s, or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t n = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3
+               : (s[0] & 0xF8) == 0xF0                          ? 4
+                                                                : 0;
+    if (n == 0 || (n == 2 && s[0] < 0xC2) || (n == 4 && s[0] > 0xF4))
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+void cli_buf_json_string(cli_buf *b, const char *str)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    cli_buf_append(b, "\"", 1);
+    while (*s) {
+        if (*s == '"' || *s == '\\') {
+            char esc[2] = {'\\', (char)*s};
+            cli_buf_append(b, esc, 2);
+            s++;
+        } else if (*s < 0x20) {
+            cli_buf_printf(b, "\\u%04x", *s);
+            s++;
+        } else {
+            size_t n = utf8_len(s);
+            if (n == 0) {
+                cli_buf_puts(b, "\\ufffd");
+                s++;
+            } else {
+                cli_buf_append(b, (const char *)s, n);
+                s += n;
+            }
+        }
+    }
+    cli_buf_append(b, "\"", 1);
+}
+
+void cli_buf_free(cli_buf *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+int cli_cpu_count(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
