@@ -48,8 +48,9 @@ printf '%-34s %8.2f s  %8.1f images/s\n' "bulwark hash (exact)" "$t_exact" "$(ra
 printf '%-34s %8.2f s  %8.1f images/s\n' "bulwark hash --fast" "$t_fast" "$(rate "$t_fast")"
 
 if [ -n "${PDQ_REFERENCE:-}" ] && [ -x "$PDQ_REFERENCE" ]; then
+  # The reference takes the list on stdin (-i): give each run its own copy.
   t_ref=$(timed "$tmp/ref.csv" env MAGICK_THREAD_LIMIT=1 OMP_NUM_THREADS=1 $pin \
-    "$PDQ_REFERENCE" -i < "$list")
+    sh -c 'exec "$0" -i < "$1"' "$PDQ_REFERENCE" "$list")
   printf '%-34s %8.2f s  %8.1f images/s\n' "reference pdq-photo-hasher" "$t_ref" "$(rate "$t_ref")"
   same=$(paste -d'|' "$tmp/ref.csv" "$tmp/exact.csv" | awk -F'|' '$1 == $2' | wc -l)
   echo
@@ -82,7 +83,7 @@ refbench=""
 if [ -n "$refbench" ] && [ -x "$refbench" ]; then
   mkdir "$tmp/photos"
   i=0
-  while IFS= read -r f; do i=$((i + 1)); ln -s "$f" "$tmp/photos/$i.jpg"; done < "$list"
+  while IFS= read -r f; do i=$((i + 1)); ln "$f" "$tmp/photos/$i.jpg" 2>/dev/null || cp "$f" "$tmp/photos/$i.jpg"; done < "$list"
   env MAGICK_THREAD_LIMIT=1 OMP_NUM_THREADS=1 $pin "$refbench" "$tmp/photos" 2>/dev/null |
     grep -E "PHOTO COUNT|HASHING PHOTOS|HASHED PER SECOND" | sed 's/^/  reference /'
 fi

@@ -19,8 +19,10 @@ fi
 (
   cd "$cache/debs"
   for p in $packages; do
-    ls "${p}"_*.deb >/dev/null 2>&1 || apt-get download "$p" >&2 || echo "warning: cannot download $p" >&2
+    ls "${p}"_*.deb >/dev/null 2>&1 ||
+      apt-get download "$p" > "$cache/apt.log" 2>&1 || echo "warning: cannot download $p (see $cache/apt.log)" >&2
   done
+  echo "unpacking $(ls ./*.deb | wc -l) packages into $cache/root" >&2
   for d in *.deb; do dpkg -x "$d" "$cache/root"; done
 )
 # Keep JPEGs of 0.3-16 megapixels, judged from their headers by bulwark itself.

@@ -94,23 +94,43 @@ static png_structp create(png_reader *r, png_infop *info)
     return png;
 }
 
-/* libpng reads every chunk up to the image data before it reports the
- * size; the size in IHDR is checked first, straight from the bytes. */
-static bw_status check_ihdr(bw_ctx *ctx, const uint8_t *d, size_t size)
+/*
+ * Checked from the bytes before libpng sees them: the size in IHDR (libpng
+ * reads every chunk up to the image data before it reports it), and that no
+ * chunk claims more bytes than the file has (libpng allocates what a chunk
+ * claims before reading it).
+ */
+static uint32_t be32(const uint8_t *p)
 {
-    if (size < 24 || memcmp(d + 12, "IHDR", 4) != 0)
-        return BW_OK; /* libpng will report what is wrong */
-    const uint32_t w = ((uint32_t)d[16] << 24) | ((uint32_t)d[17] << 16) |
-                       ((uint32_t)d[18] << 8) | d[19];
-    const uint32_t h = ((uint32_t)d[20] << 24) | ((uint32_t)d[21] << 16) |
-                       ((uint32_t)d[22] << 8) | d[23];
-    return bwi_check_dimensions(ctx, "PNG", w, h);
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+
+static bw_status check_chunks(bw_ctx *ctx, const uint8_t *d, size_t size)
+{
+    if (size < 8 || memcmp(d, "\x89PNG\r\n\x1a\n", 8) != 0)
+        return bwi_fail(ctx, BW_ERR_CORRUPT, "PNG: bad signature");
+    if (size >= 24 && memcmp(d + 12, "IHDR", 4) == 0) {
+        bw_status st = bwi_check_dimensions(ctx, "PNG", be32(d + 16), be32(d + 20));
+        if (st != BW_OK)
+            return st;
+    }
+    for (size_t pos = 8; pos + 8 <= size;) {
+        const uint32_t len = be32(d + pos);
+        if (len > 0x7fffffffu || len > size - pos - 8)
+            return bwi_fail(ctx, BW_ERR_TRUNCATED,
+                            "PNG: chunk '%.4s' claims %u bytes, %zu remain",
+                            (const char *)d + pos + 4, len, size - pos - 8);
+        if (memcmp(d + pos + 4, "IEND", 4) == 0)
+            break;
+        pos += (size_t)len + 12;
+    }
+    return BW_OK;
 }
 
 bw_status bwi_probe_png(bw_ctx *ctx, const uint8_t *data, size_t size,
                         uint32_t *w, uint32_t *h)
 {
-    bw_status early = check_ihdr(ctx, data, size);
+    bw_status early = check_chunks(ctx, data, size);
     if (early != BW_OK)
         return early;
     png_reader r = {data, size, 0, ctx, BW_OK};
@@ -139,7 +159,7 @@ bw_status bwi_decode_png(bw_ctx *ctx, const uint8_t *data, size_t size,
                          bwi_sink *sink, unsigned options)
 {
     (void)options;
-    bw_status early = check_ihdr(ctx, data, size);
+    bw_status early = check_chunks(ctx, data, size);
     if (early != BW_OK)
         return early;
     png_reader r = {data, size, 0, ctx, BW_OK};

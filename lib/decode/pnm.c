@@ -111,6 +111,9 @@ static bw_status parse_header(bw_ctx *ctx, const uint8_t *d, size_t size,
                               pnm_header *h)
 {
     memset(h, 0, sizeof *h);
+    if (size < 3 || d[0] != 'P' || d[1] < '1' || d[1] > '7')
+        return bwi_fail(ctx, size < 3 ? BW_ERR_TRUNCATED : BW_ERR_CORRUPT,
+                        "PNM: not a netpbm header");
     cursor c = {d, size, 2};
     h->kind = d[1] - '0';
     bw_status st;

@@ -54,18 +54,30 @@ bw_status bwi_pdq_scratch(bw_ctx *ctx, struct bwi_pdq_scratch **out)
 
 static void fill_luma(float *luma, const bwi_grid *g)
 {
-    /* The reference's coefficients are doubles narrowed to float. */
+    if (g->channels == 1) {
+        for (uint32_t y = 0; y < g->height; y++) {
+            const uint8_t *p = g->pixels + (size_t)y * g->stride;
+            float *out = luma + (size_t)y * g->width;
+            for (uint32_t x = 0; x < g->width; x++)
+                out[x] = (float)p[x];
+        }
+        return;
+    }
+    /* The reference's coefficients are doubles narrowed to float. Each
+     * product depends on one byte only, so it is looked up, not recomputed;
+     * the sum is formed in the same order, so the result is the same float. */
     const float cr = (float)0.299, cg = (float)0.587, cb = (float)0.114;
+    float tr[256], tg[256], tb[256];
+    for (int v = 0; v < 256; v++) {
+        tr[v] = cr * (float)v;
+        tg[v] = cg * (float)v;
+        tb[v] = cb * (float)v;
+    }
     for (uint32_t y = 0; y < g->height; y++) {
         const uint8_t *p = g->pixels + (size_t)y * g->stride;
         float *out = luma + (size_t)y * g->width;
-        if (g->channels == 1) {
-            for (uint32_t x = 0; x < g->width; x++)
-                out[x] = (float)p[x];
-        } else {
-            for (uint32_t x = 0; x < g->width; x++, p += 3)
-                out[x] = cr * (float)p[0] + cg * (float)p[1] + cb * (float)p[2];
-        }
+        for (uint32_t x = 0; x < g->width; x++, p += 3)
+            out[x] = tr[p[0]] + tg[p[1]] + tb[p[2]];
     }
 }
 
@@ -77,50 +89,73 @@ static int box_window(uint32_t length)
 }
 
 /*
- * One box-filter pass along rows. The window [o - (w - hw + 1) + 1,
- * o + hw - 1] is clipped at both ends and averaged over what remains; the
- * running sum adds the entering sample before dropping the leaving one.
+ * The box filter, one pass along a line of n samples: output o is the mean
+ * of the window [o - lag + 1, o + half - 1] clipped to the line. The running
+ * sum adds the entering sample before dropping the leaving one, exactly as
+ * the reference does, so every output is the same float.
+ *
+ * Rows are filtered eight at a time: eight independent running sums keep
+ * the processor busy where one sum would wait on its own additions. Only
+ * the columns in keep[] are written (packed) when keep is not NULL: the last
+ * row pass needs just the 64 columns that decimation reads.
  */
-static void box_rows(const float *in, float *out, uint32_t rows, uint32_t cols,
-                     int window)
+#define ROW_BLOCK 8
+
+static inline void box_row_block(const float *in, float *out, uint32_t cols,
+                                 int window, const uint32_t *keep, int nkeep,
+                                 const int nb, size_t out_stride)
 {
-    const int n = (int)cols;
-    const int half = (window + 2) / 2;
-    const int lag = window - half + 1;
-    for (uint32_t r = 0; r < rows; r++) {
-        const float *x = in + (size_t)r * cols;
-        float *y = out + (size_t)r * cols;
-        float sum = 0.0f;
-        int count = half - 1;
-        for (int i = 0; i < half - 1; i++)
-            sum += x[i];
-        int o = 0;
-        for (; o < lag; o++) {
-            sum += x[o + half - 1];
-            count++;
-            y[o] = sum / (float)count;
+    const int n = (int)cols, half = (window + 2) / 2, lag = window - half + 1;
+    float sum[ROW_BLOCK] = {0};
+    for (int i = 0; i < half - 1; i++)
+        for (int b = 0; b < nb; b++)
+            sum[b] += in[(size_t)b * cols + (size_t)i];
+    int count = half - 1, next = 0;
+    for (int o = 0; o < n; o++) {
+        const int enter = o + half - 1, leave = o - lag;
+        if (enter < n) {
+            for (int b = 0; b < nb; b++)
+                sum[b] += in[(size_t)b * cols + (size_t)enter];
         }
-        for (; o <= n - half; o++) {
-            sum += x[o + half - 1];
-            sum -= x[o - lag];
-            y[o] = sum / (float)count;
+        if (leave >= 0) {
+            for (int b = 0; b < nb; b++)
+                sum[b] -= in[(size_t)b * cols + (size_t)leave];
         }
-        for (; o < n; o++) {
-            sum -= x[o - lag];
-            count--;
-            y[o] = sum / (float)count;
+        count += (enter < n) - (leave >= 0);
+        if (!keep) {
+            const float c = (float)count;
+            for (int b = 0; b < nb; b++)
+                out[(size_t)b * out_stride + (size_t)o] = sum[b] / c;
+            continue;
+        }
+        for (; next < nkeep && keep[next] == (uint32_t)o; next++) {
+            const float c = (float)count;
+            for (int b = 0; b < nb; b++)
+                out[(size_t)b * out_stride + (size_t)next] = sum[b] / c;
         }
     }
 }
 
-/* The same pass along columns, a whole row of running sums at a time so the
- * inner loops run over contiguous memory. */
-static void box_cols(const float *in, float *out, uint32_t rows, uint32_t cols,
-                     int window, float *sums)
+static void box_rows(const float *in, float *out, uint32_t rows, uint32_t cols,
+                     int window, const uint32_t *keep, int nkeep)
 {
-    const int n = (int)rows;
-    const int half = (window + 2) / 2;
-    const int lag = window - half + 1;
+    const size_t out_stride = keep ? (size_t)nkeep : cols;
+    uint32_t r = 0;
+    for (; r + ROW_BLOCK <= rows; r += ROW_BLOCK)
+        box_row_block(in + (size_t)r * cols, out + (size_t)r * out_stride, cols,
+                      window, keep, nkeep, ROW_BLOCK, out_stride);
+    for (; r < rows; r++)
+        box_row_block(in + (size_t)r * cols, out + (size_t)r * out_stride, cols,
+                      window, keep, nkeep, 1, out_stride);
+}
+
+/* The same pass along columns, a whole row of running sums at a time so the
+ * inner loops run over contiguous memory and vectorise. Only the rows in
+ * keep[] are written (packed) when keep is not NULL. */
+static void box_cols(const float *in, float *out, uint32_t rows, uint32_t cols,
+                     int window, float *sums, const uint32_t *keep, int nkeep)
+{
+    const int n = (int)rows, half = (window + 2) / 2, lag = window - half + 1;
     for (uint32_t j = 0; j < cols; j++)
         sums[j] = 0.0f;
     for (int i = 0; i < half - 1; i++) {
@@ -128,57 +163,57 @@ static void box_cols(const float *in, float *out, uint32_t rows, uint32_t cols,
         for (uint32_t j = 0; j < cols; j++)
             sums[j] += x[j];
     }
-    int count = half - 1;
-    int o = 0;
-    for (; o < lag; o++) {
-        const float *add = in + (size_t)(o + half - 1) * cols;
-        float *y = out + (size_t)o * cols;
-        const float c = (float)++count;
-        for (uint32_t j = 0; j < cols; j++) {
-            sums[j] += add[j];
-            y[j] = sums[j] / c;
+    int count = half - 1, next = 0;
+    for (int o = 0; o < n; o++) {
+        const int enter = o + half - 1, leave = o - lag;
+        if (enter < n) {
+            const float *add = in + (size_t)enter * cols;
+            for (uint32_t j = 0; j < cols; j++)
+                sums[j] += add[j];
         }
-    }
-    const float full = (float)count;
-    for (; o <= n - half; o++) {
-        const float *add = in + (size_t)(o + half - 1) * cols;
-        const float *sub = in + (size_t)(o - lag) * cols;
-        float *y = out + (size_t)o * cols;
-        for (uint32_t j = 0; j < cols; j++) {
-            sums[j] += add[j];
-            sums[j] -= sub[j];
-            y[j] = sums[j] / full;
+        if (leave >= 0) {
+            const float *sub = in + (size_t)leave * cols;
+            for (uint32_t j = 0; j < cols; j++)
+                sums[j] -= sub[j];
         }
-    }
-    for (; o < n; o++) {
-        const float *sub = in + (size_t)(o - lag) * cols;
-        float *y = out + (size_t)o * cols;
-        const float c = (float)--count;
-        for (uint32_t j = 0; j < cols; j++) {
-            sums[j] -= sub[j];
-            y[j] = sums[j] / c;
+        count += (enter < n) - (leave >= 0);
+        const float c = (float)count;
+        if (!keep) {
+            float *y = out + (size_t)o * cols;
+            for (uint32_t j = 0; j < cols; j++)
+                y[j] = sums[j] / c;
+            continue;
+        }
+        for (; next < nkeep && keep[next] == (uint32_t)o; next++) {
+            float *y = out + (size_t)next * cols;
+            for (uint32_t j = 0; j < cols; j++)
+                y[j] = sums[j] / c;
         }
     }
 }
 
-/* Blur (two passes each way) and keep the pixel nearest each of the 64x64
- * cell centres. */
+/* Indices of the 64 samples decimation keeps along a side of `length`:
+ * the sample nearest each cell centre. */
+static void decimation_indices(uint32_t length, uint32_t idx[DOWN])
+{
+    for (int i = 0; i < DOWN; i++)
+        idx[i] = (uint32_t)(((uint64_t)(2 * i + 1) * length) / (2 * DOWN));
+}
+
+/* Blur (two box passes each way) and decimate to 64x64. The second pair of
+ * passes computes only what decimation reads: the row pass writes the 64
+ * kept columns, the column pass the 64 kept rows of those. */
 static void downsample(struct bwi_pdq_scratch *s, uint32_t rows, uint32_t cols,
                        float down[DOWN][DOWN])
 {
     const int wr = box_window(cols), wc = box_window(rows);
-    for (int pass = 0; pass < 2; pass++) {
-        box_rows(s->luma, s->work, rows, cols, wr);
-        box_cols(s->work, s->luma, rows, cols, wc, s->sums);
-    }
-    for (int i = 0; i < DOWN; i++) {
-        const uint32_t si = (uint32_t)(((uint64_t)(2 * i + 1) * rows) / (2 * DOWN));
-        for (int j = 0; j < DOWN; j++) {
-            const uint32_t sj =
-                (uint32_t)(((uint64_t)(2 * j + 1) * cols) / (2 * DOWN));
-            down[i][j] = s->luma[(size_t)si * cols + sj];
-        }
-    }
+    uint32_t keep_cols[DOWN], keep_rows[DOWN];
+    decimation_indices(cols, keep_cols);
+    decimation_indices(rows, keep_rows);
+    box_rows(s->luma, s->work, rows, cols, wr, NULL, 0);
+    box_cols(s->work, s->luma, rows, cols, wc, s->sums, NULL, 0);
+    box_rows(s->luma, s->work, rows, cols, wr, keep_cols, DOWN);
+    box_cols(s->work, &down[0][0], rows, DOWN, wc, s->sums, keep_rows, DOWN);
 }
 
 /* Sum of quantised absolute gradients, scaled so that a photo with ordinary

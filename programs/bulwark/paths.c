@@ -10,6 +10,7 @@ struct cli_paths {
     int next;
     FILE *file;
     bool close_file;
+    long total; /* lines in a regular list file, for the progress bar; -1 */
     char *line;
     size_t line_cap;
 };
@@ -37,6 +38,22 @@ cli_paths *cli_paths_from_file(const char *path)
     }
     p->file = f;
     p->close_file = f != stdin;
+    p->total = -1;
+    /* A list in a regular file can be counted up front (one quick pass),
+     * so the progress bar can show how far along a long run is. */
+    if (f != stdin) {
+        long lines = 0;
+        int c, last = '\n';
+        while ((c = getc(f)) != EOF) {
+            if (c == '\n' && last != '\n')
+                lines++;
+            last = c;
+        }
+        if (last != '\n')
+            lines++;
+        p->total = lines;
+        rewind(f);
+    }
     return p;
 }
 
@@ -57,7 +74,7 @@ char *cli_paths_next(cli_paths *p)
 
 long cli_paths_total(const cli_paths *p)
 {
-    return p->file ? -1 : (long)p->count;
+    return p->file ? p->total : (long)p->count;
 }
 
 void cli_paths_free(cli_paths *p)
