@@ -1,0 +1,338 @@
+/* The PDQ index: entries, updates, compaction and multi-index queries. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pdq_index_internal.h"
+
+BW_API bw_status bw_pdq_index_create(bw_pdq_index **index_out)
+{
+    if (!index_out)
+        return BW_ERR_INVALID_ARGUMENT;
+    *index_out = calloc(1, sizeof **index_out);
+    return *index_out ? BW_OK : BW_ERR_NOMEM;
+}
+
+static void free_delta(bw_pdq_index *ix)
+{
+    free(ix->delta_head);
+    free(ix->delta_next);
+    ix->delta_head = NULL;
+    ix->delta_next = NULL;
+    ix->delta_cap = 0;
+}
+
+BW_API void bw_pdq_index_free(bw_pdq_index *ix)
+{
+    if (!ix)
+        return;
+    for (int t = 0; t < BWI_SUBSTRINGS; t++)
+        bwi_table_free(&ix->tables[t]);
+    free_delta(ix);
+    free(ix->hashes);
+    free(ix->ids);
+    free(ix->tags);
+    free(ix->dead);
+    free(ix);
+}
+
+static bool grow_entries(bw_pdq_index *ix)
+{
+    uint64_t cap = ix->cap ? (uint64_t)ix->cap + ix->cap / 2 : 1024;
+    if (cap > BWI_NIL - 1)
+        cap = BWI_NIL - 1;
+    if (cap <= ix->cap)
+        return false;
+    void *h = realloc(ix->hashes, cap * BW_PDQ_BYTES);
+    if (h)
+        ix->hashes = h;
+    void *i = realloc(ix->ids, cap * sizeof *ix->ids);
+    if (i)
+        ix->ids = i;
+    void *t = realloc(ix->tags, cap * sizeof *ix->tags);
+    if (t)
+        ix->tags = t;
+    const size_t words = (size_t)(cap + 63) / 64, old = ((size_t)ix->cap + 63) / 64;
+    void *d = realloc(ix->dead, words * sizeof *ix->dead);
+    if (d) {
+        ix->dead = d;
+        memset(ix->dead + old, 0, (words - old) * sizeof *ix->dead);
+    }
+    if (!h || !i || !t || !d)
+        return false;
+    ix->cap = (uint32_t)cap;
+    return true;
+}
+
+/* Makes room for one more slot in the dynamic tables. */
+static bool grow_delta(bw_pdq_index *ix)
+{
+    if (!ix->delta_head) {
+        ix->delta_head = malloc((size_t)BWI_SUBSTRINGS * BWI_KEYS * sizeof(uint32_t));
+        if (!ix->delta_head)
+            return false;
+        memset(ix->delta_head, 0xFF, (size_t)BWI_SUBSTRINGS * BWI_KEYS * sizeof(uint32_t));
+    }
+    const uint32_t used = ix->n - ix->base_n;
+    if (used < ix->delta_cap)
+        return true;
+    const uint32_t cap = ix->delta_cap ? ix->delta_cap * 2 : 4096;
+    uint32_t *next = malloc((size_t)BWI_SUBSTRINGS * cap * sizeof *next);
+    if (!next)
+        return false;
+    /* Each table's chain links live in their own run of the array. */
+    for (int t = 0; t < BWI_SUBSTRINGS; t++)
+        if (ix->delta_next)
+            memcpy(next + (size_t)t * cap, ix->delta_next + (size_t)t * ix->delta_cap,
+                   used * sizeof *next);
+    free(ix->delta_next);
+    ix->delta_next = next;
+    ix->delta_cap = cap;
+    return true;
+}
+
+BW_API bw_status bw_pdq_index_add(bw_pdq_index *ix, int64_t id, uint32_t tag,
+                                  const uint8_t hash[BW_PDQ_BYTES])
+{
+    if (!ix || !hash)
+        return BW_ERR_INVALID_ARGUMENT;
+    if ((ix->n == ix->cap && !grow_entries(ix)) || !grow_delta(ix))
+        return BW_ERR_NOMEM;
+    const uint32_t slot = ix->n;
+    memcpy(ix->hashes[slot], hash, BW_PDQ_BYTES);
+    ix->ids[slot] = id;
+    ix->tags[slot] = tag;
+    const uint32_t rel = slot - ix->base_n;
+    for (int t = 0; t < BWI_SUBSTRINGS; t++) {
+        uint32_t *head = ix->delta_head + (size_t)t * BWI_KEYS + bwi_key(hash, t);
+        ix->delta_next[(size_t)t * ix->delta_cap + rel] = *head;
+        *head = slot;
+    }
+    ix->n++;
+    return BW_OK;
+}
+
+/* Calls fn for every slot whose substring `t` equals key, static then
+ * dynamic; stops early when fn returns false. */
+typedef bool (*slot_fn)(uint32_t slot, void *arg);
+
+static bool for_each_slot(const bw_pdq_index *ix, int t, uint32_t key, slot_fn fn,
+                          void *arg)
+{
+    const bwi_static_table *tab = &ix->tables[t];
+    if (tab->offsets) {
+        const uint8_t *p = tab->data + tab->offsets[key];
+        const uint8_t *end = tab->data + tab->offsets[key + 1];
+        uint32_t slot = 0;
+        while (p < end) {
+            uint32_t v;
+            p = bwi_varint(p, &v);
+            slot += v;
+            if (!fn(slot, arg))
+                return false;
+        }
+    }
+    if (ix->delta_head) {
+        const uint32_t *next = ix->delta_next + (size_t)t * ix->delta_cap;
+        for (uint32_t s = ix->delta_head[(size_t)t * BWI_KEYS + key]; s != BWI_NIL;
+             s = next[s - ix->base_n])
+            if (!fn(s, arg))
+                return false;
+    }
+    return true;
+}
+
+typedef struct find_arg {
+    const bw_pdq_index *ix;
+    int64_t id;
+    const uint8_t *hash;
+    uint32_t found;
+} find_arg;
+
+static bool find_live(uint32_t slot, void *arg)
+{
+    find_arg *f = arg;
+    if (f->ix->ids[slot] == f->id && !bwi_is_dead(f->ix, slot) &&
+        memcmp(f->ix->hashes[slot], f->hash, BW_PDQ_BYTES) == 0) {
+        f->found = slot;
+        return false;
+    }
+    return true;
+}
+
+BW_API bw_status bw_pdq_index_remove(bw_pdq_index *ix, int64_t id,
+                                     const uint8_t hash[BW_PDQ_BYTES])
+{
+    if (!ix || !hash)
+        return BW_ERR_INVALID_ARGUMENT;
+    /* The entry sits in substring 0's bucket for its own key. */
+    find_arg f = {ix, id, hash, BWI_NIL};
+    for_each_slot(ix, 0, bwi_key(hash, 0), find_live, &f);
+    if (f.found == BWI_NIL)
+        return BW_ERR_NOT_FOUND;
+    ix->dead[f.found >> 6] |= (uint64_t)1 << (f.found & 63);
+    ix->dead_count++;
+    return BW_OK;
+}
+
+/* Drops dead slots, renumbering the rest in order, then rebuilds every
+ * table: what compaction does once many entries have been removed. */
+static bool rebuild(bw_pdq_index *ix)
+{
+    uint32_t w = 0;
+    for (uint32_t s = 0; s < ix->n; s++) {
+        if (bwi_is_dead(ix, s))
+            continue;
+        if (w != s) {
+            memcpy(ix->hashes[w], ix->hashes[s], BW_PDQ_BYTES);
+            ix->ids[w] = ix->ids[s];
+            ix->tags[w] = ix->tags[s];
+        }
+        w++;
+    }
+    memset(ix->dead, 0, ((size_t)ix->cap + 63) / 64 * sizeof *ix->dead);
+    ix->n = w;
+    ix->dead_count = 0;
+    free_delta(ix);
+    ix->base_n = ix->n;
+    for (int t = 0; t < BWI_SUBSTRINGS; t++)
+        if (!bwi_table_build(&ix->tables[t], ix, t))
+            return false;
+    return true;
+}
+
+BW_API bw_status bw_pdq_index_compact(bw_pdq_index *ix)
+{
+    if (!ix)
+        return BW_ERR_INVALID_ARGUMENT;
+    const bool never_built = ix->tables[0].offsets == NULL;
+    if (never_built || ix->dead_count > (ix->n - ix->dead_count) / 4) {
+        if (!rebuild(ix))
+            return BW_ERR_NOMEM;
+        return BW_OK;
+    }
+    if (ix->n == ix->base_n)
+        return BW_OK;
+    /* Table by table: a query in between sees some new entries twice (in
+     * a merged table and in the chains), which its de-duplication absorbs. */
+    for (int t = 0; t < BWI_SUBSTRINGS; t++)
+        if (!bwi_table_merge(&ix->tables[t], ix, t))
+            return BW_ERR_NOMEM;
+    free_delta(ix);
+    ix->base_n = ix->n;
+    return BW_OK;
+}
+
+BW_API size_t bw_pdq_index_count(const bw_pdq_index *ix)
+{
+    return ix ? (size_t)(ix->n - ix->dead_count) : 0;
+}
+
+BW_API size_t bw_pdq_index_memory(const bw_pdq_index *ix)
+{
+    if (!ix)
+        return 0;
+    size_t bytes = sizeof *ix;
+    bytes += (size_t)ix->cap * (BW_PDQ_BYTES + sizeof *ix->ids + sizeof *ix->tags);
+    bytes += ((size_t)ix->cap + 63) / 64 * sizeof *ix->dead;
+    for (int t = 0; t < BWI_SUBSTRINGS; t++)
+        if (ix->tables[t].offsets)
+            bytes += (BWI_KEYS + 1) * sizeof(uint32_t) + ix->tables[t].size;
+    if (ix->delta_head)
+        bytes += (size_t)BWI_SUBSTRINGS * BWI_KEYS * sizeof(uint32_t);
+    bytes += (size_t)BWI_SUBSTRINGS * ix->delta_cap * sizeof(uint32_t);
+    return bytes;
+}
+
+/*
+ * A query first gathers every candidate slot from the probed buckets, then
+ * checks them with a prefetch running a fixed distance ahead: each check is
+ * a random access into the entries, and issuing the loads early lets dozens
+ * of cache misses overlap instead of waiting one at a time.
+ */
+#define LOOKAHEAD 24
+
+typedef struct probe {
+    const bw_pdq_index *ix;
+    uint32_t *cands;
+    size_t count;
+    size_t cap;
+    bool oom;
+} probe;
+
+static bool candidate(uint32_t slot, void *arg)
+{
+    probe *p = arg;
+    if (p->count == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 4096;
+        uint32_t *grown = realloc(p->cands, cap * sizeof *grown);
+        if (!grown) {
+            p->oom = true;
+            return false;
+        }
+        p->cands = grown;
+        p->cap = cap;
+    }
+    p->cands[p->count++] = slot;
+    return true;
+}
+
+static bool verify(const probe *p, bw_pdq_results *out, const uint8_t *query,
+                   int threshold)
+{
+    const bw_pdq_index *ix = p->ix;
+    for (size_t i = 0; i < p->count; i++) {
+        if (i + LOOKAHEAD < p->count)
+            __builtin_prefetch(ix->hashes[p->cands[i + LOOKAHEAD]]);
+        const uint32_t s = p->cands[i];
+        const int d = bwi_hash_distance(query, ix->hashes[s]);
+        if (d <= threshold && !bwi_is_dead(ix, s) && !bwi_results_push(out, s, d))
+            return false;
+    }
+    return true;
+}
+
+/* Probes every key within `radius` bits of `key` (radius 0, 1 or 2). */
+static void probe_table(probe *p, int t, uint32_t key, int radius)
+{
+    for_each_slot(p->ix, t, key, candidate, p);
+    if (radius >= 1)
+        for (int i = 0; i < 16; i++) {
+            for_each_slot(p->ix, t, key ^ (1u << i), candidate, p);
+            if (radius >= 2)
+                for (int j = i + 1; j < 16; j++)
+                    for_each_slot(p->ix, t, key ^ (1u << i) ^ (1u << j), candidate, p);
+        }
+}
+
+BW_API bw_status bw_pdq_index_query(const bw_pdq_index *ix, bw_pdq_results *out,
+                                    const uint8_t hash[BW_PDQ_BYTES], int threshold)
+{
+    if (!ix || !out || !hash || threshold < 0 || threshold > 256)
+        return BW_ERR_INVALID_ARGUMENT;
+    out->count = 0;
+    out->result_count = 0;
+    const int radius = threshold / BWI_SUBSTRINGS;
+    if (radius > 2)
+        return bw_pdq_index_scan(ix, out, hash, threshold);
+    /* The candidate buffer is kept in the results object between queries. */
+    probe p = {ix, out->cands, 0, out->cands_cap, false};
+    for (int t = 0; t < BWI_SUBSTRINGS && !p.oom; t++)
+        probe_table(&p, t, bwi_key(hash, t), radius);
+    out->cands = p.cands;
+    out->cands_cap = p.cap;
+    if (p.oom || !verify(&p, out, hash, threshold))
+        return BW_ERR_NOMEM;
+    return bwi_results_finish(out, ix);
+}
+
+BW_API bw_status bw_pdq_index_scan(const bw_pdq_index *ix, bw_pdq_results *out,
+                                   const uint8_t hash[BW_PDQ_BYTES], int threshold)
+{
+    if (!ix || !out || !hash || threshold < 0 || threshold > 256)
+        return BW_ERR_INVALID_ARGUMENT;
+    out->count = 0;
+    out->result_count = 0;
+    if (!bwi_scan_hits(ix, out, hash, threshold))
+        return BW_ERR_NOMEM;
+    return bwi_results_finish(out, ix);
+}

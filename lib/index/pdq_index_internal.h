@@ -1,0 +1,106 @@
+/*
+ * The PDQ index's layout, shared by its files: entries in slot order, the
+ * compressed static tables (one per 16-bit substring), the dynamic tables
+ * of entries added since the last compaction, and the distance kernels.
+ */
+#ifndef BULWARK_LIB_PDQ_INDEX_INTERNAL_H
+#define BULWARK_LIB_PDQ_INDEX_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bulwark/bw_index.h"
+
+#define BWI_SUBSTRINGS 16
+#define BWI_KEYS 65536
+#define BWI_NIL UINT32_MAX
+
+/* A static table: for each 16-bit key, the ascending slots whose substring
+ * has that key, as LEB128 varints of the gaps (about 3 bytes an entry at 10
+ * million entries, against 4 for plain slot numbers). */
+typedef struct bwi_static_table {
+    uint32_t *offsets; /* BWI_KEYS + 1 byte offsets into data */
+    uint8_t *data;
+    size_t size;
+} bwi_static_table;
+
+struct bw_pdq_index {
+    uint8_t (*hashes)[BW_PDQ_BYTES];
+    int64_t *ids;
+    uint32_t *tags;
+    uint64_t *dead; /* one bit a slot */
+    uint32_t n;      /* slots in use, dead ones included */
+    uint32_t cap;
+    uint32_t base_n; /* slots [0, base_n) are in the static tables */
+    uint32_t dead_count;
+    bwi_static_table tables[BWI_SUBSTRINGS];
+    /* Slots [base_n, n): a chain per key and table, newest first. */
+    uint32_t *delta_head; /* [BWI_SUBSTRINGS][BWI_KEYS] */
+    uint32_t *delta_next; /* [BWI_SUBSTRINGS][delta_cap] by slot - base_n */
+    uint32_t delta_cap;
+};
+
+typedef struct bwi_hit {
+    uint32_t slot;
+    int distance;
+} bwi_hit;
+
+struct bw_pdq_results {
+    uint32_t *cands; /* candidate slots of the query in progress */
+    size_t cands_cap;
+    bwi_hit *hits;
+    size_t count;
+    size_t cap;
+    /* Final, sorted results. */
+    int64_t *ids;
+    uint32_t *tags;
+    int *distances;
+    uint8_t (*hashes)[BW_PDQ_BYTES];
+    size_t result_count;
+    size_t result_cap;
+};
+
+/* Substring t of a hash: bytes 2t and 2t+1. */
+static inline uint32_t bwi_key(const uint8_t *hash, int t)
+{
+    return ((uint32_t)hash[2 * t] << 8) | hash[2 * t + 1];
+}
+
+static inline bool bwi_is_dead(const bw_pdq_index *ix, uint32_t slot)
+{
+    return (ix->dead[slot >> 6] >> (slot & 63)) & 1;
+}
+
+/* Reads one LEB128 varint (the gaps in a static table's slot lists). */
+static inline const uint8_t *bwi_varint(const uint8_t *p, uint32_t *v)
+{
+    uint32_t x = 0;
+    int shift = 0;
+    while (*p & 0x80) {
+        x |= (uint32_t)(*p++ & 0x7F) << shift;
+        shift += 7;
+    }
+    *v = x | ((uint32_t)*p++ << shift);
+    return p;
+}
+
+/* Appends a candidate hit; false when memory runs out. */
+bool bwi_results_push(bw_pdq_results *r, uint32_t slot, int distance);
+
+/* Sorts hits, drops repeats, and fills the final arrays. */
+bw_status bwi_results_finish(bw_pdq_results *r, const bw_pdq_index *ix);
+
+/* Hamming distance between two hashes (POPCNT where the CPU has it). */
+int bwi_hash_distance(const uint8_t *a, const uint8_t *b);
+
+/* Hits for every live slot within threshold: the brute-force scan
+ * (AVX2 where the CPU has it). */
+bool bwi_scan_hits(const bw_pdq_index *ix, bw_pdq_results *r,
+                   const uint8_t *query, int threshold);
+
+/* Static tables: (re)build from all slots, or merge the dynamic chains. */
+bool bwi_table_build(bwi_static_table *t, const bw_pdq_index *ix, int which);
+bool bwi_table_merge(bwi_static_table *t, const bw_pdq_index *ix, int which);
+void bwi_table_free(bwi_static_table *t);
+
+#endif

@@ -1,0 +1,130 @@
+/* The compressed static tables of the PDQ index: building and merging. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pdq_index_internal.h"
+
+static size_t put_varint(uint8_t *out, uint32_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        out[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    out[n++] = (uint8_t)v;
+    return n;
+}
+
+void bwi_table_free(bwi_static_table *t)
+{
+    free(t->offsets);
+    free(t->data);
+    memset(t, 0, sizeof *t);
+}
+
+/* Encodes ascending slot lists, one per key, given as `order` (all slots
+ * sorted by key then slot) and `start` (where each key's run begins). */
+static bool encode(bwi_static_table *out, const uint32_t *order,
+                   const uint32_t *start, uint32_t total)
+{
+    uint32_t *offsets = malloc((BWI_KEYS + 1) * sizeof *offsets);
+    /* A varint of a 32-bit gap takes at most 5 bytes. */
+    uint8_t *data = malloc((size_t)total * 5 + 1);
+    if (!offsets || !data) {
+        free(offsets);
+        free(data);
+        return false;
+    }
+    size_t pos = 0;
+    for (uint32_t k = 0; k < BWI_KEYS; k++) {
+        offsets[k] = (uint32_t)pos;
+        uint32_t prev = 0;
+        for (uint32_t i = start[k]; i < start[k + 1]; i++) {
+            pos += put_varint(data + pos, order[i] - prev);
+            prev = order[i];
+        }
+    }
+    offsets[BWI_KEYS] = (uint32_t)pos;
+    uint8_t *shrunk = realloc(data, pos ? pos : 1);
+    bwi_table_free(out);
+    out->offsets = offsets;
+    out->data = shrunk ? shrunk : data;
+    out->size = pos;
+    return true;
+}
+
+bool bwi_table_build(bwi_static_table *t, const bw_pdq_index *ix, int which)
+{
+    const uint32_t n = ix->n;
+    uint32_t *start = calloc(BWI_KEYS + 1, sizeof *start);
+    uint32_t *order = malloc((size_t)(n ? n : 1) * sizeof *order);
+    if (!start || !order) {
+        free(start);
+        free(order);
+        return false;
+    }
+    for (uint32_t s = 0; s < n; s++)
+        start[bwi_key(ix->hashes[s], which) + 1]++;
+    for (uint32_t k = 0; k < BWI_KEYS; k++)
+        start[k + 1] += start[k];
+    /* Filling in slot order keeps every key's run ascending. */
+    uint32_t *fill = malloc(BWI_KEYS * sizeof *fill);
+    if (!fill) {
+        free(start);
+        free(order);
+        return false;
+    }
+    memcpy(fill, start, BWI_KEYS * sizeof *fill);
+    for (uint32_t s = 0; s < n; s++)
+        order[fill[bwi_key(ix->hashes[s], which)]++] = s;
+    free(fill);
+    bool ok = encode(t, order, start, n);
+    free(start);
+    free(order);
+    return ok;
+}
+
+bool bwi_table_merge(bwi_static_table *t, const bw_pdq_index *ix, int which)
+{
+    const uint32_t extra = ix->n - ix->base_n;
+    const uint32_t *head = ix->delta_head + (size_t)which * BWI_KEYS;
+    const uint32_t *next = ix->delta_next + (size_t)which * ix->delta_cap;
+    const uint32_t total = ix->base_n + extra;
+    uint32_t *start = malloc((BWI_KEYS + 1) * sizeof *start);
+    uint32_t *order = malloc((size_t)(total ? total : 1) * sizeof *order);
+    if (!start || !order) {
+        free(start);
+        free(order);
+        return false;
+    }
+    uint32_t pos = 0;
+    for (uint32_t k = 0; k < BWI_KEYS; k++) {
+        start[k] = pos;
+        /* Old entries, decoded... */
+        if (t->offsets) {
+            const uint8_t *p = t->data + t->offsets[k];
+            const uint8_t *end = t->data + t->offsets[k + 1];
+            uint32_t slot = 0;
+            while (p < end) {
+                uint32_t v;
+                p = bwi_varint(p, &v);
+                slot += v;
+                order[pos++] = slot;
+            }
+        }
+        /* ...then the newer ones, whose chain runs newest first. */
+        const uint32_t first_new = pos;
+        for (uint32_t s = head[k]; s != BWI_NIL; s = next[s - ix->base_n])
+            order[pos++] = s;
+        for (uint32_t i = first_new, j = pos; i + 1 < j; i++, j--) {
+            uint32_t tmp = order[i];
+            order[i] = order[j - 1];
+            order[j - 1] = tmp;
+        }
+    }
+    start[BWI_KEYS] = pos;
+    bool ok = encode(t, order, start, pos);
+    free(start);
+    free(order);
+    return ok;
+}
