@@ -22,34 +22,23 @@
 
 #include <bulwark/bulwark.h>
 
-static uint64_t state;
+#include "hash_fixtures.h"
+
+static bwt_rng state;
+
 static uint64_t rng(void)
 {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
+    return bwt_next(&state);
 }
 
 static void uniform(uint8_t h[32])
 {
-    for (int i = 0; i < 32; i += 8) {
-        uint64_t v = rng();
-        memcpy(h + i, &v, 8);
-    }
+    bwt_random_hash(&state, h);
 }
 
 static void flip(uint8_t out[32], const uint8_t in[32], int bits)
 {
-    memcpy(out, in, 32);
-    for (int done = 0; done < bits;) {
-        int b = (int)(rng() % 256);
-        uint8_t m = (uint8_t)(1u << (b % 8));
-        if ((out[b / 8] ^ in[b / 8]) & m)
-            continue;
-        out[b / 8] ^= m;
-        done++;
-    }
+    bwt_flip(&state, out, in, bits);
 }
 
 int main(int argc, char **argv)
@@ -61,7 +50,7 @@ int main(int argc, char **argv)
     }
     const long count = atol(argv[1]), queries = atol(argv[2]);
     const int match_pct = atoi(argv[3]);
-    state = (uint64_t)atoll(argv[4]) * 0x9E3779B97F4A7C15ull + 1;
+    state.state = (uint64_t)atoll(argv[4]) * 0x9E3779B97F4A7C15ull + 1;
     uint8_t (*real)[32] = malloc(100000 * 32);
     long nreal = 0;
     FILE *f = fopen(argv[5], "r");

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BWT_SKIP 77
 
@@ -52,6 +53,44 @@ static int bwt_failures;
         printf("%s %s\n", bwt_failures == before_ ? "ok  " : "FAIL", #fn);   \
         fflush(stdout);                                                      \
     } while (0)
+
+#define RUN_ARG(fn, arg)                                                     \
+    do {                                                                     \
+        int before_ = bwt_failures;                                          \
+        fn(arg);                                                             \
+        printf("%s %s\n", bwt_failures == before_ ? "ok  " : "FAIL", #fn);   \
+        fflush(stdout);                                                      \
+    } while (0)
+
+/*
+ * Where a store test runs: "postgresql" uses $BW_TEST_PG_URI (set by
+ * tests/pg/with-postgres.sh; returns false to skip when absent), anything
+ * else a fresh SQLite file named after `name` in dir.
+ */
+static inline bool bwt_store_location(char *out, size_t size, const char *backend,
+                                      const char *dir, const char *name)
+{
+    if (!strcmp(backend, "postgresql")) {
+        const char *uri = getenv("BW_TEST_PG_URI");
+        if (!uri)
+            return false;
+        snprintf(out, size, "%s", uri);
+    } else {
+        snprintf(out, size, "%s/%s-%d.db", dir ? dir : "/tmp", name, (int)getpid());
+    }
+    return true;
+}
+
+/* Removes a SQLite store and its write-ahead log files. */
+static inline void bwt_remove_sqlite(const char *path)
+{
+    char extra[4200];
+    unlink(path);
+    snprintf(extra, sizeof extra, "%s-wal", path);
+    unlink(extra);
+    snprintf(extra, sizeof extra, "%s-shm", path);
+    unlink(extra);
+}
 
 #define BWT_RESULT() (bwt_failures ? 1 : 0)
 

@@ -10,6 +10,9 @@
 #include "bw_hash.h"
 #include "bw_image.h"
 #include "bw_index.h"
+#include "bw_match.h"
 #include "bw_pdq.h"
+#include "bw_signal.h"
+#include "bw_store.h"
 
 #endif /* BULWARK_BULWARK_H */

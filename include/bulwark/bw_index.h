@@ -42,6 +42,10 @@ BW_API void bw_pdq_index_free(bw_pdq_index *index);
 BW_API bw_status bw_pdq_index_add(bw_pdq_index *index, int64_t id, uint32_t tag,
                                   const uint8_t hash[BW_PDQ_BYTES]);
 
+/* Makes room for `count` entries in all, so a bulk load does not grow the
+ * arrays step by step (and leave their slack behind). BW_ERR_NOMEM. */
+BW_API bw_status bw_pdq_index_reserve(bw_pdq_index *index, size_t count);
+
 /* Removes the live entry with this id and hash; BW_ERR_NOT_FOUND if none. */
 BW_API bw_status bw_pdq_index_remove(bw_pdq_index *index, int64_t id,
                                      const uint8_t hash[BW_PDQ_BYTES]);

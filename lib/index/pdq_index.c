@@ -35,13 +35,13 @@ BW_API void bw_pdq_index_free(bw_pdq_index *ix)
     free(ix);
 }
 
-static bool grow_entries(bw_pdq_index *ix)
+/* Sets the capacity of the entry arrays (never below n). */
+static bool resize_entries(bw_pdq_index *ix, uint64_t cap)
 {
-    uint64_t cap = ix->cap ? (uint64_t)ix->cap + ix->cap / 2 : 1024;
     if (cap > BWI_NIL - 1)
         cap = BWI_NIL - 1;
-    if (cap <= ix->cap)
-        return false;
+    if (cap < ix->n || cap == 0)
+        return cap == ix->cap;
     void *h = realloc(ix->hashes, cap * BW_PDQ_BYTES);
     if (h)
         ix->hashes = h;
@@ -55,12 +55,28 @@ static bool grow_entries(bw_pdq_index *ix)
     void *d = realloc(ix->dead, words * sizeof *ix->dead);
     if (d) {
         ix->dead = d;
-        memset(ix->dead + old, 0, (words - old) * sizeof *ix->dead);
+        if (words > old)
+            memset(ix->dead + old, 0, (words - old) * sizeof *ix->dead);
     }
     if (!h || !i || !t || !d)
         return false;
     ix->cap = (uint32_t)cap;
     return true;
+}
+
+static bool grow_entries(bw_pdq_index *ix)
+{
+    const uint64_t cap = ix->cap ? (uint64_t)ix->cap + ix->cap / 2 : 1024;
+    return cap > ix->cap && resize_entries(ix, cap);
+}
+
+BW_API bw_status bw_pdq_index_reserve(bw_pdq_index *ix, size_t count)
+{
+    if (!ix)
+        return BW_ERR_INVALID_ARGUMENT;
+    if (count <= ix->cap)
+        return BW_OK;
+    return resize_entries(ix, count) ? BW_OK : BW_ERR_NOMEM;
 }
 
 /* Makes room for one more slot in the dynamic tables. */
@@ -95,14 +111,18 @@ BW_API bw_status bw_pdq_index_add(bw_pdq_index *ix, int64_t id, uint32_t tag,
 {
     if (!ix || !hash)
         return BW_ERR_INVALID_ARGUMENT;
-    if ((ix->n == ix->cap && !grow_entries(ix)) || !grow_delta(ix))
+    /* Until the first compaction there are no tables to chain onto: a bulk
+     * load just appends (queries scan meanwhile), and compaction builds the
+     * tables once, without the chains' 64 bytes an entry. */
+    const bool chained = ix->tables[0].offsets != NULL;
+    if ((ix->n == ix->cap && !grow_entries(ix)) || (chained && !grow_delta(ix)))
         return BW_ERR_NOMEM;
     const uint32_t slot = ix->n;
     memcpy(ix->hashes[slot], hash, BW_PDQ_BYTES);
     ix->ids[slot] = id;
     ix->tags[slot] = tag;
     const uint32_t rel = slot - ix->base_n;
-    for (int t = 0; t < BWI_SUBSTRINGS; t++) {
+    for (int t = 0; chained && t < BWI_SUBSTRINGS; t++) {
         uint32_t *head = ix->delta_head + (size_t)t * BWI_KEYS + bwi_key(hash, t);
         ix->delta_next[(size_t)t * ix->delta_cap + rel] = *head;
         *head = slot;
@@ -164,9 +184,14 @@ BW_API bw_status bw_pdq_index_remove(bw_pdq_index *ix, int64_t id,
 {
     if (!ix || !hash)
         return BW_ERR_INVALID_ARGUMENT;
-    /* The entry sits in substring 0's bucket for its own key. */
+    /* The entry sits in substring 0's bucket for its own key (or, before
+     * the first compaction, anywhere). */
     find_arg f = {ix, id, hash, BWI_NIL};
-    for_each_slot(ix, 0, bwi_key(hash, 0), find_live, &f);
+    if (ix->tables[0].offsets)
+        for_each_slot(ix, 0, bwi_key(hash, 0), find_live, &f);
+    else
+        for (uint32_t s = 0; s < ix->n && find_live(s, &f); s++)
+            ;
     if (f.found == BWI_NIL)
         return BW_ERR_NOT_FOUND;
     ix->dead[f.found >> 6] |= (uint64_t)1 << (f.found & 63);
@@ -194,6 +219,9 @@ static bool rebuild(bw_pdq_index *ix)
     ix->dead_count = 0;
     free_delta(ix);
     ix->base_n = ix->n;
+    /* Give back the slack left by growth and by the dropped entries. */
+    if (ix->cap > ix->n + ix->n / 16 + 1024)
+        resize_entries(ix, ix->n + 1024);
     for (int t = 0; t < BWI_SUBSTRINGS; t++)
         if (!bwi_table_build(&ix->tables[t], ix, t))
             return false;
@@ -312,7 +340,7 @@ BW_API bw_status bw_pdq_index_query(const bw_pdq_index *ix, bw_pdq_results *out,
     out->count = 0;
     out->result_count = 0;
     const int radius = threshold / BWI_SUBSTRINGS;
-    if (radius > 2)
+    if (radius > 2 || !ix->tables[0].offsets)
         return bw_pdq_index_scan(ix, out, hash, threshold);
     /* The candidate buffer is kept in the results object between queries. */
     probe p = {ix, out->cands, 0, out->cands_cap, false};

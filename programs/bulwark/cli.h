@@ -79,7 +79,16 @@ long cli_run_ordered(const cli_work *work, cli_paths *inputs, int jobs,
 /* Number of online processors, at least 1. */
 int cli_cpu_count(void);
 
+/*
+ * The bank store to use: --db if given, else $BULWARK_DB, else
+ * $XDG_DATA_HOME/bulwark/bulwark.db (~/.local/share/bulwark/bulwark.db),
+ * whose directory is created. Prints the error and returns NULL on failure.
+ */
+bw_store *cli_open_store(bw_ctx *ctx, const char *db);
+
 /* Subcommands. */
 int cmd_hash(int argc, char **argv);
+int cmd_bank(int argc, char **argv);
+int cmd_match(int argc, char **argv);
 
 #endif

@@ -1,6 +1,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -136,4 +138,50 @@ int cli_cpu_count(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
+}
+
+/* mkdir -p for the default database's directory. */
+static int make_dirs(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        int rc = mkdir(path, 0700);
+        *p = '/';
+        if (rc != 0 && errno != EEXIST)
+            return -1;
+    }
+    return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+bw_store *cli_open_store(bw_ctx *ctx, const char *db)
+{
+    char path[4096];
+    if (!db || !*db)
+        db = getenv("BULWARK_DB");
+    if (!db || !*db) {
+        const char *data = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+        char dir[4000];
+        if (data && *data)
+            snprintf(dir, sizeof dir, "%s/bulwark", data);
+        else if (home && *home)
+            snprintf(dir, sizeof dir, "%s/.local/share/bulwark", home);
+        else {
+            cli_error("no --db given and neither XDG_DATA_HOME nor HOME is set");
+            return NULL;
+        }
+        if (make_dirs(dir) != 0) {
+            cli_error("cannot create %s: %s", dir, strerror(errno));
+            return NULL;
+        }
+        snprintf(path, sizeof path, "%s/bulwark.db", dir);
+        db = path;
+    }
+    bw_store *store;
+    if (bw_store_open(ctx, &store, db) != BW_OK) {
+        cli_error("%s", bw_ctx_message(ctx));
+        return NULL;
+    }
+    return store;
 }

@@ -20,6 +20,8 @@ static int cmd_version(int argc, char **argv)
 
 static const command commands[] = {
     {"hash", cmd_hash, "PDQ and exact hashes of images"},
+    {"bank", cmd_bank, "create, import, export and edit hash banks"},
+    {"match", cmd_match, "match images or hashes against the banks"},
     {"version", cmd_version, "print the version"},
 };
 

@@ -6,37 +6,18 @@
 #include <bulwark/bulwark.h>
 
 #include "harness.h"
+#include "hash_fixtures.h"
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+static bwt_rng rng = {0x9E3779B97F4A7C15ull};
 
 static void random_hash(uint8_t h[32])
 {
-    for (int i = 0; i < 32; i += 8) {
-        uint64_t v = rng();
-        memcpy(h + i, &v, 8);
-    }
+    bwt_random_hash(&rng, h);
 }
 
-/* A copy of h with `bits` distinct random bits flipped. */
 static void near(uint8_t out[32], const uint8_t h[32], int bits)
 {
-    memcpy(out, h, 32);
-    uint8_t flipped[256] = {0};
-    for (int done = 0; done < bits;) {
-        int b = (int)(rng() % 256);
-        if (flipped[b])
-            continue;
-        flipped[b] = 1;
-        out[b / 8] ^= (uint8_t)(1u << (b % 8));
-        done++;
-    }
+    bwt_flip(&rng, out, h, bits);
 }
 
 static int query_mismatches;
@@ -79,7 +60,7 @@ static void exact_recall_in_every_state(void)
         if (i % 10 == 0)
             random_hash(hashes[i]);
         else
-            near(hashes[i], hashes[i - i % 10], (int)(rng() % 40));
+            near(hashes[i], hashes[i - i % 10], (int)(bwt_next(&rng) % 40));
     }
     static const int thresholds[] = {0, 1, 10, 15, 16, 17, 31, 32, 33, 47, 48, 70};
     const int nt = sizeof thresholds / sizeof thresholds[0];
@@ -106,7 +87,7 @@ static void exact_recall_in_every_state(void)
             if (q % 2)
                 random_hash(query);
             else
-                near(query, hashes[rng() % N], (int)(rng() % 48));
+                near(query, hashes[bwt_next(&rng) % N], (int)(bwt_next(&rng) % 48));
             compare(ix, a, b, query, thresholds[q % nt]);
         }
     }

@@ -1,0 +1,123 @@
+/* The result container of a match: what each matched signal is. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "match_internal.h"
+
+BW_API bw_status bw_matches_create(bw_matches **out)
+{
+    if (!out)
+        return BW_ERR_INVALID_ARGUMENT;
+    *out = calloc(1, sizeof **out);
+    return *out ? BW_OK : BW_ERR_NOMEM;
+}
+
+void bwi_matches_clear(bw_matches *m)
+{
+    for (size_t i = 0; i < m->count; i++)
+        free(m->entries[i].strings);
+    m->count = 0;
+}
+
+BW_API void bw_matches_free(bw_matches *m)
+{
+    if (!m)
+        return;
+    bwi_matches_clear(m);
+    free(m->entries);
+    free(m);
+}
+
+BW_API size_t bw_matches_count(const bw_matches *m)
+{
+    return m ? m->count : 0;
+}
+
+BW_API const bw_match_info *bw_matches_get(const bw_matches *m, size_t i)
+{
+    return m && i < m->count ? &m->entries[i].info : NULL;
+}
+
+BW_API int bw_matches_actionable(const bw_matches *m)
+{
+    for (size_t i = 0; m && i < m->count; i++) {
+        const bw_match_info *x = &m->entries[i].info;
+        if (x->bank_kind == BW_BANK_BLOCK && !x->suppressed && !x->quarantined)
+            return 1;
+    }
+    return 0;
+}
+
+static size_t len0(const char *s)
+{
+    return s ? strlen(s) + 1 : 0;
+}
+
+static const char *copy(char **w, const char *s)
+{
+    if (!s)
+        return NULL;
+    const size_t n = strlen(s) + 1;
+    memcpy(*w, s, n);
+    const char *at = *w;
+    *w += n;
+    return at;
+}
+
+bool bwi_matches_add(bw_matches *m, const bw_match_info *info)
+{
+    for (size_t i = 0; i < m->count; i++) {
+        bw_match_info *x = &m->entries[i].info;
+        if (x->signal_id == info->signal_id) {
+            if (info->distance < x->distance) {
+                x->distance = info->distance;
+                x->transform = info->transform;
+            }
+            return true;
+        }
+    }
+    if (m->count == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 8;
+        bwi_match_entry *grown = realloc(m->entries, cap * sizeof *grown);
+        if (!grown)
+            return false;
+        m->entries = grown;
+        m->cap = cap;
+    }
+    bwi_match_entry *e = &m->entries[m->count];
+    char *strings = malloc(len0(info->bank) + len0(info->value) + len0(info->metadata) +
+                           len0(info->source) + 1);
+    if (!strings)
+        return false;
+    char *w = strings;
+    e->info = *info;
+    e->info.bank = copy(&w, info->bank);
+    e->info.value = copy(&w, info->value);
+    e->info.metadata = copy(&w, info->metadata);
+    e->info.source = copy(&w, info->source);
+    e->strings = strings;
+    m->count++;
+    return true;
+}
+
+static int by_policy(const void *a, const void *b)
+{
+    const bw_match_info *x = &((const bwi_match_entry *)a)->info;
+    const bw_match_info *y = &((const bwi_match_entry *)b)->info;
+    if (x->bank_kind != y->bank_kind)
+        return x->bank_kind == BW_BANK_BLOCK ? -1 : 1;
+    if (x->distance != y->distance)
+        return x->distance - y->distance;
+    return (x->signal_id > y->signal_id) - (x->signal_id < y->signal_id);
+}
+
+void bwi_matches_finish(bw_matches *m)
+{
+    bool allowed = false;
+    for (size_t i = 0; i < m->count; i++)
+        allowed |= m->entries[i].info.bank_kind == BW_BANK_ALLOW;
+    for (size_t i = 0; allowed && i < m->count; i++)
+        if (m->entries[i].info.bank_kind == BW_BANK_BLOCK)
+            m->entries[i].info.suppressed = 1;
+    qsort(m->entries, m->count, sizeof *m->entries, by_policy);
+}

@@ -1,0 +1,50 @@
+/* Shared by the store's files (not by backends). */
+#ifndef BULWARK_LIB_STORE_INTERNAL_H
+#define BULWARK_LIB_STORE_INTERNAL_H
+
+#include <pthread.h>
+
+#include "backend.h"
+
+typedef struct bwi_cached_bank {
+    int64_t id;
+    char *name;
+    bw_bank_kind kind;
+    int deleted;
+} bwi_cached_bank;
+
+struct bw_store {
+    bwi_backend *b;
+    pthread_mutex_t lock;
+    bwi_cached_bank *banks; /* every bank ever created, deleted ones too */
+    size_t bank_count;
+    size_t bank_cap;
+};
+
+int64_t bwi_now(void);
+void bwi_store_lock(bw_store *s);
+void bwi_store_unlock(bw_store *s);
+
+/* Runs fn inside a write transaction (store locked by the caller),
+ * committing when it succeeds and rolling back when it does not. */
+typedef bw_status (*bwi_write_fn)(bw_ctx *ctx, bw_store *s, int64_t seq, void *arg);
+bw_status bwi_write(bw_ctx *ctx, bw_store *s, bwi_write_fn fn, void *arg);
+
+/* Bank cache lookups (store locked); reload from the backend on a miss. */
+const bwi_cached_bank *bwi_bank_by_id(bw_ctx *ctx, bw_store *s, int64_t id);
+bw_status bwi_bank_by_name(bw_ctx *ctx, bw_store *s, const char *name,
+                           const bwi_cached_bank **out);
+
+/* Canonical text to stored bytes (raw holds BW_SIGNAL_VALUE_MAX bytes),
+ * failing with the reason on the context. */
+bw_status bwi_value_encode(bw_ctx *ctx, bw_signal_type type, const char *text,
+                           size_t len, uint8_t *raw, size_t *raw_size);
+/* Stored bytes to canonical text (out holds BW_SIGNAL_VALUE_MAX + 1). */
+void bwi_value_text(char *out, bw_signal_type type, const uint8_t *raw, size_t n);
+
+/* Validates metadata as a JSON object and returns its compact form
+ * (malloc'd; NULL when metadata is empty). */
+bw_status bwi_metadata_check(bw_ctx *ctx, const char *metadata, size_t len,
+                             char **canonical);
+
+#endif

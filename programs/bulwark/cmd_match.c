@@ -1,0 +1,301 @@
+/* bulwark match: files or hashes against the banks, one JSON line each. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct match_opts {
+    bw_matcher *matcher;
+    int threshold;
+    bool dihedral;
+    bool fast;
+    bool hashes; /* inputs are "[type] value" lines, not files */
+} match_opts;
+
+typedef struct match_thread {
+    bw_ctx *ctx;
+    bw_hashes *hashes;
+    bw_matches *matches;
+    const match_opts *opt;
+} match_thread;
+
+static void usage(FILE *f)
+{
+    fputs(
+        "Usage: bulwark match [OPTIONS] FILE...\n"
+        "       bulwark match [OPTIONS] --hash [TYPE:]VALUE\n"
+        "       bulwark match [OPTIONS] --hashes-from LIST   (\"[type] value\" lines; - is stdin)\n"
+        "\n"
+        "Matches images, or hashes, against every bank and prints one JSON line a\n"
+        "query: the query and its matches (bank, kind, signal type, banked value,\n"
+        "distance, metadata, and whether the match is suppressed by an allow list\n"
+        "or quarantined).\n"
+        "\n"
+        "Options:\n"
+        "  --db PATH|URL    the bank store (default $BULWARK_DB, else\n"
+        "                   ~/.local/share/bulwark/bulwark.db); postgres:// for PostgreSQL\n"
+        "  --threshold T    PDQ distance at or under which hashes match (default 31)\n"
+        "  --dihedral       also match the image's 8 rotations and mirrors\n"
+        "  --fast           decode JPEGs at reduced scale (see bulwark hash --help)\n"
+        "  -j, --jobs N     hash files on N threads (0 = one per core)\n"
+        "  -k, --keep-going go on after a file fails\n"
+        "  -h, --help       this help\n"
+        "TYPE is pdq (the default), md5, sha1, sha256 or url.\n"
+        "Exit status: 0 when every query ran, 1 when any failed, 2 on usage errors.\n",
+        f);
+}
+
+static void *thread_init(void *arg)
+{
+    match_thread *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->opt = arg;
+    if (bw_ctx_create(&t->ctx) != BW_OK || bw_hashes_create(&t->hashes) != BW_OK ||
+        bw_matches_create(&t->matches) != BW_OK) {
+        bw_hashes_free(t->hashes);
+        bw_ctx_free(t->ctx);
+        free(t);
+        return NULL;
+    }
+    return t;
+}
+
+static void thread_free(void *state)
+{
+    match_thread *t = state;
+    if (!t)
+        return;
+    bw_matches_free(t->matches);
+    bw_hashes_free(t->hashes);
+    bw_ctx_free(t->ctx);
+    free(t);
+}
+
+static void put_matches(cli_buf *out, const bw_matches *m)
+{
+    cli_buf_puts(out, ",\"matches\":[");
+    for (size_t i = 0; i < bw_matches_count(m); i++) {
+        const bw_match_info *x = bw_matches_get(m, i);
+        cli_buf_puts(out, i ? ",{\"bank\":" : "{\"bank\":");
+        cli_buf_json_string(out, x->bank);
+        cli_buf_printf(out, ",\"kind\":\"%s\",\"signal_id\":%lld,\"signal_type\":\"%s\",\"value\":",
+                       bw_bank_kind_name(x->bank_kind), (long long)x->signal_id,
+                       bw_signal_type_name(x->type));
+        cli_buf_json_string(out, x->value);
+        cli_buf_printf(out, ",\"distance\":%d", x->distance);
+        if (x->type == BW_SIGNAL_PDQ && x->transform != BW_DIHEDRAL_ORIGINAL)
+            cli_buf_printf(out, ",\"transform\":\"%s\"", bw_dihedral_name(x->transform));
+        if (x->prefix)
+            cli_buf_puts(out, ",\"prefix\":true");
+        cli_buf_printf(out, ",\"metadata\":%s", x->metadata ? x->metadata : "null");
+        if (x->source) {
+            cli_buf_puts(out, ",\"source\":");
+            cli_buf_json_string(out, x->source);
+        }
+        cli_buf_printf(out, ",\"quarantined\":%s,\"suppressed\":%s}",
+                       x->quarantined ? "true" : "false", x->suppressed ? "true" : "false");
+    }
+    cli_buf_printf(out, "],\"actionable\":%s}\n", bw_matches_actionable(m) ? "true" : "false");
+}
+
+static void failed(match_thread *t, const char *what, bw_status st, cli_result *res)
+{
+    const char *detail = bw_ctx_message(t->ctx);
+    res->failed = true;
+    cli_buf_printf(&res->err, "bulwark: %s: %s (%s)\n", what, *detail ? detail : bw_strerror(st),
+                   bw_status_code(st));
+    cli_buf_puts(&res->out, "{\"query\":");
+    cli_buf_json_string(&res->out, what);
+    cli_buf_printf(&res->out, ",\"error\":{\"code\":\"%s\",\"message\":", bw_status_code(st));
+    cli_buf_json_string(&res->out, *detail ? detail : bw_strerror(st));
+    cli_buf_puts(&res->out, "}}\n");
+}
+
+/* "[type] value" or "type:value"; a bare value is a PDQ hash. */
+static bool split_hash(const char *in, bw_signal_type *type, const char **value)
+{
+    const char *sep = strpbrk(in, " \t:");
+    *type = BW_SIGNAL_PDQ;
+    *value = in;
+    if (!sep)
+        return true;
+    /* "http://..." alone is a URL, not the type "http". */
+    if (*sep == ':' && bw_signal_type_parse(type, in, (size_t)(sep - in)) != BW_OK) {
+        if (!strncmp(in, "http", 4)) {
+            *type = BW_SIGNAL_URL;
+            return true;
+        }
+        return false;
+    }
+    if (*sep != ':' && bw_signal_type_parse(type, in, (size_t)(sep - in)) != BW_OK)
+        return false;
+    *value = sep + 1;
+    while (**value == ' ' || **value == '\t')
+        (*value)++;
+    return true;
+}
+
+static void process(void *state, const char *input, cli_result *res)
+{
+    match_thread *t = state;
+    const match_opts *o = t->opt;
+    bw_status st;
+    if (o->hashes) {
+        bw_signal_type type;
+        const char *value;
+        if (!split_hash(input, &type, &value)) {
+            res->failed = true;
+            cli_buf_printf(&res->err, "bulwark: '%s': unknown signal type\n", input);
+            return;
+        }
+        st = bw_matcher_match_value(t->ctx, o->matcher, t->matches, type, value, o->threshold);
+        if (st != BW_OK)
+            return failed(t, input, st, res);
+        cli_buf_printf(&res->out, "{\"query\":{\"type\":\"%s\",\"value\":",
+                       bw_signal_type_name(type));
+        cli_buf_json_string(&res->out, value);
+        cli_buf_puts(&res->out, "}");
+        put_matches(&res->out, t->matches);
+        return;
+    }
+    unsigned flags = BW_HASH_MD5 | BW_HASH_SHA1 | BW_HASH_SHA256 | BW_HASH_PDQ;
+    if (o->dihedral)
+        flags |= BW_HASH_PDQ_DIHEDRAL;
+    if (o->fast)
+        flags |= BW_HASH_FAST;
+    st = bw_hash_file(t->ctx, t->hashes, flags, input);
+    /* A file that is no image can still match by its digests. */
+    if (st != BW_OK && !(bw_hashes_flags(t->hashes) & BW_HASH_SHA256))
+        return failed(t, input, st, res);
+    const bw_status hashed = st;
+    st = bw_matcher_match_hashes(t->ctx, o->matcher, t->matches, t->hashes, o->threshold,
+                                 o->dihedral ? BW_MATCH_DIHEDRAL : 0);
+    if (st != BW_OK)
+        return failed(t, input, st, res);
+    cli_buf_puts(&res->out, "{\"query\":{\"file\":");
+    cli_buf_json_string(&res->out, input);
+    uint8_t pdq[BW_PDQ_BYTES];
+    int quality;
+    if (bw_hashes_pdq(t->hashes, pdq, &quality) == BW_OK) {
+        char hex[BW_PDQ_HEX_CHARS + 1];
+        bw_pdq_to_hex(hex, pdq);
+        cli_buf_printf(&res->out, ",\"pdq\":\"%s\",\"quality\":%d", hex, quality);
+    } else {
+        cli_buf_printf(&res->out, ",\"pdq_error\":\"%s\"", bw_status_code(hashed));
+    }
+    uint8_t d[32];
+    char hex[65];
+    bw_hashes_digest(t->hashes, BW_DIGEST_MD5, d, sizeof d);
+    bw_hex_encode(hex, d, 16);
+    cli_buf_printf(&res->out, ",\"md5\":\"%s\"}", hex);
+    put_matches(&res->out, t->matches);
+}
+
+int cmd_match(int argc, char **argv)
+{
+    match_opts opt = {NULL, BW_PDQ_DEFAULT_THRESHOLD, false, false, false};
+    const char *db = NULL, *hash = NULL, *from = NULL;
+    int jobs = 1;
+    bool keep_going = false;
+    enum { OPT_DB = 256, OPT_THRESHOLD, OPT_DIHEDRAL, OPT_FAST, OPT_HASH, OPT_FROM };
+    static const struct option longopts[] = {
+        {"db", required_argument, NULL, OPT_DB},
+        {"threshold", required_argument, NULL, OPT_THRESHOLD},
+        {"dihedral", no_argument, NULL, OPT_DIHEDRAL},
+        {"fast", no_argument, NULL, OPT_FAST},
+        {"hash", required_argument, NULL, OPT_HASH},
+        {"hashes-from", required_argument, NULL, OPT_FROM},
+        {"jobs", required_argument, NULL, 'j'},
+        {"keep-going", no_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "j:kh", longopts, NULL)) != -1) {
+        char *end;
+        long n;
+        switch (c) {
+        case OPT_DB:
+            db = optarg;
+            break;
+        case OPT_THRESHOLD:
+            n = strtol(optarg, &end, 10);
+            if (*end || n < 0 || n > 256) {
+                cli_error("--threshold needs a number from 0 to 256");
+                return CLI_EXIT_USAGE;
+            }
+            opt.threshold = (int)n;
+            break;
+        case OPT_DIHEDRAL:
+            opt.dihedral = true;
+            break;
+        case OPT_FAST:
+            opt.fast = true;
+            break;
+        case OPT_HASH:
+            hash = optarg;
+            break;
+        case OPT_FROM:
+            from = optarg;
+            break;
+        case 'j':
+            n = strtol(optarg, &end, 10);
+            if (*end || n < 0 || n > 1024) {
+                cli_error("--jobs needs a number from 0 to 1024");
+                return CLI_EXIT_USAGE;
+            }
+            jobs = n == 0 ? cli_cpu_count() : (int)n;
+            break;
+        case 'k':
+            keep_going = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return CLI_EXIT_OK;
+        default:
+            usage(stderr);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    const int sources = (hash != NULL) + (from != NULL) + (optind < argc);
+    if (sources != 1) {
+        cli_error("give exactly one of: files, --hash, --hashes-from");
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    bw_ctx *ctx;
+    if (bw_ctx_create(&ctx) != BW_OK)
+        return CLI_EXIT_FAILED;
+    bw_store *store = cli_open_store(ctx, db);
+    if (!store) {
+        bw_ctx_free(ctx);
+        return CLI_EXIT_FAILED;
+    }
+    if (bw_matcher_create(ctx, &opt.matcher, store) != BW_OK) {
+        cli_error("%s", bw_ctx_message(ctx));
+        bw_store_close(store);
+        bw_ctx_free(ctx);
+        return CLI_EXIT_FAILED;
+    }
+    char *single[1] = {(char *)hash};
+    cli_paths *inputs = hash   ? cli_paths_from_args(single, 1)
+                        : from ? cli_paths_from_file(from)
+                               : cli_paths_from_args(argv + optind, argc - optind);
+    opt.hashes = hash || from;
+    long failures = 1;
+    if (!inputs) {
+        cli_error("cannot read %s", from);
+    } else {
+        cli_progress *bar = cli_progress_start("queries", cli_paths_total(inputs), true);
+        const cli_work work = {thread_init, thread_free, process, &opt};
+        failures = cli_run_ordered(&work, inputs, jobs, keep_going, bar);
+        cli_progress_finish(bar);
+        cli_paths_free(inputs);
+    }
+    bw_matcher_free(opt.matcher);
+    bw_store_close(store);
+    bw_ctx_free(ctx);
+    return failures ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+}
