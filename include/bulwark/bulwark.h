@@ -9,6 +9,7 @@
 #include "bw_digest.h"
 #include "bw_hash.h"
 #include "bw_image.h"
+#include "bw_nudity.h"
 #include "bw_pdq.h"
 
 #endif /* BULWARK_BULWARK_H */
