@@ -39,7 +39,7 @@ typedef enum bw_nudity_class {
  * to be used with unless an app has measured a better one for its users;
  * docs/nudity.md gives the false-warning rate measured at it.
  */
-#define BW_NUDITY_DEFAULT_THRESHOLD 0.5f
+#define BW_NUDITY_DEFAULT_THRESHOLD 0.7f
 
 /* BW_NUDITY_CLASS_COUNT, for bindings that cannot read macros. */
 BW_API size_t bw_nudity_class_count(void);

@@ -118,6 +118,9 @@ static inline float bwi_nn_activate(float v, int act)
     return v;
 }
 
+/* CRC-32 (IEEE 802.3, as zlib computes it), the model file's checksum. */
+uint32_t bwi_nudity_crc32(const uint8_t *p, size_t n);
+
 /* Parses and validates a model file; the detail of a failure goes on ctx. */
 bw_status bwi_nudity_parse(bw_ctx *ctx, bw_nudity_model **model_out,
                            const uint8_t *data, size_t size);

@@ -26,7 +26,7 @@ typedef struct reader {
 static const char *const class_names_in_file[BW_NUDITY_CLASS_COUNT] = {
     "Drawing", "Hentai", "Neutral", "Porn", "Sexy"};
 
-static uint32_t crc32_ieee(const uint8_t *p, size_t n)
+uint32_t bwi_nudity_crc32(const uint8_t *p, size_t n)
 {
     uint32_t c = 0xffffffffu;
     for (size_t i = 0; i < n; i++) {
@@ -393,7 +393,7 @@ static bw_status check_header(bw_ctx *ctx, const uint8_t *data, size_t size,
         return bwi_fail(ctx, BW_ERR_UNSUPPORTED,
                         "nudity model: format version %u, this library reads version %d",
                         version, BWI_NUDITY_FORMAT_VERSION);
-    if (crc32_ieee(data, 60) != le32(data + 60))
+    if (bwi_nudity_crc32(data, 60) != le32(data + 60))
         return bwi_fail(ctx, BW_ERR_VERIFY,
                         "nudity model: header checksum mismatch (damaged file)");
     if (le32(data + 12) != BWI_NUDITY_HEADER_BYTES)
@@ -407,7 +407,7 @@ static bw_status check_header(bw_ctx *ctx, const uint8_t *data, size_t size,
         return bwi_fail(ctx, BW_ERR_CORRUPT,
                         "nudity model: %llu bytes expected, %zu found (trailing data)",
                         (unsigned long long)file_size, size);
-    if (crc32_ieee(data + BWI_NUDITY_HEADER_BYTES, size - BWI_NUDITY_HEADER_BYTES) !=
+    if (bwi_nudity_crc32(data + BWI_NUDITY_HEADER_BYTES, size - BWI_NUDITY_HEADER_BYTES) !=
         le32(data + 24))
         return bwi_fail(ctx, BW_ERR_VERIFY,
                         "nudity model: checksum mismatch (damaged file)");

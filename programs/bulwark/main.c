@@ -20,6 +20,7 @@ static int cmd_version(int argc, char **argv)
 
 static const command commands[] = {
     {"hash", cmd_hash, "PDQ and exact hashes of images"},
+    {"nudity", cmd_nudity, "on-device nudity-warning scores of images"},
     {"version", cmd_version, "print the version"},
 };
 

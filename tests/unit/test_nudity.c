@@ -494,12 +494,12 @@ static void test_decision(void)
     CHECK_STR(bw_nudity_class_name((bw_nudity_class)5), "unknown");
     CHECK(bw_nudity_default_threshold() == BW_NUDITY_DEFAULT_THRESHOLD);
     float neutral[5] = {0.1f, 0.05f, 0.7f, 0.05f, 0.1f};
-    float sexy[5] = {0.05f, 0.05f, 0.3f, 0.1f, 0.5f};
+    float sexy[5] = {0.05f, 0.05f, 0.15f, 0.1f, 0.65f};
     CHECK(fabsf(bw_nudity_score(neutral) - 0.2f) < 1e-6f);
-    CHECK(fabsf(bw_nudity_score(sexy) - 0.65f) < 1e-6f);
+    CHECK(fabsf(bw_nudity_score(sexy) - 0.8f) < 1e-6f);
     CHECK_EQ(bw_nudity_should_warn(neutral, BW_NUDITY_DEFAULT_THRESHOLD), 0);
     CHECK_EQ(bw_nudity_should_warn(sexy, BW_NUDITY_DEFAULT_THRESHOLD), 1);
-    CHECK_EQ(bw_nudity_should_warn(sexy, 0.7f), 0);
+    CHECK_EQ(bw_nudity_should_warn(sexy, 0.85f), 0);
     CHECK_EQ(bw_nudity_should_warn(neutral, 0.2f), 1); /* >= is a warning */
     CHECK_EQ(bw_nudity_should_warn(NULL, 0.5f), 0);
 }
