@@ -11,6 +11,7 @@
 #include "bw_image.h"
 #include "bw_index.h"
 #include "bw_match.h"
+#include "bw_nudity.h"
 #include "bw_pdq.h"
 #include "bw_signal.h"
 #include "bw_store.h"

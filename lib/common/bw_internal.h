@@ -29,6 +29,10 @@ struct bw_ctx {
     struct bwi_pdq_scratch *pdq;
     uint8_t *file_buf;
     size_t file_cap;
+    /* The nudity classifier's activations (lib/nudity), freed through the
+     * function it leaves beside them so common does not link against it. */
+    void *nudity;
+    void (*nudity_free)(void *scratch);
 };
 
 /*

@@ -28,6 +28,8 @@ BW_API void bw_ctx_free(bw_ctx *ctx)
     if (!ctx)
         return;
     bwi_pdq_scratch_free(ctx->pdq);
+    if (ctx->nudity_free)
+        ctx->nudity_free(ctx->nudity);
     free(ctx->file_buf);
     free(ctx);
 }

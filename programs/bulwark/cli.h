@@ -76,6 +76,50 @@ typedef struct cli_work {
 long cli_run_ordered(const cli_work *work, cli_paths *inputs, int jobs,
                      bool keep_going, cli_progress *progress);
 
+/*
+ * The options every command that works through many files shares: -j,
+ * -k, --from, --max-pixels, --max-bytes, --no-progress. Put
+ * CLI_BATCH_LONGOPTS in the getopt_long table and "j:k" in its short
+ * options, and hand each option to cli_batch_option() first.
+ */
+typedef struct cli_batch {
+    int jobs;
+    bool keep_going;
+    bool progress;
+    const char *from;
+    uint64_t max_pixels; /* 0: the library's default */
+    uint64_t max_bytes;
+} cli_batch;
+
+enum { CLI_OPT_FROM = 1000, CLI_OPT_MAX_PIXELS, CLI_OPT_MAX_BYTES, CLI_OPT_NO_PROGRESS };
+
+#define CLI_BATCH_LONGOPTS                                          \
+    {"jobs", required_argument, NULL, 'j'},                         \
+    {"keep-going", no_argument, NULL, 'k'},                         \
+    {"from", required_argument, NULL, CLI_OPT_FROM},                \
+    {"max-pixels", required_argument, NULL, CLI_OPT_MAX_PIXELS},    \
+    {"max-bytes", required_argument, NULL, CLI_OPT_MAX_BYTES},      \
+    {"no-progress", no_argument, NULL, CLI_OPT_NO_PROGRESS}
+
+#define CLI_BATCH_DEFAULTS {.jobs = 1, .progress = true}
+
+/* 1 when option c was a batch option (stored), 0 when it is not one, -1
+ * when its value is bad (the error is printed). */
+int cli_batch_option(cli_batch *batch, int c, const char *arg);
+
+/* Applies the byte and pixel limits to a context. */
+void cli_batch_limits(const cli_batch *batch, bw_ctx *ctx);
+
+/*
+ * Runs work over the paths given by --from, by a lone "-" (stdin) or by
+ * args, printing `noun` on the progress line. Returns the exit status:
+ * CLI_EXIT_USAGE when no paths or both kinds were given (after printing
+ * why; usage is printed for a missing list), CLI_EXIT_FAILED when a path
+ * list cannot be read or any input failed, else CLI_EXIT_OK.
+ */
+int cli_batch_run(const cli_batch *batch, const cli_work *work, char **args,
+                  int count, const char *noun, void (*usage)(FILE *));
+
 /* Number of online processors, at least 1. */
 int cli_cpu_count(void);
 
@@ -90,5 +134,6 @@ bw_store *cli_open_store(bw_ctx *ctx, const char *db);
 int cmd_hash(int argc, char **argv);
 int cmd_bank(int argc, char **argv);
 int cmd_match(int argc, char **argv);
+int cmd_nudity(int argc, char **argv);
 
 #endif

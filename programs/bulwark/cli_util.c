@@ -185,3 +185,76 @@ bw_store *cli_open_store(bw_ctx *ctx, const char *db)
     }
     return store;
 }
+
+int cli_batch_option(cli_batch *b, int c, const char *arg)
+{
+    switch (c) {
+    case 'j': {
+        char *end;
+        long n = strtol(arg, &end, 10);
+        if (*end || n < 0 || n > 1024) {
+            cli_error("--jobs needs a number from 0 to 1024");
+            return -1;
+        }
+        b->jobs = n == 0 ? cli_cpu_count() : (int)n;
+        return 1;
+    }
+    case 'k':
+        b->keep_going = true;
+        return 1;
+    case CLI_OPT_FROM:
+        b->from = arg;
+        return 1;
+    case CLI_OPT_MAX_PIXELS:
+        if (!cli_parse_size(arg, true, &b->max_pixels)) {
+            cli_error("--max-pixels needs a positive number (e.g. 50M)");
+            return -1;
+        }
+        return 1;
+    case CLI_OPT_MAX_BYTES:
+        if (!cli_parse_size(arg, false, &b->max_bytes)) {
+            cli_error("--max-bytes needs a positive size (e.g. 64M)");
+            return -1;
+        }
+        return 1;
+    case CLI_OPT_NO_PROGRESS:
+        b->progress = false;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void cli_batch_limits(const cli_batch *b, bw_ctx *ctx)
+{
+    if (b->max_pixels)
+        bw_ctx_set_limit(ctx, BW_LIMIT_PIXELS, b->max_pixels);
+    if (b->max_bytes)
+        bw_ctx_set_limit(ctx, BW_LIMIT_INPUT_BYTES, b->max_bytes);
+}
+
+int cli_batch_run(const cli_batch *b, const cli_work *work, char **args,
+                  int count, const char *noun, void (*usage)(FILE *))
+{
+    const bool stdin_list = count == 1 && strcmp(args[0], "-") == 0;
+    if (b->from && count > 0) {
+        cli_error("give paths either with --from or on the command line, not both");
+        return CLI_EXIT_USAGE;
+    }
+    if (!b->from && count <= 0) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    cli_paths *paths = b->from ? cli_paths_from_file(b->from)
+                       : stdin_list ? cli_paths_from_file("-")
+                                    : cli_paths_from_args(args, count);
+    if (!paths) {
+        cli_error("cannot read the list of paths '%s'", b->from ? b->from : "-");
+        return CLI_EXIT_FAILED;
+    }
+    cli_progress *bar = cli_progress_start(noun, cli_paths_total(paths), b->progress);
+    long failures = cli_run_ordered(work, paths, b->jobs, b->keep_going, bar);
+    cli_progress_finish(bar);
+    cli_paths_free(paths);
+    return failures ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+}

@@ -16,9 +16,8 @@ typedef struct hash_options {
     bool dihedral;
     bool json;
     bool fast;
-    uint64_t max_pixels;
-    uint64_t max_bytes;
     unsigned flags;
+    cli_batch batch;
 } hash_options;
 
 typedef struct hash_thread {
@@ -103,10 +102,7 @@ static void *thread_init(void *arg)
         free(t);
         return NULL;
     }
-    if (t->opt->max_pixels)
-        bw_ctx_set_limit(t->ctx, BW_LIMIT_PIXELS, t->opt->max_pixels);
-    if (t->opt->max_bytes)
-        bw_ctx_set_limit(t->ctx, BW_LIMIT_INPUT_BYTES, t->opt->max_bytes);
+    cli_batch_limits(&t->opt->batch, t->ctx);
     return t;
 }
 
@@ -231,28 +227,24 @@ static void process(void *state, const char *path, cli_result *res)
 
 int cmd_hash(int argc, char **argv)
 {
-    hash_options opt = {.order = {ALGO_PDQ}, .count = 1};
-    const char *from = NULL;
-    int jobs = 1;
-    bool keep_going = false, progress = true;
-    enum { OPT_ALGO = 256, OPT_DIHEDRAL, OPT_FORMAT, OPT_FAST, OPT_FROM,
-           OPT_MAX_PIXELS, OPT_MAX_BYTES, OPT_NO_PROGRESS };
+    hash_options opt = {.order = {ALGO_PDQ}, .count = 1, .batch = CLI_BATCH_DEFAULTS};
+    enum { OPT_ALGO = 256, OPT_DIHEDRAL, OPT_FORMAT, OPT_FAST };
     static const struct option longopts[] = {
         {"algo", required_argument, NULL, OPT_ALGO},
         {"dihedral", no_argument, NULL, OPT_DIHEDRAL},
         {"format", required_argument, NULL, OPT_FORMAT},
         {"fast", no_argument, NULL, OPT_FAST},
-        {"jobs", required_argument, NULL, 'j'},
-        {"keep-going", no_argument, NULL, 'k'},
-        {"from", required_argument, NULL, OPT_FROM},
-        {"max-pixels", required_argument, NULL, OPT_MAX_PIXELS},
-        {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
-        {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+        CLI_BATCH_LONGOPTS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "j:kh", longopts, NULL)) != -1) {
+        int batch = cli_batch_option(&opt.batch, c, optarg);
+        if (batch < 0)
+            return CLI_EXIT_USAGE;
+        if (batch > 0)
+            continue;
         switch (c) {
         case OPT_ALGO:
             if (!parse_algos(optarg, &opt))
@@ -274,37 +266,6 @@ int cmd_hash(int argc, char **argv)
         case OPT_FAST:
             opt.fast = true;
             break;
-        case 'j': {
-            char *end;
-            long n = strtol(optarg, &end, 10);
-            if (*end || n < 0 || n > 1024) {
-                cli_error("--jobs needs a number from 0 to 1024");
-                return CLI_EXIT_USAGE;
-            }
-            jobs = n == 0 ? cli_cpu_count() : (int)n;
-            break;
-        }
-        case 'k':
-            keep_going = true;
-            break;
-        case OPT_FROM:
-            from = optarg;
-            break;
-        case OPT_MAX_PIXELS:
-            if (!cli_parse_size(optarg, true, &opt.max_pixels)) {
-                cli_error("--max-pixels needs a positive number (e.g. 50M)");
-                return CLI_EXIT_USAGE;
-            }
-            break;
-        case OPT_MAX_BYTES:
-            if (!cli_parse_size(optarg, false, &opt.max_bytes)) {
-                cli_error("--max-bytes needs a positive size (e.g. 64M)");
-                return CLI_EXIT_USAGE;
-            }
-            break;
-        case OPT_NO_PROGRESS:
-            progress = false;
-            break;
         case 'h':
             usage(stdout);
             return CLI_EXIT_OK;
@@ -312,16 +273,6 @@ int cmd_hash(int argc, char **argv)
             usage(stderr);
             return CLI_EXIT_USAGE;
         }
-    }
-    const bool stdin_list = optind < argc && strcmp(argv[optind], "-") == 0 &&
-                            optind + 1 == argc;
-    if (from && optind < argc) {
-        cli_error("give paths either with --from or on the command line, not both");
-        return CLI_EXIT_USAGE;
-    }
-    if (!from && optind >= argc) {
-        usage(stderr);
-        return CLI_EXIT_USAGE;
     }
     for (int i = 0; i < opt.count; i++) {
         switch (opt.order[i]) {
@@ -348,17 +299,6 @@ int cmd_hash(int argc, char **argv)
     if (opt.fast)
         opt.flags |= BW_HASH_FAST;
 
-    cli_paths *paths = from ? cli_paths_from_file(from)
-                       : stdin_list ? cli_paths_from_file("-")
-                                    : cli_paths_from_args(argv + optind, argc - optind);
-    if (!paths) {
-        cli_error("cannot read the list of paths '%s'", from ? from : "-");
-        return CLI_EXIT_FAILED;
-    }
-    cli_progress *bar = cli_progress_start("files", cli_paths_total(paths), progress);
     const cli_work work = {thread_init, thread_free, process, &opt};
-    long failures = cli_run_ordered(&work, paths, jobs, keep_going, bar);
-    cli_progress_finish(bar);
-    cli_paths_free(paths);
-    return failures ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+    return cli_batch_run(&opt.batch, &work, argv + optind, argc - optind, "files", usage);
 }

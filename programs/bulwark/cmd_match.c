@@ -6,6 +6,7 @@
 #include "cli.h"
 
 typedef struct match_opts {
+    cli_batch batch;
     bw_matcher *matcher;
     int threshold;
     bool dihedral;
@@ -40,6 +41,9 @@ static void usage(FILE *f)
         "  --fast           decode JPEGs at reduced scale (see bulwark hash --help)\n"
         "  -j, --jobs N     hash files on N threads (0 = one per core)\n"
         "  -k, --keep-going go on after a file fails\n"
+        "  --from LIST      read file paths from LIST (- is stdin)\n"
+        "  --max-pixels N, --max-bytes N   limits, as for bulwark hash\n"
+        "  --no-progress    no progress line on a terminal\n"
         "  -h, --help       this help\n"
         "TYPE is pdq (the default), md5, sha1, sha256 or url.\n"
         "Exit status: 0 when every query ran, 1 when any failed, 2 on usage errors.\n",
@@ -59,6 +63,7 @@ static void *thread_init(void *arg)
         free(t);
         return NULL;
     }
+    cli_batch_limits(&t->opt->batch, t->ctx);
     return t;
 }
 
@@ -195,25 +200,27 @@ static void process(void *state, const char *input, cli_result *res)
 
 int cmd_match(int argc, char **argv)
 {
-    match_opts opt = {NULL, BW_PDQ_DEFAULT_THRESHOLD, false, false, false};
-    const char *db = NULL, *hash = NULL, *from = NULL;
-    int jobs = 1;
-    bool keep_going = false;
-    enum { OPT_DB = 256, OPT_THRESHOLD, OPT_DIHEDRAL, OPT_FAST, OPT_HASH, OPT_FROM };
+    match_opts opt = {CLI_BATCH_DEFAULTS, NULL, BW_PDQ_DEFAULT_THRESHOLD, false, false, false};
+    const char *db = NULL, *hash = NULL, *hashes_from = NULL;
+    enum { OPT_DB = 256, OPT_THRESHOLD, OPT_DIHEDRAL, OPT_FAST, OPT_HASH, OPT_HASHES_FROM };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"threshold", required_argument, NULL, OPT_THRESHOLD},
         {"dihedral", no_argument, NULL, OPT_DIHEDRAL},
         {"fast", no_argument, NULL, OPT_FAST},
         {"hash", required_argument, NULL, OPT_HASH},
-        {"hashes-from", required_argument, NULL, OPT_FROM},
-        {"jobs", required_argument, NULL, 'j'},
-        {"keep-going", no_argument, NULL, 'k'},
+        {"hashes-from", required_argument, NULL, OPT_HASHES_FROM},
+        CLI_BATCH_LONGOPTS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "j:kh", longopts, NULL)) != -1) {
+        const int batch = cli_batch_option(&opt.batch, c, optarg);
+        if (batch < 0)
+            return CLI_EXIT_USAGE;
+        if (batch > 0)
+            continue;
         char *end;
         long n;
         switch (c) {
@@ -237,19 +244,8 @@ int cmd_match(int argc, char **argv)
         case OPT_HASH:
             hash = optarg;
             break;
-        case OPT_FROM:
-            from = optarg;
-            break;
-        case 'j':
-            n = strtol(optarg, &end, 10);
-            if (*end || n < 0 || n > 1024) {
-                cli_error("--jobs needs a number from 0 to 1024");
-                return CLI_EXIT_USAGE;
-            }
-            jobs = n == 0 ? cli_cpu_count() : (int)n;
-            break;
-        case 'k':
-            keep_going = true;
+        case OPT_HASHES_FROM:
+            hashes_from = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -259,9 +255,10 @@ int cmd_match(int argc, char **argv)
             return CLI_EXIT_USAGE;
         }
     }
-    const int sources = (hash != NULL) + (from != NULL) + (optind < argc);
+    const int sources = (hash != NULL) + (hashes_from != NULL) +
+                        (optind < argc || opt.batch.from != NULL);
     if (sources != 1) {
-        cli_error("give exactly one of: files, --hash, --hashes-from");
+        cli_error("give exactly one of: files (or --from), --hash, --hashes-from");
         usage(stderr);
         return CLI_EXIT_USAGE;
     }
@@ -279,23 +276,17 @@ int cmd_match(int argc, char **argv)
         bw_ctx_free(ctx);
         return CLI_EXIT_FAILED;
     }
+    /* Hash queries reuse the batch runner with the values as "paths". */
+    opt.hashes = hash || hashes_from;
+    if (hashes_from)
+        opt.batch.from = hashes_from;
     char *single[1] = {(char *)hash};
-    cli_paths *inputs = hash   ? cli_paths_from_args(single, 1)
-                        : from ? cli_paths_from_file(from)
-                               : cli_paths_from_args(argv + optind, argc - optind);
-    opt.hashes = hash || from;
-    long failures = 1;
-    if (!inputs) {
-        cli_error("cannot read %s", from);
-    } else {
-        cli_progress *bar = cli_progress_start("queries", cli_paths_total(inputs), true);
-        const cli_work work = {thread_init, thread_free, process, &opt};
-        failures = cli_run_ordered(&work, inputs, jobs, keep_going, bar);
-        cli_progress_finish(bar);
-        cli_paths_free(inputs);
-    }
+    const cli_work work = {thread_init, thread_free, process, &opt};
+    const int rc = hash ? cli_batch_run(&opt.batch, &work, single, 1, "queries", usage)
+                        : cli_batch_run(&opt.batch, &work, argv + optind, argc - optind,
+                                        "queries", usage);
     bw_matcher_free(opt.matcher);
     bw_store_close(store);
     bw_ctx_free(ctx);
-    return failures ? CLI_EXIT_FAILED : CLI_EXIT_OK;
+    return rc;
 }

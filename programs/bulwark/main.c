@@ -22,6 +22,7 @@ static const command commands[] = {
     {"hash", cmd_hash, "PDQ and exact hashes of images"},
     {"bank", cmd_bank, "create, import, export and edit hash banks"},
     {"match", cmd_match, "match images or hashes against the banks"},
+    {"nudity", cmd_nudity, "on-device nudity-warning scores of images"},
     {"version", cmd_version, "print the version"},
 };
 
