@@ -14,6 +14,7 @@
 #include "bw_common.h"
 #include "bw_hash.h"
 #include "bw_pdq.h"
+#include "bw_robust.h"
 #include "bw_store.h"
 
 #ifdef __cplusplus
@@ -91,6 +92,14 @@ typedef struct bw_match_info {
     const char *source;      /* may be NULL */
     int quarantined;         /* reported only: do not act on it */
     int suppressed;          /* an allow-list bank matched the same query */
+    /* What the banked PDQ hash covers, from the metadata
+     * bw_bank_add_content() writes: a region's name ("c04", "l10", ...),
+     * "content" or "content-loose"; NULL for a whole image or an imported
+     * hash. A region match means the query is a crop of the banked image. */
+    const char *region;
+    /* Which hash of the query matched: "whole", "content" or
+     * "content-loose" (bw_matcher_match_set); NULL otherwise. */
+    const char *query_part;
 } bw_match_info;
 
 /* Match i (0-based), or NULL when i is out of range. Block matches come
@@ -131,6 +140,17 @@ BW_API bw_status bw_matcher_match_value(bw_ctx *ctx, bw_matcher *matcher,
 BW_API bw_status bw_matcher_match_hashes(bw_ctx *ctx, bw_matcher *matcher,
                                          bw_matches *out, const bw_hashes *hashes,
                                          int threshold, unsigned flags);
+
+/*
+ * Matches every PDQ hash of a set (bw_robust.h: the whole image, its
+ * content boxes, their dihedral variants) within threshold, and, when
+ * digests is not NULL, every digest it holds, as one query: a signal hit
+ * by several hashes is reported once, at its best distance, with the
+ * transform and query part of that hash. Replaces the contents of out.
+ */
+BW_API bw_status bw_matcher_match_set(bw_ctx *ctx, bw_matcher *matcher, bw_matches *out,
+                                      const bw_pdq_set *set, const bw_hashes *digests,
+                                      int threshold);
 
 #ifdef __cplusplus
 }

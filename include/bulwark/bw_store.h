@@ -65,6 +65,8 @@ typedef struct bw_bank_info {
     int64_t created_at;           /* Unix seconds */
     uint64_t signal_count;        /* live signals, all types */
     uint64_t count_by_type[8];    /* indexed by bw_signal_type */
+    const char *settings;         /* JSON object text, or NULL when none
+                                     were set (bw_bank_set_settings) */
 } bw_bank_info;
 
 typedef struct bw_signal_info {
@@ -97,6 +99,15 @@ BW_API bw_status bw_bank_create(bw_ctx *ctx, bw_store *store, const char *name,
 
 /* Deletes a bank and all its signals. BW_ERR_NOT_FOUND if absent. */
 BW_API bw_status bw_bank_delete(bw_ctx *ctx, bw_store *store, const char *name);
+
+/*
+ * Replaces a bank's settings: a JSON object (stored in compact form) that
+ * tells what to store for it, such as the signals bw_bank_add_content()
+ * computes; NULL or "" clears them. BW_ERR_PARSE when settings is not a
+ * JSON object, BW_ERR_NOT_FOUND when the bank does not exist.
+ */
+BW_API bw_status bw_bank_set_settings(bw_ctx *ctx, bw_store *store, const char *bank,
+                                      const char *settings);
 
 /* Calls fn for every bank, by name. */
 BW_API bw_status bw_bank_list(bw_ctx *ctx, bw_store *store, bw_bank_fn fn,

@@ -48,6 +48,7 @@ typedef struct bwi_hit_ref {
     int distance;
     bw_dihedral transform;
     int prefix;
+    const char *query_part; /* static; NULL unless a set was matched */
 } bwi_hit_ref;
 
 typedef struct bwi_match_entry {

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "match_internal.h"
 
 #define FEED_BATCH 10000
@@ -230,6 +232,27 @@ typedef struct detail_arg {
     bool found;
 } detail_arg;
 
+/* The part of an image a banked PDQ hash covers, from the metadata that
+ * bw_bank_add_content() writes, as a static string; NULL for whole images
+ * and hashes from elsewhere. */
+static const char *banked_part(const bw_signal_info *s)
+{
+    if (s->type != BW_SIGNAL_PDQ || !s->metadata || !strstr(s->metadata, "\"part\""))
+        return NULL;
+    json_t *j = json_loads(s->metadata, 0, NULL);
+    const char *part = json_string_value(json_object_get(j, "part"));
+    const char *out = NULL;
+    if (part && !strcmp(part, "region"))
+        out = bw_pdq_region_name(
+            bw_pdq_region_parse(json_string_value(json_object_get(j, "region"))));
+    else if (part && !strcmp(part, "content"))
+        out = "content";
+    else if (part && !strcmp(part, "content-loose"))
+        out = "content-loose";
+    json_decref(j);
+    return out;
+}
+
 static int add_detail(void *arg, const bw_signal_info *s)
 {
     detail_arg *d = arg;
@@ -250,6 +273,8 @@ static int add_detail(void *arg, const bw_signal_info *s)
         .source = s->source,
         .quarantined = s->quarantined,
         .suppressed = 0,
+        .region = banked_part(s),
+        .query_part = d->hit ? d->hit->query_part : NULL,
     };
     if (!bwi_matches_add(d->out, &info))
         d->oom = true;
@@ -292,7 +317,8 @@ static bw_status finish(bw_ctx *ctx, bw_matcher *m, bw_matches *out, uint64_t qu
 
 /* Index hits for one hash into refs (dihedral variant `transform`). */
 static bw_status index_hits(bw_ctx *ctx, bw_matcher *m, const uint8_t *hash, int threshold,
-                            bw_dihedral transform, bwi_hit_ref **refs, size_t *n, size_t *cap)
+                            bw_dihedral transform, const char *query_part, bwi_hit_ref **refs,
+                            size_t *n, size_t *cap)
 {
     bw_pdq_results *r;
     if (bw_pdq_results_create(&r) != BW_OK)
@@ -315,6 +341,7 @@ static bw_status index_hits(bw_ctx *ctx, bw_matcher *m, const uint8_t *hash, int
         bw_pdq_results_get(r, i, &h->signal_id, NULL, &h->distance, NULL);
         h->transform = transform;
         h->prefix = 0;
+        h->query_part = query_part;
     }
     bw_pdq_results_free(r);
     if (st == BW_ERR_NOMEM)
@@ -348,7 +375,7 @@ static bw_status match_pdqs(bw_ctx *ctx, bw_matcher *m, bw_matches *out,
     size_t n = 0, cap = 0;
     bw_status st = BW_OK;
     for (int d = 0; d < count && st == BW_OK; d++)
-        st = index_hits(ctx, m, hashes[d], threshold, (bw_dihedral)d, &refs, &n, &cap);
+        st = index_hits(ctx, m, hashes[d], threshold, (bw_dihedral)d, NULL, &refs, &n, &cap);
     if (st == BW_OK)
         st = details(ctx, m, out, refs, n);
     free(refs);
@@ -370,7 +397,7 @@ BW_API bw_status bw_matcher_match_pdq(bw_ctx *ctx, bw_matcher *m, bw_matches *ou
 static bw_status exact(bw_ctx *ctx, bw_matcher *m, bw_matches *out, bw_signal_type type,
                        const char *value, int prefix)
 {
-    const bwi_hit_ref hit = {0, 0, BW_DIHEDRAL_ORIGINAL, prefix};
+    const bwi_hit_ref hit = {0, 0, BW_DIHEDRAL_ORIGINAL, prefix, NULL};
     detail_arg d = {out, &hit, false, false};
     bw_status st = bw_signal_lookup(ctx, m->store, type, value, add_detail, &d);
     if (st == BW_OK && d.oom)
@@ -438,6 +465,34 @@ BW_API bw_status bw_matcher_match_value(bw_ctx *ctx, bw_matcher *m, bw_matches *
     return st == BW_OK ? finish(ctx, m, out, fingerprint(canon, strlen(canon))) : st;
 }
 
+/* Exact matches of every digest bw_hash_* computed; *query takes the first
+ * digest's fingerprint when it is still 0. */
+static bw_status match_digests(bw_ctx *ctx, bw_matcher *m, bw_matches *out,
+                               const bw_hashes *hashes, uint64_t *query)
+{
+    static const struct {
+        unsigned flag;
+        bw_digest_alg alg;
+        bw_signal_type type;
+    } digests[] = {{BW_HASH_MD5, BW_DIGEST_MD5, BW_SIGNAL_MD5},
+                   {BW_HASH_SHA1, BW_DIGEST_SHA1, BW_SIGNAL_SHA1},
+                   {BW_HASH_SHA256, BW_DIGEST_SHA256, BW_SIGNAL_SHA256}};
+    const unsigned have = bw_hashes_flags(hashes);
+    bw_status st = BW_OK;
+    for (size_t i = 0; st == BW_OK && i < sizeof digests / sizeof digests[0]; i++) {
+        if (!(have & digests[i].flag))
+            continue;
+        uint8_t d[BW_DIGEST_MAX_BYTES];
+        char hex[2 * BW_DIGEST_MAX_BYTES + 1];
+        bw_hashes_digest(hashes, digests[i].alg, d, sizeof d);
+        bw_hex_encode(hex, d, bw_digest_size(digests[i].alg));
+        if (!*query)
+            *query = fingerprint(d, bw_digest_size(digests[i].alg));
+        st = exact(ctx, m, out, digests[i].type, hex, 0);
+    }
+    return st;
+}
+
 BW_API bw_status bw_matcher_match_hashes(bw_ctx *ctx, bw_matcher *m, bw_matches *out,
                                          const bw_hashes *hashes, int threshold, unsigned flags)
 {
@@ -460,23 +515,34 @@ BW_API bw_status bw_matcher_match_hashes(bw_ctx *ctx, bw_matcher *m, bw_matches 
         }
         st = match_pdqs(ctx, m, out, (const uint8_t(*)[BW_PDQ_BYTES])h, count, threshold);
     }
-    static const struct {
-        unsigned flag;
-        bw_digest_alg alg;
-        bw_signal_type type;
-    } digests[] = {{BW_HASH_MD5, BW_DIGEST_MD5, BW_SIGNAL_MD5},
-                   {BW_HASH_SHA1, BW_DIGEST_SHA1, BW_SIGNAL_SHA1},
-                   {BW_HASH_SHA256, BW_DIGEST_SHA256, BW_SIGNAL_SHA256}};
-    for (size_t i = 0; st == BW_OK && i < sizeof digests / sizeof digests[0]; i++) {
-        if (!(have & digests[i].flag))
-            continue;
-        uint8_t d[BW_DIGEST_MAX_BYTES];
-        char hex[2 * BW_DIGEST_MAX_BYTES + 1];
-        bw_hashes_digest(hashes, digests[i].alg, d, sizeof d);
-        bw_hex_encode(hex, d, bw_digest_size(digests[i].alg));
-        if (!query)
-            query = fingerprint(d, bw_digest_size(digests[i].alg));
-        st = exact(ctx, m, out, digests[i].type, hex, 0);
+    if (st == BW_OK)
+        st = match_digests(ctx, m, out, hashes, &query);
+    return st == BW_OK ? finish(ctx, m, out, query) : st;
+}
+
+BW_API bw_status bw_matcher_match_set(bw_ctx *ctx, bw_matcher *m, bw_matches *out,
+                                      const bw_pdq_set *set, const bw_hashes *digests,
+                                      int threshold)
+{
+    if (!ctx || !m || !out || !set)
+        return BW_ERR_INVALID_ARGUMENT;
+    bwi_clear(ctx);
+    bwi_matches_clear(out);
+    bwi_hit_ref *refs = NULL;
+    size_t n = 0, cap = 0;
+    bw_status st = BW_OK;
+    for (size_t i = 0; st == BW_OK && i < bw_pdq_set_count(set); i++) {
+        const bw_pdq_part *p = bw_pdq_set_get(set, i);
+        st = index_hits(ctx, m, p->hash, threshold, p->transform, p->name, &refs, &n, &cap);
     }
+    if (st == BW_OK)
+        st = details(ctx, m, out, refs, n);
+    free(refs);
+    /* The whole image's hash stands for the query in flood counting, as in
+     * bw_matcher_match_hashes(). */
+    const bw_pdq_part *first = bw_pdq_set_get(set, 0);
+    uint64_t query = first ? fingerprint(first->hash, BW_PDQ_BYTES) : 0;
+    if (st == BW_OK && digests)
+        st = match_digests(ctx, m, out, digests, &query);
     return st == BW_OK ? finish(ctx, m, out, query) : st;
 }

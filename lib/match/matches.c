@@ -72,6 +72,7 @@ bool bwi_matches_add(bw_matches *m, const bw_match_info *info)
             if (info->distance < x->distance) {
                 x->distance = info->distance;
                 x->transform = info->transform;
+                x->query_part = info->query_part;
             }
             return true;
         }

@@ -49,6 +49,7 @@ typedef struct bwi_bank_row {
     bw_bank_kind kind;
     int64_t created_at;
     uint64_t count_by_type[8];
+    const char *settings; /* JSON object text or NULL */
 } bwi_bank_row;
 
 typedef int (*bwi_bank_row_fn)(void *arg, const bwi_bank_row *row);
@@ -108,6 +109,9 @@ typedef struct bwi_backend_ops {
     bw_status (*sequence)(bw_ctx *ctx, bwi_backend *b, int64_t *seq_out);
     /* Bulk loading on or off: a backend may trade memory for speed. */
     void (*bulk)(bwi_backend *b, bool on);
+    /* Replaces a live bank's settings (NULL clears them). */
+    bw_status (*bank_settings)(bw_ctx *ctx, bwi_backend *b, int64_t bank_id,
+                               const char *settings, int64_t seq);
 } bwi_backend_ops;
 
 struct bwi_backend {

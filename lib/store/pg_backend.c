@@ -153,7 +153,8 @@ static bw_status pg_bank_list(bw_ctx *ctx, bwi_backend *b, const char *only_name
     const char *v[] = {only_name, include_deleted ? "1" : "0"};
     PGresult *r = run(ctx, C(b), "listing banks",
                       "SELECT b.id, b.name, b.kind, b.created_at, COALESCE(s.type, 0),"
-                      " COALESCE(s.live, 0), b.deleted FROM banks b LEFT JOIN bank_stats s"
+                      " COALESCE(s.live, 0), b.deleted, b.settings FROM banks b"
+                      " LEFT JOIN bank_stats s"
                       " ON s.bank_id = b.id WHERE (b.deleted = 0 OR $2::int = 1)"
                       " AND ($1::text IS NULL OR b.name = $1) ORDER BY b.name, b.id",
                       2, v, NULL, NULL, 1);
@@ -175,6 +176,7 @@ static bw_status pg_bank_list(bw_ctx *ctx, bwi_backend *b, const char *only_name
             row.kind = (bw_bank_kind)be_int(r, i, 2);
             row.created_at = be_int(r, i, 3);
             row.deleted = (int)be_int(r, i, 6);
+            row.settings = PQgetisnull(r, i, 7) ? NULL : PQgetvalue(r, i, 7);
             have = true;
         }
         const int64_t type = be_int(r, i, 4);
@@ -578,12 +580,29 @@ static void pg_bulk(bwi_backend *b, bool on)
     (void)b, (void)on; /* the server manages its own memory */
 }
 
+static bw_status pg_bank_settings(bw_ctx *ctx, bwi_backend *b, int64_t bank_id,
+                                  const char *settings, int64_t seq)
+{
+    char id[24], s[24];
+    fmt_i64(id, bank_id);
+    fmt_i64(s, seq);
+    const char *v[] = {id, settings, s};
+    PGresult *r = run(ctx, C(b), "storing bank settings",
+                      "UPDATE banks SET settings = $2, seq = $3 WHERE id = $1 AND deleted = 0",
+                      3, v, NULL, NULL, 0);
+    if (!r)
+        return BW_ERR_STORAGE;
+    const bool changed = !strcmp(PQcmdTuples(r), "1");
+    PQclear(r);
+    return changed ? BW_OK : bwi_fail(ctx, BW_ERR_NOT_FOUND, "the bank no longer exists");
+}
+
 static const bwi_backend_ops pg_ops = {
     "postgresql",     pg_close,        pg_begin,        pg_commit,
     pg_rollback,      pg_bank_insert,  pg_bank_list,    pg_bank_remove,
     pg_signals_put,   pg_signal_update, pg_quarantine_log, pg_signal_get,
     pg_signal_lookup, pg_quarantined,  pg_changes,      pg_scan,
-    pg_sequence,      pg_bulk,
+    pg_sequence,      pg_bulk,         pg_bank_settings,
 };
 
 static const char schema[] =

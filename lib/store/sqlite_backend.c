@@ -135,7 +135,8 @@ static bw_status sq_bank_list(bw_ctx *ctx, bwi_backend *b, const char *only_name
     sqlite3_stmt *q;
     bw_status st = prepare(
         ctx, db,
-        "SELECT b.id, b.name, b.kind, b.created_at, s.type, s.live, b.deleted FROM banks b "
+        "SELECT b.id, b.name, b.kind, b.created_at, s.type, s.live, b.deleted, b.settings "
+        "FROM banks b "
         "LEFT JOIN bank_stats s ON s.bank_id = b.id "
         "WHERE (b.deleted = 0 OR ?2) AND (?1 IS NULL OR b.name = ?1) ORDER BY b.name, b.id",
         &q);
@@ -146,13 +147,17 @@ static bw_status sq_bank_list(bw_ctx *ctx, bwi_backend *b, const char *only_name
     sqlite3_bind_int(q, 2, include_deleted ? 1 : 0);
     bwi_bank_row row;
     char name[BW_BANK_NAME_MAX + 1];
-    bool have = false, stop = false;
+    bool have = false, stop = false, oom = false;
+    /* The row is reported after the statement moved on: keep a copy. */
+    char *settings = NULL;
     int rc;
     while (!stop && (rc = sqlite3_step(q)) == SQLITE_ROW) {
         const int64_t id = sqlite3_column_int64(q, 0);
         if (have && id != row.id) {
             stop = fn(arg, &row) != 0;
             have = false;
+            free(settings);
+            settings = NULL;
         }
         if (!have) {
             memset(&row, 0, sizeof row);
@@ -162,6 +167,10 @@ static bw_status sq_bank_list(bw_ctx *ctx, bwi_backend *b, const char *only_name
             row.kind = (bw_bank_kind)sqlite3_column_int(q, 2);
             row.created_at = sqlite3_column_int64(q, 3);
             row.deleted = sqlite3_column_int(q, 6);
+            const char *text = (const char *)sqlite3_column_text(q, 7);
+            if (text && !(settings = strdup(text)))
+                oom = stop = true;
+            row.settings = settings;
             have = true;
         }
         const int type = sqlite3_column_int(q, 4);
@@ -170,7 +179,10 @@ static bw_status sq_bank_list(bw_ctx *ctx, bwi_backend *b, const char *only_name
     }
     if (!stop && have)
         fn(arg, &row);
-    if (!stop && rc != SQLITE_DONE)
+    free(settings);
+    if (oom)
+        st = bwi_fail(ctx, BW_ERR_NOMEM, "out of memory listing banks");
+    else if (!stop && rc != SQLITE_DONE)
         st = db_error(ctx, db, "listing banks");
     sqlite3_finalize(q);
     return st;
@@ -541,12 +553,34 @@ static void sq_bulk(bwi_backend *b, bool on)
         sqlite3_db_release_memory(S(b)->db);
 }
 
+static bw_status sq_bank_settings(bw_ctx *ctx, bwi_backend *b, int64_t bank_id,
+                                  const char *settings, int64_t seq)
+{
+    sqlite3 *db = S(b)->db;
+    sqlite3_stmt *q;
+    bw_status st = prepare(ctx, db,
+                           "UPDATE banks SET settings = ?2, seq = ?3 WHERE id = ?1 AND deleted = 0",
+                           &q);
+    if (st != BW_OK)
+        return st;
+    sqlite3_bind_int64(q, 1, bank_id);
+    if (settings)
+        sqlite3_bind_text(q, 2, settings, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, seq);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        st = db_error(ctx, db, "storing bank settings");
+    else if (sqlite3_changes(db) != 1)
+        st = bwi_fail(ctx, BW_ERR_NOT_FOUND, "the bank no longer exists");
+    sqlite3_finalize(q);
+    return st;
+}
+
 static const bwi_backend_ops sqlite_ops = {
     "sqlite",        sq_close,        sq_begin,       sq_commit,
     sq_rollback,     sq_bank_insert,  sq_bank_list,   sq_bank_remove,
     sq_signals_put,  sq_signal_update, sq_quarantine_log, sq_signal_get,
     sq_signal_lookup, sq_quarantined, sq_changes,     sq_scan,
-    sq_sequence,     sq_bulk,
+    sq_sequence,     sq_bulk,         sq_bank_settings,
 };
 
 static const char schema[] =

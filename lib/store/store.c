@@ -3,6 +3,7 @@
  * cache of bank names so that signal rows carry only bank ids.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -333,6 +334,42 @@ BW_API bw_status bw_bank_delete(bw_ctx *ctx, bw_store *s, const char *name)
     return st;
 }
 
+typedef struct bank_settings {
+    int64_t id;
+    const char *settings;
+} bank_settings;
+
+static bw_status set_settings(bw_ctx *ctx, bw_store *s, int64_t seq, void *arg)
+{
+    const bank_settings *b = arg;
+    return s->b->ops->bank_settings(ctx, s->b, b->id, b->settings, seq);
+}
+
+BW_API bw_status bw_bank_set_settings(bw_ctx *ctx, bw_store *s, const char *name,
+                                      const char *settings)
+{
+    if (!ctx || !s || !name)
+        return BW_ERR_INVALID_ARGUMENT;
+    bwi_clear(ctx);
+    char *canonical = NULL;
+    bw_status st = bwi_metadata_check(ctx, settings, settings ? strlen(settings) : 0, &canonical);
+    if (st != BW_OK) {
+        char why[BWI_MESSAGE_MAX];
+        snprintf(why, sizeof why, "%s", bw_ctx_message(ctx));
+        return bwi_fail(ctx, st, "bank settings: %s", why);
+    }
+    bwi_store_lock(s);
+    const bwi_cached_bank *bank;
+    st = bwi_bank_by_name(ctx, s, name, &bank);
+    if (st == BW_OK) {
+        bank_settings b = {bank->id, canonical};
+        st = bwi_write(ctx, s, set_settings, &b);
+    }
+    bwi_store_unlock(s);
+    free(canonical);
+    return st;
+}
+
 typedef struct bank_relay {
     bw_bank_fn fn;
     void *arg;
@@ -342,7 +379,7 @@ typedef struct bank_relay {
 static int relay_bank(void *arg, const bwi_bank_row *row)
 {
     bank_relay *br = arg;
-    bw_bank_info info = {row->id, row->name, row->kind, row->created_at, 0, {0}};
+    bw_bank_info info = {row->id, row->name, row->kind, row->created_at, 0, {0}, row->settings};
     for (int t = 0; t < 8; t++) {
         info.count_by_type[t] = row->count_by_type[t];
         info.signal_count += row->count_by_type[t];

@@ -136,4 +136,9 @@ int cmd_bank(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_nudity(int argc, char **argv);
 
+/* bulwark bank add-content and bank settings (cmd_content.c). */
+int bank_add_content(bw_ctx *ctx, bw_store *store, const char *bank, char **files, int count,
+                     const char *metadata, const char *source);
+int bank_settings(bw_ctx *ctx, bw_store *store, char **args, int count);
+
 #endif

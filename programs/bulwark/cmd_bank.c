@@ -24,6 +24,13 @@ static void usage(FILE *f)
         "  add NAME TYPE VALUE [--metadata JSON] [--source TEXT]\n"
         "                                     one signal (TYPE: pdq, md5, sha1,\n"
         "                                     sha256, url); prints its id\n"
+        "  add-content NAME FILE... [--metadata JSON] [--source TEXT]\n"
+        "                                     hash images and add every signal the\n"
+        "                                     bank's settings ask for (default: PDQ of\n"
+        "                                     the image, its content box and its crop\n"
+        "                                     regions, and MD5; see docs/quality.md)\n"
+        "  settings NAME [JSON]               show or replace a bank's settings, e.g.\n"
+        "                                     '{\"content_signals\":[\"pdq\",\"md5\"]}'\n"
         "  remove ID...                       signals by id\n"
         "  enable ID... | disable ID...       switch signals on or off\n"
         "  quarantined [--json]               signals held by flood quarantine\n"
@@ -319,7 +326,8 @@ int cmd_bank(int argc, char **argv)
     const int nargs = argc - first - 1;
     static const char *const verbs[] = {"create", "list",     "delete",      "import",
                                         "export", "add",      "remove",      "enable",
-                                        "disable", "quarantined", "release", "stats"};
+                                        "disable", "quarantined", "release", "stats",
+                                        "add-content", "settings"};
     bool known = false;
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         known |= !strcmp(verb, verbs[i]);
@@ -391,6 +399,12 @@ int cmd_bank(int argc, char **argv)
         } else {
             printf("%lld\n", (long long)id);
         }
+    } else if (!strcmp(verb, "add-content")) {
+        rc = nargs < 1 ? bank_add_content(ctx, store, NULL, NULL, 0, NULL, NULL)
+                       : bank_add_content(ctx, store, args[0], args + 1, nargs - 1, o.metadata,
+                                          o.source);
+    } else if (!strcmp(verb, "settings")) {
+        rc = bank_settings(ctx, store, args, nargs);
     } else if (!strcmp(verb, "quarantined")) {
         if (bw_signal_list_quarantined(ctx, store, print_signal, &o.json) != BW_OK)
             rc = fail(ctx);

@@ -10,6 +10,7 @@ typedef struct match_opts {
     bw_matcher *matcher;
     int threshold;
     bool dihedral;
+    bool robust; /* --mode robust: content boxes too, through a PDQ set */
     bool fast;
     bool hashes; /* inputs are "[type] value" lines, not files */
 } match_opts;
@@ -17,6 +18,7 @@ typedef struct match_opts {
 typedef struct match_thread {
     bw_ctx *ctx;
     bw_hashes *hashes;
+    bw_pdq_set *set;
     bw_matches *matches;
     const match_opts *opt;
 } match_thread;
@@ -37,7 +39,12 @@ static void usage(FILE *f)
         "  --db PATH|URL    the bank store (default $BULWARK_DB, else\n"
         "                   ~/.local/share/bulwark/bulwark.db); postgres:// for PostgreSQL\n"
         "  --threshold T    PDQ distance at or under which hashes match (default 31)\n"
-        "  --dihedral       also match the image's 8 rotations and mirrors\n"
+        "  --mode M         plain: the image's PDQ hash (the default);\n"
+        "                   dihedral: also its 8 rotations and mirrors;\n"
+        "                   robust: also the hashes of its content without borders,\n"
+        "                   letterbox bars or screenshot frame, all rotated and\n"
+        "                   mirrored (see docs/quality.md)\n"
+        "  --dihedral       the same as --mode dihedral\n"
         "  --fast           decode JPEGs at reduced scale (see bulwark hash --help)\n"
         "  -j, --jobs N     hash files on N threads (0 = one per core)\n"
         "  -k, --keep-going go on after a file fails\n"
@@ -57,7 +64,8 @@ static void *thread_init(void *arg)
         return NULL;
     t->opt = arg;
     if (bw_ctx_create(&t->ctx) != BW_OK || bw_hashes_create(&t->hashes) != BW_OK ||
-        bw_matches_create(&t->matches) != BW_OK) {
+        bw_pdq_set_create(&t->set) != BW_OK || bw_matches_create(&t->matches) != BW_OK) {
+        bw_pdq_set_free(t->set);
         bw_hashes_free(t->hashes);
         bw_ctx_free(t->ctx);
         free(t);
@@ -73,6 +81,7 @@ static void thread_free(void *state)
     if (!t)
         return;
     bw_matches_free(t->matches);
+    bw_pdq_set_free(t->set);
     bw_hashes_free(t->hashes);
     bw_ctx_free(t->ctx);
     free(t);
@@ -94,6 +103,10 @@ static void put_matches(cli_buf *out, const bw_matches *m)
             cli_buf_printf(out, ",\"transform\":\"%s\"", bw_dihedral_name(x->transform));
         if (x->prefix)
             cli_buf_puts(out, ",\"prefix\":true");
+        if (x->region)
+            cli_buf_printf(out, ",\"region\":\"%s\"", x->region);
+        if (x->query_part && strcmp(x->query_part, "whole") != 0)
+            cli_buf_printf(out, ",\"query_part\":\"%s\"", x->query_part);
         cli_buf_printf(out, ",\"metadata\":%s", x->metadata ? x->metadata : "null");
         if (x->source) {
             cli_buf_puts(out, ",\"source\":");
@@ -142,6 +155,23 @@ static bool split_hash(const char *in, bw_signal_type *type, const char **value)
     return true;
 }
 
+/* Decodes the file again (bw_hash_file never holds it whole) for the set of
+ * hashes robust mode matches, with the digests already computed. */
+static bw_status robust_match(match_thread *t, const char *path)
+{
+    bw_image *image;
+    bw_status st = bw_image_decode_file(t->ctx, &image, path);
+    if (st != BW_OK)
+        return st;
+    st = bw_pdq_set_compute(t->ctx, t->set,
+                            BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL, image);
+    bw_image_free(image);
+    if (st == BW_OK)
+        st = bw_matcher_match_set(t->ctx, t->opt->matcher, t->matches, t->set, t->hashes,
+                                  t->opt->threshold);
+    return st;
+}
+
 static void process(void *state, const char *input, cli_result *res)
 {
     match_thread *t = state;
@@ -175,8 +205,11 @@ static void process(void *state, const char *input, cli_result *res)
     if (st != BW_OK && !(bw_hashes_flags(t->hashes) & BW_HASH_SHA256))
         return failed(t, input, st, res);
     const bw_status hashed = st;
-    st = bw_matcher_match_hashes(t->ctx, o->matcher, t->matches, t->hashes, o->threshold,
-                                 o->dihedral ? BW_MATCH_DIHEDRAL : 0);
+    if (o->robust && st == BW_OK)
+        st = robust_match(t, input);
+    else
+        st = bw_matcher_match_hashes(t->ctx, o->matcher, t->matches, t->hashes, o->threshold,
+                                     o->dihedral ? BW_MATCH_DIHEDRAL : 0);
     if (st != BW_OK)
         return failed(t, input, st, res);
     cli_buf_puts(&res->out, "{\"query\":{\"file\":");
@@ -200,13 +233,16 @@ static void process(void *state, const char *input, cli_result *res)
 
 int cmd_match(int argc, char **argv)
 {
-    match_opts opt = {CLI_BATCH_DEFAULTS, NULL, BW_PDQ_DEFAULT_THRESHOLD, false, false, false};
+    match_opts opt = {CLI_BATCH_DEFAULTS, NULL, BW_PDQ_DEFAULT_THRESHOLD, false, false, false,
+                      false};
     const char *db = NULL, *hash = NULL, *hashes_from = NULL;
-    enum { OPT_DB = 256, OPT_THRESHOLD, OPT_DIHEDRAL, OPT_FAST, OPT_HASH, OPT_HASHES_FROM };
+    enum { OPT_DB = 256, OPT_THRESHOLD, OPT_DIHEDRAL, OPT_FAST, OPT_HASH, OPT_HASHES_FROM,
+           OPT_MODE };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"threshold", required_argument, NULL, OPT_THRESHOLD},
         {"dihedral", no_argument, NULL, OPT_DIHEDRAL},
+        {"mode", required_argument, NULL, OPT_MODE},
         {"fast", no_argument, NULL, OPT_FAST},
         {"hash", required_argument, NULL, OPT_HASH},
         {"hashes-from", required_argument, NULL, OPT_HASHES_FROM},
@@ -237,6 +273,19 @@ int cmd_match(int argc, char **argv)
             break;
         case OPT_DIHEDRAL:
             opt.dihedral = true;
+            break;
+        case OPT_MODE:
+            if (!strcmp(optarg, "plain")) {
+                opt.dihedral = opt.robust = false;
+            } else if (!strcmp(optarg, "dihedral")) {
+                opt.dihedral = true;
+                opt.robust = false;
+            } else if (!strcmp(optarg, "robust")) {
+                opt.dihedral = opt.robust = true;
+            } else {
+                cli_error("--mode is plain, dihedral or robust");
+                return CLI_EXIT_USAGE;
+            }
             break;
         case OPT_FAST:
             opt.fast = true;

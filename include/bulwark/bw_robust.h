@@ -1,0 +1,176 @@
+/*
+ * Bulwark — edit-resistant PDQ: the content box of an image once borders,
+ * letterbox bars and screenshot frames are removed, and sets of PDQ hashes
+ * (whole image, content box, overlapping crop regions, dihedral variants)
+ * that let a crop, a framed or rotated copy still match its original. See
+ * docs/quality.md for what each part buys and costs.
+ *
+ * THREAD SAFETY: the functions that hash use the context's scratch memory,
+ * so a context must not be shared between threads; a bw_pdq_set must not be
+ * written by two threads at once and may be read by many.
+ */
+#ifndef BULWARK_BW_ROBUST_H
+#define BULWARK_BW_ROBUST_H
+
+#include "bw_common.h"
+#include "bw_image.h"
+#include "bw_pdq.h"
+#include "bw_store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A rectangle of an image, in pixels. */
+typedef struct bw_box {
+    uint32_t x;
+    uint32_t y;
+    uint32_t width;
+    uint32_t height;
+} bw_box;
+
+/* bw_image_find_content() flags. */
+#define BW_CONTENT_LOOSE 1u /* also strip lines only 70 % flat (frames) */
+
+/*
+ * Finds the content of an image: strips, side by side, every outer row or
+ * column that is one colour (97 % of its pixels within 20 levels of its
+ * median colour): borders, letterbox and pillarbox bars. With
+ * BW_CONTENT_LOOSE it goes on stripping lines 70 % flat: the title bar,
+ * toolbar and margins of a screenshot, but also smooth sky. Going round
+ * until nothing changes makes the result the same for an image and its
+ * uniformly framed copies. When stripping would leave less than a tenth of
+ * either side (or under 32 pixels), *box_out is the whole image. Fails only
+ * on bad arguments.
+ */
+BW_API bw_status bw_image_find_content(bw_ctx *ctx, bw_box *box_out,
+                                       const bw_image *image, unsigned flags);
+
+/*
+ * A copy of the part of image inside box. BW_ERR_INVALID_ARGUMENT when the
+ * box is empty or reaches outside the image. The caller frees *image_out.
+ */
+BW_API bw_status bw_image_crop(bw_ctx *ctx, bw_image **image_out,
+                               const bw_image *image, bw_box box);
+
+/* What a bw_pdq_set holds; combine with |. */
+typedef enum bw_pdq_set_flag {
+    BW_PDQ_SET_WHOLE = 1u << 0,    /* the whole image: bw_pdq_hash_image's hash */
+    BW_PDQ_SET_CONTENT = 1u << 1,  /* the content boxes (strict, then loose;
+                                      bw_image_find_content), each when it
+                                      differs from the whole and the other */
+    BW_PDQ_SET_REGIONS = 1u << 2,  /* the crop regions (bw_pdq_region_*) */
+    BW_PDQ_SET_DIHEDRAL = 1u << 3  /* the 8 variants of the whole and content
+                                      hashes (regions stay original) */
+} bw_pdq_set_flag;
+
+/* Which part of the image a hash of a set covers. */
+typedef enum bw_pdq_part_kind {
+    BW_PART_WHOLE = 0,
+    BW_PART_CONTENT = 1,
+    BW_PART_REGION = 2
+} bw_pdq_part_kind;
+
+/* "whole", "content", "region"; "unknown" otherwise. */
+BW_API const char *bw_pdq_part_kind_name(bw_pdq_part_kind kind);
+
+/*
+ * One hash of a set. Filled by the library; fields may be appended in later
+ * versions, so never allocate one yourself.
+ */
+typedef struct bw_pdq_part {
+    uint8_t hash[BW_PDQ_BYTES];
+    int quality;               /* 0..100, of this part */
+    bw_pdq_part_kind kind;
+    int region;                /* region index for BW_PART_REGION, else -1 */
+    const char *name;          /* "whole", "content", "content-loose" or
+                                  the region's name */
+    bw_dihedral transform;     /* which variant this hash is */
+    bw_box box;                /* the pixels hashed */
+} bw_pdq_part;
+
+/* Crop regions: fixed fractions of the image, so an original and any
+ * copy agree on them: BW_PDQ_REGION_STEPS centre crops, then as many crops
+ * of the left, right, top and bottom side (see bw_pdq_region_box). */
+#define BW_PDQ_REGION_STEPS 15
+#define BW_PDQ_REGION_COUNT (5 * BW_PDQ_REGION_STEPS)
+/* Regions whose PDQ quality is under this are too flat to be specific and
+ * are left out of sets. */
+#define BW_PDQ_REGION_MIN_QUALITY 50
+
+/* Name of region i ("c04": the centre crop removing 4 % of each dimension;
+ * "l10": 10 % of the width removed on the left; "r", "t", "b" likewise),
+ * or NULL. The string is static. */
+BW_API const char *bw_pdq_region_name(int region);
+
+/* Region index from its name, or -1. */
+BW_API int bw_pdq_region_parse(const char *name);
+
+/*
+ * The box of region i in an image of width x height: region i removes
+ * 2 x (i % BW_PDQ_REGION_STEPS + 1) percent, from both sides (centre) or one.
+ * BW_ERR_INVALID_ARGUMENT for an unknown region or an empty image.
+ */
+BW_API bw_status bw_pdq_region_box(bw_box *box_out, int region, uint32_t width,
+                                   uint32_t height);
+
+/* A set of PDQ hashes of one image; reusable across calls. */
+typedef struct bw_pdq_set bw_pdq_set;
+
+BW_API bw_status bw_pdq_set_create(bw_pdq_set **out);
+/* Accepts NULL. */
+BW_API void bw_pdq_set_free(bw_pdq_set *set);
+
+/*
+ * Computes the hashes flags ask for (BW_PDQ_SET_WHOLE is always included),
+ * replacing the set's contents. Entry 0 is always the whole image's plain
+ * hash, identical to bw_pdq_hash_image(). Content hashes whose box is the
+ * whole image and regions under BW_PDQ_REGION_MIN_QUALITY are left out.
+ * Fails as bw_pdq_hash_image() does.
+ */
+BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags,
+                                    const bw_image *image);
+
+/* Number of hashes in the set. */
+BW_API size_t bw_pdq_set_count(const bw_pdq_set *set);
+
+/* Hash i, or NULL when i is out of range; valid until the set is reused
+ * or freed. */
+BW_API const bw_pdq_part *bw_pdq_set_get(const bw_pdq_set *set, size_t i);
+
+/*
+ * Bank settings key "content_signals": a list of the signals
+ * bw_bank_add_content() stores for each file, among "pdq" (the whole-image
+ * hash), "pdq_content" (content boxes), "pdq_regions" (crop regions),
+ * "md5", "sha1" and "sha256". A bank without it gets
+ * BW_CONTENT_SIGNALS_DEFAULT.
+ */
+#define BW_CONTENT_SIGNALS_DEFAULT "[\"pdq\",\"pdq_content\",\"pdq_regions\",\"md5\"]"
+
+/* What one bw_bank_add_content() call stored. */
+typedef struct bw_content_stats {
+    uint64_t added;      /* new signals */
+    uint64_t duplicates; /* signals the bank already held */
+    uint64_t regions;    /* of the added, crop-region hashes */
+} bw_content_stats;
+
+/*
+ * Hashes one image file's bytes and adds, in one transaction, every signal
+ * the bank's settings ask for ("content_signals" above). Every signal's
+ * metadata is `metadata` (a JSON object, or NULL) plus "content" (the
+ * file's SHA-256, tying a file's signals together) and "part" ("whole",
+ * "content", "content-loose", "region" or "file") with, for regions,
+ * "region" (its name); bw_matcher reports these parts. source may be NULL;
+ * stats may be NULL. Fails when the bank does not exist, its settings are
+ * malformed (BW_ERR_PARSE), or the image cannot be decoded (nothing is
+ * stored then).
+ */
+BW_API bw_status bw_bank_add_content(bw_ctx *ctx, bw_store *store, const char *bank,
+                                     const void *data, size_t size, const char *metadata,
+                                     const char *source, bw_content_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* BULWARK_BW_ROBUST_H */

@@ -1,0 +1,153 @@
+/*
+ * The content box of an image: borders, letterbox bars and the flat parts
+ * of a screenshot frame stripped, so that a framed copy hashes like its
+ * original. A line (row or column) is stripped when nearly all its pixels
+ * are within a tolerance of the line's own median colour; the line's own
+ * median, not a fixed border colour, lets one pass go through a frame made
+ * of several flat bands (a margin, then a title bar of another colour).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bulwark/bw_robust.h"
+#include "common/bw_internal.h"
+
+/* JPEG ringing and dithering stay within this many levels of a flat
+ * colour. */
+#define FLAT_TOLERANCE 20
+/* Share of a line's pixels, in percent, that must be near its median. A
+ * border or a letterbox bar is flat all along; a window's title bar whose
+ * text covers a quarter of its pixels is flat only loosely. The loose rule
+ * also strips rows of smooth sky, so it is used only when the strict one
+ * is asked for, after the strict one. */
+#define STRICT_SHARE 97
+#define LOOSE_SHARE 70
+/* Never keep less than this share of a side, nor fewer pixels. */
+#define MIN_KEEP_DIVISOR 10
+#define MIN_KEEP_PIXELS 32
+
+typedef struct lines {
+    const uint8_t *pixels;
+    size_t stride;
+    int channels;
+    int share; /* STRICT_SHARE or LOOSE_SHARE */
+    uint32_t hist[3][256];
+} lines;
+
+/* Pixel k of a line: a row (step = channels) or a column (step = stride). */
+static bool line_is_flat(lines *l, const uint8_t *first, size_t step, uint32_t count)
+{
+    const int ch = l->channels;
+    memset(l->hist, 0, sizeof l->hist);
+    const uint8_t *p = first;
+    for (uint32_t k = 0; k < count; k++, p += step)
+        for (int c = 0; c < ch; c++)
+            l->hist[c][p[c]]++;
+    int median[3] = {0, 0, 0};
+    for (int c = 0; c < ch; c++) {
+        uint32_t seen = 0;
+        int v = 0;
+        while (v < 255 && (seen += l->hist[c][v]) * 2 < count)
+            v++;
+        median[c] = v;
+    }
+    uint32_t near = 0;
+    p = first;
+    for (uint32_t k = 0; k < count; k++, p += step) {
+        bool ok = true;
+        for (int c = 0; c < ch && ok; c++)
+            ok = abs((int)p[c] - median[c]) <= FLAT_TOLERANCE;
+        near += ok;
+    }
+    return (uint64_t)near * 100 >= (uint64_t)count * (uint64_t)l->share;
+}
+
+static const uint8_t *at(const lines *l, uint32_t x, uint32_t y)
+{
+    return l->pixels + (size_t)y * l->stride + (size_t)x * (size_t)l->channels;
+}
+
+/* Strips flat rows from the top and bottom of the box, then flat columns
+ * from its left and right; true when anything was stripped. */
+static bool strip_once(lines *l, uint32_t *x0, uint32_t *y0, uint32_t *x1, uint32_t *y1)
+{
+    const size_t px = (size_t)l->channels;
+    bool changed = false;
+    while (*y1 - *y0 > 1 && line_is_flat(l, at(l, *x0, *y0), px, *x1 - *x0)) {
+        (*y0)++;
+        changed = true;
+    }
+    while (*y1 - *y0 > 1 && line_is_flat(l, at(l, *x0, *y1 - 1), px, *x1 - *x0)) {
+        (*y1)--;
+        changed = true;
+    }
+    while (*x1 - *x0 > 1 && line_is_flat(l, at(l, *x0, *y0), l->stride, *y1 - *y0)) {
+        (*x0)++;
+        changed = true;
+    }
+    while (*x1 - *x0 > 1 && line_is_flat(l, at(l, *x1 - 1, *y0), l->stride, *y1 - *y0)) {
+        (*x1)--;
+        changed = true;
+    }
+    return changed;
+}
+
+static bool big_enough(uint32_t kept, uint32_t whole)
+{
+    return kept >= MIN_KEEP_PIXELS && kept * (uint64_t)MIN_KEEP_DIVISOR >= whole;
+}
+
+BW_API bw_status bw_image_find_content(bw_ctx *ctx, bw_box *box_out, const bw_image *image,
+                                       unsigned flags)
+{
+    if (!ctx || !box_out || !image || (flags & ~(unsigned)BW_CONTENT_LOOSE))
+        return BW_ERR_INVALID_ARGUMENT;
+    bwi_clear(ctx);
+    const uint32_t w = bw_image_width(image), h = bw_image_height(image);
+    *box_out = (bw_box){0, 0, w, h};
+    if (w == 0 || h == 0)
+        return BW_OK;
+    lines *l = malloc(sizeof *l);
+    if (!l)
+        return bwi_fail(ctx, BW_ERR_NOMEM, "out of memory");
+    bw_pixel_format format;
+    l->pixels = bw_image_pixels(image, &format, &l->stride);
+    l->channels = format == BW_PIXEL_GREY8 ? 1 : 3;
+    uint32_t x0 = 0, y0 = 0, x1 = w, y1 = h;
+    /* Stripping columns can make more rows flat (a border's sides hid the
+     * ends of a flat row of the picture), so go round until nothing
+     * changes: the result is then the same as for the unframed image. */
+    l->share = STRICT_SHARE;
+    for (int pass = 0; pass < 8 && strip_once(l, &x0, &y0, &x1, &y1); pass++)
+        ;
+    l->share = LOOSE_SHARE;
+    for (int pass = 0; (flags & BW_CONTENT_LOOSE) && pass < 8 && strip_once(l, &x0, &y0, &x1, &y1);
+         pass++)
+        ;
+    free(l);
+    if (big_enough(x1 - x0, w) && big_enough(y1 - y0, h))
+        *box_out = (bw_box){x0, y0, x1 - x0, y1 - y0};
+    return BW_OK;
+}
+
+BW_API bw_status bw_image_crop(bw_ctx *ctx, bw_image **image_out, const bw_image *image,
+                               bw_box box)
+{
+    if (!ctx || !image_out || !image)
+        return BW_ERR_INVALID_ARGUMENT;
+    bwi_clear(ctx);
+    *image_out = NULL;
+    const uint32_t w = bw_image_width(image), h = bw_image_height(image);
+    if (box.width == 0 || box.height == 0 || box.x >= w || box.y >= h ||
+        box.width > w - box.x || box.height > h - box.y)
+        return bwi_fail(ctx, BW_ERR_INVALID_ARGUMENT,
+                        "box %ux%u at (%u,%u) is empty or outside the %ux%u image", box.width,
+                        box.height, box.x, box.y, w, h);
+    bw_pixel_format format;
+    size_t stride;
+    const uint8_t *pixels = bw_image_pixels(image, &format, &stride);
+    const size_t bpp = format == BW_PIXEL_GREY8 ? 1 : 3;
+    return bw_image_from_pixels(ctx, image_out,
+                                pixels + (size_t)box.y * stride + (size_t)box.x * bpp, stride,
+                                box.width, box.height, format);
+}

@@ -1,0 +1,205 @@
+/*
+ * Sets of PDQ hashes of one image: the whole image, its content box, fixed
+ * crop regions, and dihedral variants. A crop of an image hashes close to
+ * the region of the original that covers the same pixels, so a bank that
+ * holds the regions of its originals matches crops a plain hash misses.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "bulwark/bw_robust.h"
+#include "pdq_core.h"
+
+/*
+ * Regions are crops of the image at fixed fractions: BW_PDQ_REGION_STEPS
+ * centre crops, removing 2, 4, ... 30 % of the width and of the height
+ * (half on each side), then as many crops of one side each, removing 2, 4,
+ * ... 30 % of the width (left, right) or height (top, bottom). PDQ absorbs
+ * only about 1 % of misalignment per side (docs/quality.md), hence steps of
+ * 2 %. Names: "c04" is the centre crop removing 4 %, "l10" removes 10 % on
+ * the left, then "r", "t", "b".
+ */
+#define STEP_PERCENT 2
+static const char side_letters[5] = {'c', 'l', 'r', 't', 'b'};
+
+BW_API const char *bw_pdq_part_kind_name(bw_pdq_part_kind kind)
+{
+    switch (kind) {
+    case BW_PART_WHOLE:
+        return "whole";
+    case BW_PART_CONTENT:
+        return "content";
+    case BW_PART_REGION:
+        return "region";
+    }
+    return "unknown";
+}
+
+/* Names are made once, as constants, so callers may keep the pointers. */
+static const char region_names[BW_PDQ_REGION_COUNT][4] = {
+#define BWI_REGION_NAMES(s)                                                          \
+    s "02", s "04", s "06", s "08", s "10", s "12", s "14", s "16", s "18", s "20", \
+        s "22", s "24", s "26", s "28", s "30"
+    BWI_REGION_NAMES("c"), BWI_REGION_NAMES("l"), BWI_REGION_NAMES("r"),
+    BWI_REGION_NAMES("t"), BWI_REGION_NAMES("b")
+#undef BWI_REGION_NAMES
+};
+
+BW_API const char *bw_pdq_region_name(int region)
+{
+    return region >= 0 && region < BW_PDQ_REGION_COUNT ? region_names[region] : NULL;
+}
+
+BW_API int bw_pdq_region_parse(const char *name)
+{
+    for (int i = 0; name && i < BW_PDQ_REGION_COUNT; i++)
+        if (!strcmp(name, region_names[i]))
+            return i;
+    return -1;
+}
+
+BW_API bw_status bw_pdq_region_box(bw_box *box_out, int region, uint32_t width,
+                                   uint32_t height)
+{
+    if (!box_out || region < 0 || region >= BW_PDQ_REGION_COUNT || !width || !height)
+        return BW_ERR_INVALID_ARGUMENT;
+    const char side = side_letters[region / BW_PDQ_REGION_STEPS];
+    const uint64_t pct = (uint64_t)STEP_PERCENT * (uint64_t)(region % BW_PDQ_REGION_STEPS + 1);
+    /* Shares in hundredths, rounded to the nearest pixel in integers so
+     * every platform agrees; a centre crop takes half from each side. */
+    uint64_t left = 0, right = 0, top = 0, bottom = 0;
+    if (side == 'c') {
+        left = right = ((uint64_t)width * pct + 100) / 200;
+        top = bottom = ((uint64_t)height * pct + 100) / 200;
+    } else if (side == 'l' || side == 'r') {
+        *(side == 'l' ? &left : &right) = ((uint64_t)width * pct + 50) / 100;
+    } else {
+        *(side == 't' ? &top : &bottom) = ((uint64_t)height * pct + 50) / 100;
+    }
+    if (left + right >= width || top + bottom >= height)
+        return BW_ERR_INVALID_ARGUMENT;
+    *box_out = (bw_box){(uint32_t)left, (uint32_t)top, (uint32_t)(width - left - right),
+                        (uint32_t)(height - top - bottom)};
+    return BW_OK;
+}
+
+struct bw_pdq_set {
+    bw_pdq_part *parts;
+    size_t count;
+    size_t cap;
+};
+
+BW_API bw_status bw_pdq_set_create(bw_pdq_set **out)
+{
+    if (!out)
+        return BW_ERR_INVALID_ARGUMENT;
+    *out = calloc(1, sizeof **out);
+    return *out ? BW_OK : BW_ERR_NOMEM;
+}
+
+BW_API void bw_pdq_set_free(bw_pdq_set *set)
+{
+    if (!set)
+        return;
+    free(set->parts);
+    free(set);
+}
+
+BW_API size_t bw_pdq_set_count(const bw_pdq_set *set)
+{
+    return set ? set->count : 0;
+}
+
+BW_API const bw_pdq_part *bw_pdq_set_get(const bw_pdq_set *set, size_t i)
+{
+    return set && i < set->count ? &set->parts[i] : NULL;
+}
+
+static bw_status push(bw_ctx *ctx, bw_pdq_set *set, const bw_pdq_part *part)
+{
+    if (set->count == set->cap) {
+        const size_t cap = set->cap ? set->cap * 2 : 32;
+        bw_pdq_part *grown = realloc(set->parts, cap * sizeof *grown);
+        if (!grown)
+            return bwi_fail(ctx, BW_ERR_NOMEM, "out of memory");
+        set->parts = grown;
+        set->cap = cap;
+    }
+    set->parts[set->count++] = *part;
+    return BW_OK;
+}
+
+/* Hashes the pixels of box (and its 8 variants when dihedral) and adds
+ * them; below min_quality nothing is added. */
+static bw_status add_box(bw_ctx *ctx, bw_pdq_set *set, const bw_image *image, bw_box box,
+                         bw_pdq_part_kind kind, int region, const char *name, bool dihedral,
+                         int min_quality)
+{
+    bw_pixel_format format;
+    size_t stride;
+    const uint8_t *pixels = bw_image_pixels(image, &format, &stride);
+    const size_t bpp = format == BW_PIXEL_GREY8 ? 1 : 3;
+    bwi_grid grid;
+    /* The decoder already decided grey or colour for the whole image; a
+     * part keeps that decision, as the whole-image hash does. */
+    bw_status st = bwi_pdq_grid_from_pixels(
+        ctx, &grid, pixels + (size_t)box.y * stride + (size_t)box.x * bpp, stride, box.width,
+        box.height, format, true);
+    if (st != BW_OK)
+        return st;
+    bw_pdq_part part = {.kind = kind, .region = region, .name = name, .box = box};
+    uint8_t variants[BW_PDQ_DIHEDRAL_COUNT][BW_PDQ_BYTES];
+    st = bwi_pdq_hash_grid(ctx, &grid, part.hash, dihedral ? variants : NULL, &part.quality);
+    if (st != BW_OK || part.quality < min_quality)
+        return st;
+    part.transform = BW_DIHEDRAL_ORIGINAL;
+    st = push(ctx, set, &part);
+    /* Variant 0 is the plain hash but for 64x64 images; it adds nothing. */
+    for (int d = 1; dihedral && d < BW_PDQ_DIHEDRAL_COUNT && st == BW_OK; d++) {
+        memcpy(part.hash, variants[d], BW_PDQ_BYTES);
+        part.transform = (bw_dihedral)d;
+        st = push(ctx, set, &part);
+    }
+    return st;
+}
+
+static bool same_box(bw_box a, bw_box b)
+{
+    return a.x == b.x && a.y == b.y && a.width == b.width && a.height == b.height;
+}
+
+BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags,
+                                    const bw_image *image)
+{
+    if (!ctx || !set || !image)
+        return BW_ERR_INVALID_ARGUMENT;
+    bwi_clear(ctx);
+    set->count = 0;
+    const uint32_t w = bw_image_width(image), h = bw_image_height(image);
+    const bool dihedral = (flags & BW_PDQ_SET_DIHEDRAL) != 0;
+    const bw_box whole = {0, 0, w, h};
+    bw_status st = add_box(ctx, set, image, whole, BW_PART_WHOLE, -1, "whole", dihedral, 0);
+    if (st == BW_OK && (flags & BW_PDQ_SET_CONTENT)) {
+        bw_box strict, loose;
+        st = bw_image_find_content(ctx, &strict, image, 0);
+        if (st == BW_OK)
+            st = bw_image_find_content(ctx, &loose, image, BW_CONTENT_LOOSE);
+        if (st == BW_OK && !same_box(strict, whole))
+            st = add_box(ctx, set, image, strict, BW_PART_CONTENT, -1, "content", dihedral, 0);
+        if (st == BW_OK && !same_box(loose, whole) && !same_box(loose, strict))
+            st = add_box(ctx, set, image, loose, BW_PART_CONTENT, -1, "content-loose", dihedral,
+                         0);
+    }
+    for (int r = 0; st == BW_OK && (flags & BW_PDQ_SET_REGIONS) && r < BW_PDQ_REGION_COUNT;
+         r++) {
+        bw_box box;
+        /* Regions of a tiny image would be under PDQ's minimum size. */
+        if (bw_pdq_region_box(&box, r, w, h) != BW_OK || box.width < 16 || box.height < 16)
+            continue;
+        st = add_box(ctx, set, image, box, BW_PART_REGION, r, region_names[r], false,
+                     BW_PDQ_REGION_MIN_QUALITY);
+    }
+    if (st != BW_OK)
+        set->count = 0;
+    return st;
+}

@@ -1,0 +1,76 @@
+#!/bin/sh
+# `bulwark bank add-content`, `bank settings` and `match --mode`, as a user
+# runs them, on SQLite (or PostgreSQL when BW_TEST_PG_URI is set). The edited
+# copy is made here from a golden PPM with python3: the centre with 20 % of
+# each side cut away, in a black letterbox.
+#   test_cli_quality.sh BULWARK DATADIR
+set -u
+bw=$1
+golden=$2/golden
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+ok() { echo "ok   $*"; }
+db=${BW_TEST_PG_URI:-$tmp/banks.db}
+B() { "$bw" bank --db "$db" "$@"; }
+M() { "$bw" match --db "$db" "$@"; }
+
+python3 - "$golden/pnm-p6.ppm" "$tmp/edited.ppm" <<'PY' || { echo "FAIL: cannot make the edited copy"; exit 1; }
+import sys
+data = open(sys.argv[1], 'rb').read()
+# A binary PPM with a header of four fields: P6 WIDTH HEIGHT MAXVAL.
+fields, pos = [], 0
+while len(fields) < 4:
+    while data[pos:pos + 1].isspace():
+        pos += 1
+    start = pos
+    while not data[pos:pos + 1].isspace():
+        pos += 1
+    fields.append(data[start:pos])
+pixels = data[pos + 1:]
+w, h = int(fields[1]), int(fields[2])
+dx, dy = w // 10, h // 10
+cw, ch, bar = w - 2 * dx, h - 2 * dy, h // 5
+rows = [b'\0' * (cw * 3)] * bar
+for y in range(dy, dy + ch):
+    rows.append(pixels[(y * w + dx) * 3:(y * w + dx + cw) * 3])
+rows += [b'\0' * (cw * 3)] * bar
+open(sys.argv[2], 'wb').write(b'P6\n%d %d\n255\n' % (cw, ch + 2 * bar) + b''.join(rows))
+PY
+
+B create plain 2>/dev/null && B create robust 2>/dev/null && ok "create" || fail "create"
+B settings plain '{"content_signals":["pdq"]}' && [ "$(B settings plain)" = '{"content_signals":["pdq"]}' ] \
+  && ok "settings round trip" || fail "settings: $(B settings plain)"
+[ "$(B settings robust)" = "{}" ] && ok "no settings shows {}" || fail "empty settings: $(B settings robust)"
+B settings robust '[1]' 2>"$tmp/e"; [ $? -eq 1 ] && grep -q "bank settings" "$tmp/e" \
+  && ok "bad settings refused" || fail "bad settings: $(cat "$tmp/e")"
+
+B add-content robust "$golden/pnm-p6.ppm" 2>"$tmp/e" && grep -q "77 signals added (75 crop regions), 0 already" "$tmp/e" \
+  && ok "add-content stores regions by default" || fail "add-content: $(cat "$tmp/e")"
+B add-content plain "$golden/pnm-p6.ppm" 2>"$tmp/e" && grep -q "1 signals added (0 crop regions)" "$tmp/e" \
+  && ok "add-content follows the bank's settings" || fail "add-content plain: $(cat "$tmp/e")"
+B add-content robust "$golden/pnm-p6.ppm" 2>"$tmp/e" && grep -q "0 signals added (0 crop regions), 77 already" "$tmp/e" \
+  && ok "add-content twice adds nothing" || fail "add-content again: $(cat "$tmp/e")"
+B add-content robust "$tmp/nothing.png" 2>"$tmp/e"; [ $? -eq 1 ] && grep -q "nothing.png" "$tmp/e" \
+  && ok "missing file reported" || fail "missing file: $(cat "$tmp/e")"
+B add-content robust "$golden/too-small-4x4.jpg" 2>"$tmp/e"; [ $? -eq 1 ] && ok "tiny image refused" \
+  || fail "tiny image: $(cat "$tmp/e")"
+
+# The original matches plainly; the edited copy only in robust mode, and
+# the match names the region of the original it covers.
+M "$golden/pnm-p6.ppm" > "$tmp/o" && grep -q '"distance":0,"metadata":{"content":"[0-9a-f]*","part":"whole"}' "$tmp/o" \
+  && ok "original matches its whole-image hash" || fail "original: $(cat "$tmp/o")"
+M --mode plain "$tmp/edited.ppm" > "$tmp/o" && grep -q '"matches":\[\]' "$tmp/o" \
+  && ok "plain mode misses the edited copy" || fail "plain: $(cat "$tmp/o")"
+M --mode robust "$tmp/edited.ppm" > "$tmp/o" && grep -q '"bank":"robust"' "$tmp/o" \
+  && grep -q '"region":"c20"' "$tmp/o" && grep -q '"query_part":"content"' "$tmp/o" \
+  && grep -q '"actionable":true' "$tmp/o" && ! grep -q '"bank":"plain"' "$tmp/o" \
+  && ok "robust mode finds it, as region c20" || fail "robust: $(cat "$tmp/o")"
+M --mode sideways "$tmp/edited.ppm" 2>/dev/null; [ $? -eq 2 ] && ok "unknown mode refused" \
+  || fail "unknown mode accepted"
+M --mode robust "$golden/png-wide.png" > "$tmp/o" && grep -q '"matches":\[\]' "$tmp/o" \
+  && ok "another scene matches nothing" || fail "other scene: $(cat "$tmp/o")"
+
+echo "$failures failed"
+[ "$failures" -eq 0 ]

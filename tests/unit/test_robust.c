@@ -1,0 +1,311 @@
+/*
+ * Edit-resistant PDQ (bw_robust.h): content boxes found exactly on
+ * synthetic framed images, crops, region boxes and names, and hash sets
+ * that are deterministic and agree with hashing the same pixels directly.
+ */
+#include <bulwark/bulwark.h>
+
+#include "harness.h"
+
+/* PDQ of region c20 of tests/data/golden/jpeg-420.jpg. */
+#define C20_OF_JPEG_420 "e92f542faca7f7d804f0705079e8090f06afe8d65ed05d38293a796c97a782a3"
+
+static bw_ctx *ctx;
+
+/* Deterministic texture: smooth waves plus noise, so no row or column of
+ * it is flat. */
+static uint8_t texture(uint32_t x, uint32_t y, int c, uint32_t *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    const int wave = (int)((x * (3 + c) + y * (5 - c)) % 97) + (int)((x * y) % 61);
+    return (uint8_t)(40 + wave + (int)((*seed >> 16) % 40));
+}
+
+/* A w x h RGB canvas of `border` (with +-jitter noise) holding a textured
+ * content box; returns the image. */
+static bw_image *framed(uint32_t w, uint32_t h, bw_box content, const uint8_t border[3],
+                        int jitter)
+{
+    uint8_t *px = malloc((size_t)w * h * 3);
+    uint32_t seed = 7;
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++)
+            for (int c = 0; c < 3; c++) {
+                uint8_t *p = &px[((size_t)y * w + x) * 3 + c];
+                const bool inside = x >= content.x && x < content.x + content.width &&
+                                    y >= content.y && y < content.y + content.height;
+                seed = seed * 1103515245u + 12345u;
+                int v = inside ? texture(x - content.x, y - content.y, c, &seed) : border[c];
+                if (!inside && jitter)
+                    v += (int)((seed >> 16) % (2 * (uint32_t)jitter + 1)) - jitter;
+                *p = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+            }
+    bw_image *img = NULL;
+    bw_image_from_pixels(ctx, &img, px, (size_t)w * 3, w, h, BW_PIXEL_RGB8);
+    free(px);
+    return img;
+}
+
+static void check_box(bw_box got, bw_box want)
+{
+    CHECK_EQ(got.x, want.x);
+    CHECK_EQ(got.y, want.y);
+    CHECK_EQ(got.width, want.width);
+    CHECK_EQ(got.height, want.height);
+}
+
+static void borders_exact(void)
+{
+    static const uint8_t white[3] = {255, 255, 255}, black[3] = {0, 0, 0},
+                         teal[3] = {20, 140, 150};
+    const struct {
+        uint32_t w, h;
+        bw_box content;
+        const uint8_t *colour;
+        int jitter;
+    } cases[] = {
+        {234, 166, {13, 7, 200, 150}, white, 0},     /* uneven border */
+        {320, 260, {0, 40, 320, 180}, black, 0},     /* letterbox */
+        {400, 180, {70, 0, 260, 180}, black, 0},     /* pillarbox */
+        {300, 300, {31, 50, 200, 180}, teal, 12},    /* noisy border (JPEG-like) */
+        {180, 120, {0, 0, 180, 120}, white, 0},      /* no border at all */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        bw_image *img = framed(cases[i].w, cases[i].h, cases[i].content, cases[i].colour,
+                               cases[i].jitter);
+        CHECK(img != NULL);
+        bw_box box = {0, 0, 0, 0};
+        CHECK_EQ(bw_image_find_content(ctx, &box, img, 0), BW_OK);
+        check_box(box, cases[i].content);
+        /* Loose stripping changes nothing on textured content. */
+        CHECK_EQ(bw_image_find_content(ctx, &box, img, BW_CONTENT_LOOSE), BW_OK);
+        check_box(box, cases[i].content);
+        bw_image_free(img);
+    }
+}
+
+/* A screenshot-like frame: a title bar with "text" on a fifth of its
+ * width, then a margin of another colour. Only the loose rule strips the
+ * title bar. */
+static void screenshot_frame(void)
+{
+    const uint32_t w = 300, h = 260;
+    const bw_box content = {40, 60, 220, 160};
+    static const uint8_t desk[3] = {236, 236, 236};
+    bw_image *plain = framed(w, h, content, desk, 0);
+    bw_pixel_format f;
+    size_t stride;
+    uint8_t *px = malloc((size_t)w * h * 3);
+    memcpy(px, bw_image_pixels(plain, &f, &stride), (size_t)w * h * 3);
+    for (uint32_t y = 0; y < 24; y++)
+        for (uint32_t x = 0; x < w; x++) {
+            uint8_t *p = &px[((size_t)y * w + x) * 3];
+            const bool ink = x >= 30 && x < 90 && y >= 8 && y < 16 && (x / 3 + y) % 2 == 0;
+            p[0] = ink ? 230 : 48;
+            p[1] = ink ? 230 : 54;
+            p[2] = ink ? 230 : 66;
+        }
+    bw_image *shot = NULL;
+    CHECK_EQ(bw_image_from_pixels(ctx, &shot, px, (size_t)w * 3, w, h, BW_PIXEL_RGB8), BW_OK);
+    bw_box box;
+    CHECK_EQ(bw_image_find_content(ctx, &box, shot, 0), BW_OK);
+    /* The strict rule strips the bar's rows above the text and stops at
+     * the text. */
+    CHECK_EQ(box.y, 8);
+    CHECK_EQ(bw_image_find_content(ctx, &box, shot, BW_CONTENT_LOOSE), BW_OK);
+    check_box(box, content);
+    free(px);
+    bw_image_free(plain);
+    bw_image_free(shot);
+}
+
+/* Stripping never leaves a sliver: a flat image keeps its whole box. */
+static void flat_keeps_whole(void)
+{
+    uint8_t *px = malloc(200 * 100);
+    memset(px, 90, 200 * 100);
+    px[50 * 200 + 100] = 0; /* one odd pixel */
+    bw_image *img = NULL;
+    CHECK_EQ(bw_image_from_pixels(ctx, &img, px, 200, 200, 100, BW_PIXEL_GREY8), BW_OK);
+    bw_box box;
+    CHECK_EQ(bw_image_find_content(ctx, &box, img, BW_CONTENT_LOOSE), BW_OK);
+    check_box(box, (bw_box){0, 0, 200, 100});
+    CHECK_EQ(bw_image_find_content(ctx, &box, img, 99), BW_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(bw_image_find_content(ctx, NULL, img, 0), BW_ERR_INVALID_ARGUMENT);
+    free(px);
+    bw_image_free(img);
+}
+
+static void crop_copies_pixels(void)
+{
+    static const uint8_t grey[3] = {128, 128, 128};
+    bw_image *img = framed(120, 90, (bw_box){10, 10, 100, 70}, grey, 0);
+    bw_image *part = NULL;
+    CHECK_EQ(bw_image_crop(ctx, &part, img, (bw_box){10, 12, 50, 40}), BW_OK);
+    CHECK_EQ(bw_image_width(part), 50);
+    CHECK_EQ(bw_image_height(part), 40);
+    bw_pixel_format f1, f2;
+    size_t s1, s2;
+    const uint8_t *a = bw_image_pixels(img, &f1, &s1), *b = bw_image_pixels(part, &f2, &s2);
+    CHECK_EQ(f1, f2);
+    CHECK(memcmp(a + 12 * s1 + 10 * 3, b, 50 * 3) == 0);
+    CHECK(memcmp(a + 51 * s1 + 10 * 3, b + 39 * s2, 50 * 3) == 0);
+    bw_image_free(part);
+    CHECK_EQ(bw_image_crop(ctx, &part, img, (bw_box){100, 0, 21, 10}), BW_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(bw_image_crop(ctx, &part, img, (bw_box){0, 0, 0, 10}), BW_ERR_INVALID_ARGUMENT);
+    CHECK(part == NULL);
+    bw_image_free(img);
+}
+
+static void region_boxes_and_names(void)
+{
+    bw_box b;
+    CHECK_EQ(bw_pdq_region_box(&b, bw_pdq_region_parse("c04"), 1000, 500), BW_OK);
+    check_box(b, (bw_box){20, 10, 960, 480});
+    CHECK_EQ(bw_pdq_region_box(&b, bw_pdq_region_parse("l30"), 1000, 500), BW_OK);
+    check_box(b, (bw_box){300, 0, 700, 500});
+    CHECK_EQ(bw_pdq_region_box(&b, bw_pdq_region_parse("b10"), 1000, 501), BW_OK);
+    check_box(b, (bw_box){0, 0, 1000, 451});
+    CHECK_EQ(bw_pdq_region_box(&b, bw_pdq_region_parse("r02"), 1000, 500), BW_OK);
+    check_box(b, (bw_box){0, 0, 980, 500});
+    CHECK_EQ(bw_pdq_region_box(&b, BW_PDQ_REGION_COUNT, 100, 100), BW_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(bw_pdq_region_box(&b, 0, 0, 100), BW_ERR_INVALID_ARGUMENT);
+    for (int i = 0; i < BW_PDQ_REGION_COUNT; i++) {
+        CHECK(bw_pdq_region_name(i) != NULL);
+        CHECK_EQ(bw_pdq_region_parse(bw_pdq_region_name(i)), i);
+    }
+    CHECK(bw_pdq_region_name(-1) == NULL);
+    CHECK_EQ(bw_pdq_region_parse("c05"), -1);
+    CHECK_STR(bw_pdq_part_kind_name(BW_PART_REGION), "region");
+}
+
+static bw_image *golden(const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/golden/%s", BW_TEST_DATA, name);
+    bw_image *img = NULL;
+    if (bw_image_decode_file(ctx, &img, path) != BW_OK)
+        fprintf(stderr, "%s: %s\n", path, bw_ctx_message(ctx));
+    return img;
+}
+
+/* The same image gives the same set on any context, entry 0 is the plain
+ * hash, and each region's hash is the hash of that crop. */
+static void sets_are_deterministic(void)
+{
+    bw_image *img = golden("jpeg-420.jpg");
+    CHECK(img != NULL);
+    if (!img)
+        return;
+    bw_ctx *other;
+    bw_pdq_set *a, *b;
+    bw_ctx_create(&other);
+    bw_pdq_set_create(&a);
+    bw_pdq_set_create(&b);
+    const unsigned all = BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_REGIONS |
+                         BW_PDQ_SET_DIHEDRAL;
+    CHECK_EQ(bw_pdq_set_compute(ctx, a, all, img), BW_OK);
+    CHECK_EQ(bw_pdq_set_compute(other, b, all, img), BW_OK);
+    CHECK_EQ(bw_pdq_set_count(a), bw_pdq_set_count(b));
+    /* 8 whole-image variants and the 75 regions (this scene has no
+     * border, and none of its regions is flat). */
+    CHECK_EQ(bw_pdq_set_count(a), 8 + BW_PDQ_REGION_COUNT);
+    for (size_t i = 0; i < bw_pdq_set_count(a) && i < bw_pdq_set_count(b); i++)
+        CHECK(memcmp(bw_pdq_set_get(a, i), bw_pdq_set_get(b, i), sizeof(bw_pdq_part)) == 0);
+    uint8_t plain[BW_PDQ_BYTES];
+    int quality;
+    CHECK_EQ(bw_pdq_hash_image(ctx, plain, &quality, img), BW_OK);
+    const bw_pdq_part *first = bw_pdq_set_get(a, 0);
+    CHECK(memcmp(first->hash, plain, BW_PDQ_BYTES) == 0);
+    CHECK_EQ(first->quality, quality);
+    CHECK_EQ(first->kind, BW_PART_WHOLE);
+    int regions = 0;
+    for (size_t i = 0; i < bw_pdq_set_count(a); i++) {
+        const bw_pdq_part *p = bw_pdq_set_get(a, i);
+        if (p->kind != BW_PART_REGION)
+            continue;
+        regions++;
+        bw_box box;
+        CHECK_EQ(bw_pdq_region_box(&box, p->region, bw_image_width(img), bw_image_height(img)),
+                 BW_OK);
+        check_box(p->box, box);
+        bw_image *crop = NULL;
+        uint8_t h[BW_PDQ_BYTES];
+        CHECK_EQ(bw_image_crop(ctx, &crop, img, box), BW_OK);
+        CHECK_EQ(bw_pdq_hash_image(ctx, h, NULL, crop), BW_OK);
+        CHECK(memcmp(h, p->hash, BW_PDQ_BYTES) == 0);
+        CHECK_EQ(p->transform, BW_DIHEDRAL_ORIGINAL);
+        bw_image_free(crop);
+    }
+    CHECK_EQ(regions, BW_PDQ_REGION_COUNT);
+    /* A committed value: a change to the region table or to hashing shows. */
+    char hex[BW_PDQ_HEX_CHARS + 1];
+    const bw_pdq_part *c20 = NULL;
+    for (size_t i = 0; i < bw_pdq_set_count(a); i++)
+        if (bw_pdq_set_get(a, i)->region == bw_pdq_region_parse("c20"))
+            c20 = bw_pdq_set_get(a, i);
+    CHECK(c20 != NULL);
+    if (c20) {
+        bw_pdq_to_hex(hex, c20->hash);
+        CHECK_STR(hex, C20_OF_JPEG_420);
+    }
+    /* Only what is asked for. */
+    CHECK_EQ(bw_pdq_set_compute(ctx, a, 0, img), BW_OK);
+    CHECK_EQ(bw_pdq_set_count(a), 1);
+    CHECK(bw_pdq_set_get(a, 1) == NULL);
+    bw_pdq_set_free(a);
+    bw_pdq_set_free(b);
+    bw_ctx_free(other);
+    bw_image_free(img);
+}
+
+/* A framed copy's content hash is the original's hash. */
+static void content_hash_of_framed_copy(void)
+{
+    bw_image *img = golden("png-rgb.png");
+    CHECK(img != NULL);
+    if (!img)
+        return;
+    const uint32_t w = bw_image_width(img), h = bw_image_height(img), pad = 37;
+    const uint32_t W = w + 2 * pad, H = h + pad;
+    uint8_t *px = calloc((size_t)W * H, 3);
+    bw_pixel_format f;
+    size_t stride;
+    const uint8_t *src = bw_image_pixels(img, &f, &stride);
+    CHECK_EQ(f, BW_PIXEL_RGB8);
+    for (uint32_t y = 0; y < h; y++)
+        memcpy(px + ((size_t)(y + pad) * W + pad) * 3, src + y * stride, (size_t)w * 3);
+    bw_image *boxed = NULL;
+    CHECK_EQ(bw_image_from_pixels(ctx, &boxed, px, (size_t)W * 3, W, H, BW_PIXEL_RGB8), BW_OK);
+    bw_pdq_set *set;
+    bw_pdq_set_create(&set);
+    CHECK_EQ(bw_pdq_set_compute(ctx, set, BW_PDQ_SET_CONTENT, boxed), BW_OK);
+    CHECK_EQ(bw_pdq_set_count(set), 2);
+    const bw_pdq_part *content = bw_pdq_set_get(set, 1);
+    uint8_t plain[BW_PDQ_BYTES];
+    CHECK_EQ(bw_pdq_hash_image(ctx, plain, NULL, img), BW_OK);
+    if (content) {
+        CHECK_STR(content->name, "content");
+        check_box(content->box, (bw_box){pad, pad, w, h});
+        CHECK(memcmp(content->hash, plain, BW_PDQ_BYTES) == 0);
+        CHECK(bw_pdq_distance(bw_pdq_set_get(set, 0)->hash, plain) > 31);
+    }
+    bw_pdq_set_free(set);
+    bw_image_free(boxed);
+    bw_image_free(img);
+    free(px);
+}
+
+int main(void)
+{
+    bw_ctx_create(&ctx);
+    RUN(borders_exact);
+    RUN(screenshot_frame);
+    RUN(flat_keeps_whole);
+    RUN(crop_copies_pixels);
+    RUN(region_boxes_and_names);
+    RUN(sets_are_deterministic);
+    RUN(content_hash_of_framed_copy);
+    bw_ctx_free(ctx);
+    return BWT_RESULT();
+}

@@ -1,0 +1,245 @@
+/*
+ * Content added with bw_bank_add_content() and matched robustly, on both
+ * store backends: an edited copy that plain matching misses is found, the
+ * match says which region of the original it is, a bank's settings decide
+ * what is stored, and distinct scenes never match each other.
+ *   test_robust_match sqlite DIR     |     test_robust_match postgresql
+ */
+#include <bulwark/bulwark.h>
+
+#include "harness.h"
+
+static bw_ctx *ctx;
+static bw_store *store;
+static char location[4096];
+
+static unsigned char *golden_bytes(const char *name, size_t *size)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/golden/%s", BW_TEST_DATA, name);
+    unsigned char *data = bwt_read(path, size);
+    if (!data)
+        fprintf(stderr, "cannot read %s\n", path);
+    return data;
+}
+
+static int count_pdq(void *arg, const bw_bank_info *b)
+{
+    ((uint64_t *)arg)[0] = b->count_by_type[BW_SIGNAL_PDQ];
+    ((uint64_t *)arg)[1] = b->count_by_type[BW_SIGNAL_MD5];
+    return 0;
+}
+
+/* The edited copy: the centre of the image with 20 % of each dimension
+ * cut away, then framed in a black letterbox, as a re-post might be. */
+static bw_image *cropped_and_boxed(const bw_image *img)
+{
+    const uint32_t w = bw_image_width(img), h = bw_image_height(img);
+    const uint32_t dx = w / 10, dy = h / 10, cw = w - 2 * dx, ch = h - 2 * dy, bar = h / 5;
+    bw_pixel_format f;
+    size_t stride;
+    const uint8_t *src = bw_image_pixels(img, &f, &stride);
+    uint8_t *px = calloc((size_t)cw * (ch + 2 * bar), 3);
+    for (uint32_t y = 0; y < ch; y++)
+        memcpy(px + (size_t)(y + bar) * cw * 3, src + (y + dy) * stride + dx * 3, (size_t)cw * 3);
+    bw_image *out = NULL;
+    bw_image_from_pixels(ctx, &out, px, (size_t)cw * 3, cw, ch + 2 * bar, BW_PIXEL_RGB8);
+    free(px);
+    return out;
+}
+
+static void edited_copy_found_only_robustly(void)
+{
+    size_t size;
+    unsigned char *data = golden_bytes("jpeg-420.jpg", &size);
+    if (!data)
+        return;
+    CHECK_EQ(bw_bank_create(ctx, store, "robust", BW_BANK_BLOCK, NULL), BW_OK);
+    CHECK_EQ(bw_bank_create(ctx, store, "plain", BW_BANK_BLOCK, NULL), BW_OK);
+    CHECK_EQ(bw_bank_set_settings(ctx, store, "plain", "{\"content_signals\":[\"pdq\"]}"),
+             BW_OK);
+    bw_content_stats stats;
+    CHECK_EQ(bw_bank_add_content(ctx, store, "robust", data, size, "{\"case\":\"a\"}", "test",
+                                 &stats),
+             BW_OK);
+    /* The whole image, 75 regions and the MD5: a scene without borders. */
+    CHECK_EQ(stats.added, 2 + BW_PDQ_REGION_COUNT);
+    CHECK_EQ(stats.regions, BW_PDQ_REGION_COUNT);
+    CHECK_EQ(stats.duplicates, 0);
+    CHECK_EQ(bw_bank_add_content(ctx, store, "robust", data, size, NULL, NULL, &stats), BW_OK);
+    CHECK_EQ(stats.added, 0);
+    CHECK_EQ(stats.duplicates, 2 + BW_PDQ_REGION_COUNT);
+    CHECK_EQ(bw_bank_add_content(ctx, store, "plain", data, size, NULL, NULL, &stats), BW_OK);
+    CHECK_EQ(stats.added, 1);
+    uint64_t counts[2] = {0, 0};
+    CHECK_EQ(bw_bank_get(ctx, store, "plain", count_pdq, counts), BW_OK);
+    CHECK_EQ(counts[0], 1);
+    CHECK_EQ(counts[1], 0);
+    CHECK_EQ(bw_bank_get(ctx, store, "robust", count_pdq, counts), BW_OK);
+    CHECK_EQ(counts[0], 1 + BW_PDQ_REGION_COUNT);
+    CHECK_EQ(counts[1], 1);
+
+    bw_image *img = NULL, *edited = NULL;
+    CHECK_EQ(bw_image_decode(ctx, &img, data, size), BW_OK);
+    edited = cropped_and_boxed(img);
+    CHECK(edited != NULL);
+    bw_matcher *m = NULL;
+    bw_matches *found;
+    bw_pdq_set *set;
+    bw_matches_create(&found);
+    bw_pdq_set_create(&set);
+    CHECK_EQ(bw_matcher_create(ctx, &m, store), BW_OK);
+    if (!m || !edited)
+        goto done;
+    /* Plain: the edited copy's own hash matches nothing. */
+    uint8_t hash[BW_PDQ_BYTES];
+    CHECK_EQ(bw_pdq_hash_image(ctx, hash, NULL, edited), BW_OK);
+    CHECK_EQ(bw_matcher_match_pdq(ctx, m, found, hash, BW_PDQ_DEFAULT_THRESHOLD), BW_OK);
+    CHECK_EQ(bw_matches_count(found), 0);
+    /* Robust: its content box (the letterbox removed) matches the
+     * original's centre region, and only in the bank that stores regions. */
+    CHECK_EQ(bw_pdq_set_compute(ctx, set,
+                                BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL,
+                                edited),
+             BW_OK);
+    CHECK_EQ(bw_matcher_match_set(ctx, m, found, set, NULL, BW_PDQ_DEFAULT_THRESHOLD), BW_OK);
+    CHECK(bw_matches_count(found) >= 1);
+    CHECK(bw_matches_actionable(found));
+    for (size_t i = 0; i < bw_matches_count(found); i++) {
+        const bw_match_info *x = bw_matches_get(found, i);
+        CHECK_STR(x->bank, "robust");
+        CHECK(x->region != NULL && x->region[0] == 'c');
+        CHECK(x->query_part != NULL && !strncmp(x->query_part, "content", 7));
+        CHECK(x->metadata && strstr(x->metadata, "\"case\":\"a\"") &&
+              strstr(x->metadata, "\"part\":\"region\""));
+        CHECK_STR(x->source, "test");
+        CHECK(x->distance <= BW_PDQ_DEFAULT_THRESHOLD);
+    }
+    const bw_match_info *best = bw_matches_get(found, 0);
+    if (best)
+        CHECK_STR(best->region, "c20");
+    /* The unedited file matches its whole-image hash, reported as such. */
+    CHECK_EQ(bw_pdq_set_compute(ctx, set, BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT, img), BW_OK);
+    CHECK_EQ(bw_matcher_match_set(ctx, m, found, set, NULL, 0), BW_OK);
+    CHECK_EQ(bw_matches_count(found), 2); /* the whole-image hash in each bank */
+    for (size_t i = 0; i < bw_matches_count(found); i++) {
+        CHECK(bw_matches_get(found, i)->region == NULL);
+        CHECK_STR(bw_matches_get(found, i)->query_part, "whole");
+    }
+done:
+    bw_matcher_free(m);
+    bw_matches_free(found);
+    bw_pdq_set_free(set);
+    bw_image_free(edited);
+    bw_image_free(img);
+    free(data);
+}
+
+/* Settings name signals Bulwark knows, as a list. */
+static void bad_settings_refused(void)
+{
+    size_t size;
+    unsigned char *data = golden_bytes("png-rgb.png", &size);
+    if (!data)
+        return;
+    CHECK_EQ(bw_bank_create(ctx, store, "odd", BW_BANK_BLOCK, NULL), BW_OK);
+    CHECK_EQ(bw_bank_set_settings(ctx, store, "odd", "{\"content_signals\":[\"pdq\",\"crc\"]}"),
+             BW_OK);
+    CHECK_EQ(bw_bank_add_content(ctx, store, "odd", data, size, NULL, NULL, NULL), BW_ERR_PARSE);
+    CHECK(strstr(bw_ctx_message(ctx), "crc") != NULL);
+    CHECK_EQ(bw_bank_set_settings(ctx, store, "odd", "{\"content_signals\":\"pdq\"}"), BW_OK);
+    CHECK_EQ(bw_bank_add_content(ctx, store, "odd", data, size, NULL, NULL, NULL), BW_ERR_PARSE);
+    CHECK_EQ(bw_bank_add_content(ctx, store, "missing", data, size, NULL, NULL, NULL),
+             BW_ERR_NOT_FOUND);
+    static const char not_an_image[] = "just some text, no pixels";
+    CHECK_EQ(bw_bank_set_settings(ctx, store, "odd", NULL), BW_OK);
+    CHECK(bw_bank_add_content(ctx, store, "odd", not_an_image, sizeof not_an_image, NULL, NULL,
+                              NULL) != BW_OK);
+    CHECK_EQ(bw_bank_add_content(ctx, store, "odd", data, size, "[1]", NULL, NULL), BW_ERR_PARSE);
+    uint64_t counts[2] = {9, 9};
+    CHECK_EQ(bw_bank_get(ctx, store, "odd", count_pdq, counts), BW_OK);
+    CHECK_EQ(counts[0], 0); /* nothing stored by a failed call */
+    free(data);
+}
+
+/* Every scene of the conformance set, added with all its regions, matches
+ * only itself in robust mode. */
+static void distinct_scenes_never_match(void)
+{
+    static const char *const scenes[] = {"jpeg-420.jpg",     "png-interlaced.png",
+                                         "png-rgb.png",      "jpeg-512x512.jpg",
+                                         "jpeg-tall.jpg",    "png-wide.png"};
+    enum { N = sizeof scenes / sizeof scenes[0] };
+    char content[N][65];
+    CHECK_EQ(bw_bank_create(ctx, store, "scenes", BW_BANK_BLOCK, NULL), BW_OK);
+    bw_hashes *h;
+    bw_hashes_create(&h);
+    for (int i = 0; i < N; i++) {
+        size_t size;
+        unsigned char *data = golden_bytes(scenes[i], &size);
+        if (!data)
+            return;
+        CHECK_EQ(bw_bank_add_content(ctx, store, "scenes", data, size, NULL, NULL, NULL), BW_OK);
+        uint8_t sha[32];
+        CHECK_EQ(bw_hash_bytes(ctx, h, BW_HASH_SHA256, data, size), BW_OK);
+        bw_hashes_digest(h, BW_DIGEST_SHA256, sha, sizeof sha);
+        bw_hex_encode(content[i], sha, sizeof sha);
+        free(data);
+    }
+    bw_hashes_free(h);
+    bw_matcher *m = NULL;
+    bw_matches *found;
+    bw_pdq_set *set;
+    bw_matches_create(&found);
+    bw_pdq_set_create(&set);
+    CHECK_EQ(bw_matcher_create(ctx, &m, store), BW_OK);
+    for (int i = 0; m && i < N; i++) {
+        char path[4096], want[512];
+        snprintf(path, sizeof path, "%s/golden/%s", BW_TEST_DATA, scenes[i]);
+        snprintf(want, sizeof want, "\"content\":\"%s\"", content[i]);
+        bw_image *img = NULL;
+        CHECK_EQ(bw_image_decode_file(ctx, &img, path), BW_OK);
+        CHECK_EQ(bw_pdq_set_compute(ctx, set,
+                                    BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL,
+                                    img),
+                 BW_OK);
+        CHECK_EQ(bw_matcher_match_set(ctx, m, found, set, NULL, BW_PDQ_DEFAULT_THRESHOLD), BW_OK);
+        CHECK(bw_matches_count(found) >= 1);
+        for (size_t k = 0; k < bw_matches_count(found); k++) {
+            const bw_match_info *x = bw_matches_get(found, k);
+            if (!strstr(x->metadata ? x->metadata : "", want))
+                fprintf(stderr, "%s matched %s at %d\n", scenes[i], x->metadata, x->distance);
+            CHECK(x->metadata && strstr(x->metadata, want));
+        }
+        bw_image_free(img);
+    }
+    bw_matcher_free(m);
+    bw_matches_free(found);
+    bw_pdq_set_free(set);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_robust_match sqlite DIR | postgresql\n");
+        return 2;
+    }
+    if (!bwt_store_location(location, sizeof location, argv[1], argc > 2 ? argv[2] : NULL,
+                            "test-robust")) {
+        printf("SKIP: BW_TEST_PG_URI not set (run through tests/pg/with-postgres.sh)\n");
+        return BWT_SKIP;
+    }
+    bw_ctx_create(&ctx);
+    if (bw_store_open(ctx, &store, location) != BW_OK) {
+        fprintf(stderr, "cannot open %s: %s\n", location, bw_ctx_message(ctx));
+        return 1;
+    }
+    RUN(edited_copy_found_only_robustly);
+    RUN(bad_settings_refused);
+    RUN(distinct_scenes_never_match);
+    bw_store_close(store);
+    bw_ctx_free(ctx);
+    if (strcmp(argv[1], "postgresql") != 0)
+        bwt_remove_sqlite(location);
+    return BWT_RESULT();
+}
