@@ -3,7 +3,8 @@
  * false matches between distinct images, for each matching mode, at PDQ
  * distance thresholds 16, 24, 31 and 40.
  *
- *   bench_quality [--recall N] [--max-tiles N] [--jobs N] PHOTO_LIST OUT_DIR
+ *   bench_quality [--recall N] [--max-tiles N] [--jobs N] [--same PAIRS]
+ *                 PHOTO_LIST OUT_DIR
  *
  * Photos are cut into non-overlapping tiles (about 512 pixels a side, at
  * most 16 per photo). A photo that matches an earlier one in robust mode at
@@ -12,8 +13,12 @@
  * within distance 10 of an earlier tile. Every tile is an original in the
  * bank; false matches are counted over all ordered pairs of distinct tiles,
  * recall over N tiles spread evenly through the corpus, each put through
- * every edit of quality_transforms.c. Writes recall.csv, fmr.csv and
- * worst-pairs.txt to OUT_DIR and a summary table to stdout.
+ * every edit of quality_transforms.c. PAIRS lists photos that are one
+ * picture in two files ("A|B": paths holding A and B; a recoloured variant,
+ * a composite holding the other), whose tiles are no false matches; false
+ * matches are also counted between tiles of different photos only. Writes
+ * recall.csv, fmr.csv, worst-pairs.txt and failures.csv (every edited copy
+ * robust mode missed) to OUT_DIR and a summary table to stdout.
  */
 #include <math.h>
 #include <pthread.h>
@@ -48,6 +53,7 @@ typedef struct hset {
 
 typedef struct tile {
     int photo;
+    int quality;
     bw_box box;
     hset query; /* whole and content, with dihedral variants */
     hset bank;  /* whole, content and regions */
@@ -64,6 +70,10 @@ static uint8_t query_modes(const bw_pdq_part *p)
     } else if (p->kind == BW_PART_CONTENT && orig) {
         m |= 1u << M_CONTENT;
     }
+    /* Shaved hashes complement the bank's regions; unrotated hashes take
+     * part in robust mode only. */
+    if (p->kind == BW_PART_SHAVED)
+        m |= 1u << M_REGIONS;
     return m;
 }
 
@@ -170,7 +180,9 @@ static bool cut(qimg *out, const qimg *in, bw_box b)
     return true;
 }
 
-#define QUERY_FLAGS (BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL)
+#define QUERY_FLAGS                                                                  \
+    (BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL | BW_PDQ_SET_UNROTATED | \
+     BW_PDQ_SET_SHAVED)
 #define BANK_FLAGS (BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_REGIONS)
 
 static bool hash_sets(bw_ctx *ctx, bw_pdq_set *set, const qimg *img, hset *query, hset *bank,
@@ -193,10 +205,30 @@ static bool hash_sets(bw_ctx *ctx, bw_pdq_set *set, const qimg *img, hset *query
 typedef struct corpus {
     char **paths;
     int photos;
+    char **same;  /* "A|B": photos whose paths hold A and B are one picture */
+    int nsame;
     tile *tiles;
     int n, cap;
     int dropped_photos, flat_tiles, duplicate_tiles;
 } corpus;
+
+/* Whether two photos are listed as the same picture (a recoloured variant,
+ * a composite holding the other): their tiles are no false matches. */
+static bool same_picture(const corpus *c, int p, int q)
+{
+    for (int k = 0; k < c->nsame; k++) {
+        const char *bar = strchr(c->same[k], '|');
+        if (!bar)
+            continue;
+        const size_t n = (size_t)(bar - c->same[k]);
+        char a[1024];
+        snprintf(a, sizeof a, "%.*s", (int)n, c->same[k]);
+        const char *pp = c->paths[p], *qq = c->paths[q], *b = bar + 1;
+        if ((strstr(pp, a) && strstr(qq, b)) || (strstr(pp, b) && strstr(qq, a)))
+            return true;
+    }
+    return false;
+}
 
 static bool matches_robust(const hset *q, const hset *b, int threshold)
 {
@@ -254,13 +286,14 @@ static bool build_corpus(corpus *c, int max_tiles)
                 const bw_box b = {tx * (img.w / cols), ty * (img.h / rows), img.w / cols,
                                   img.h / rows};
                 qimg t;
-                tile tl = {p, b, {0}, {0}};
+                tile tl = {p, 0, b, {0}, {0}};
                 int quality = 0;
                 if (!cut(&t, &img, b) || !hash_sets(ctx, set, &t, &tl.query, &tl.bank, &quality)) {
                     qimg_free(&t);
                     continue;
                 }
                 qimg_free(&t);
+                tl.quality = quality;
                 bool drop = quality < 50;
                 c->flat_tiles += drop;
                 for (int k = 0; k < c->n && !drop; k++)
@@ -297,14 +330,18 @@ static bool build_corpus(corpus *c, int max_tiles)
 
 /* ---- false matches -------------------------------------------------------------- */
 
+#define WORST 40
+
 typedef struct fmr_job {
     const corpus *c;
     int from, step;
     uint64_t hits[MODES][THRESHOLDS];
+    uint64_t cross_hits[MODES][THRESHOLDS]; /* tiles of different photos */
+    uint64_t cross_pairs, excluded_pairs;
     /* The closest robust pairs, for the report. */
     struct worst {
         int d, i, j, qi, bj;
-    } worst[16];
+    } worst[WORST];
 } fmr_job;
 
 static void keep_worst(fmr_job *job, int d, int i, int j, int qi, int bj)
@@ -324,17 +361,25 @@ static void *fmr_run(void *arg)
 {
     fmr_job *job = arg;
     const corpus *c = job->c;
-    for (int k = 0; k < 16; k++)
+    for (int k = 0; k < WORST; k++)
         job->worst[k].d = 257;
     for (int i = job->from; i < c->n; i += job->step)
         for (int j = 0; j < c->n; j++) {
             if (i == j)
                 continue;
+            const int pi = c->tiles[i].photo, pj = c->tiles[j].photo;
+            if (pi != pj && same_picture(c, pi, pj)) {
+                job->excluded_pairs++;
+                continue;
+            }
             int d[MODES], qi = 0, bj = 0;
             min_dists(&c->tiles[i].query, &c->tiles[j].bank, d, &qi, &bj);
+            job->cross_pairs += pi != pj;
             for (int m = 0; m < MODES; m++)
-                for (int t = 0; t < THRESHOLDS; t++)
+                for (int t = 0; t < THRESHOLDS; t++) {
                     job->hits[m][t] += d[m] <= thresholds[t];
+                    job->cross_hits[m][t] += pi != pj && d[m] <= thresholds[t];
+                }
             keep_worst(job, d[M_ROBUST], i, j, qi, bj);
         }
     return NULL;
@@ -344,12 +389,15 @@ static void *fmr_run(void *arg)
 
 typedef struct recall_job {
     const corpus *c;
+    FILE *failures; /* shared; lines written under failures_lock */
     const int *picks;
     int npicks, from, step;
     uint32_t (*found)[MODES][THRESHOLDS]; /* [transform][mode][threshold] */
     uint32_t *tried;                       /* [transform] */
     uint64_t (*dsum)[MODES];               /* sum of min distances */
 } recall_job;
+
+static pthread_mutex_t failures_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void *recall_run(void *arg)
 {
@@ -380,6 +428,13 @@ static void *recall_run(void *arg)
                 int d[MODES];
                 min_dists(&q, &tl->bank, d, NULL, NULL);
                 job->tried[t]++;
+                if (d[M_ROBUST] > 31) {
+                    pthread_mutex_lock(&failures_lock);
+                    fprintf(job->failures, "%s,%u,%u,%u,%u,%d,%s,%d,%d\n", c->paths[tl->photo],
+                            tl->box.x, tl->box.y, tl->box.width, tl->box.height, tl->quality,
+                            q_transforms[t].name, d[M_PLAIN], d[M_ROBUST]);
+                    pthread_mutex_unlock(&failures_lock);
+                }
                 for (int m = 0; m < MODES; m++) {
                     job->dsum[t][m] += (uint64_t)d[m];
                     for (int th = 0; th < THRESHOLDS; th++)
@@ -423,13 +478,14 @@ static char **read_lines(const char *path, int *count)
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_quality [--recall N] [--max-tiles N] [--jobs N] "
-                    "PHOTO_LIST OUT_DIR\n");
+                    "[--same PAIRS] PHOTO_LIST OUT_DIR\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
     int recall_n = 500, max_tiles = 4000, jobs = 2, a = 1;
+    const char *same_list = NULL;
     for (; a + 1 < argc && !strncmp(argv[a], "--", 2); a += 2) {
         if (!strcmp(argv[a], "--recall"))
             recall_n = atoi(argv[a + 1]);
@@ -437,6 +493,8 @@ int main(int argc, char **argv)
             max_tiles = atoi(argv[a + 1]);
         else if (!strcmp(argv[a], "--jobs"))
             jobs = atoi(argv[a + 1]);
+        else if (!strcmp(argv[a], "--same"))
+            same_list = argv[a + 1];
         else
             return usage();
     }
@@ -444,6 +502,10 @@ int main(int argc, char **argv)
         return usage();
     const char *out_dir = argv[a + 1];
     corpus c = {0};
+    if (same_list && !(c.same = read_lines(same_list, &c.nsame))) {
+        fprintf(stderr, "cannot read %s\n", same_list);
+        return 1;
+    }
     if (!(c.paths = read_lines(argv[a], &c.photos)) || !build_corpus(&c, max_tiles)) {
         fprintf(stderr, "cannot read %s\n", argv[a]);
         return 1;
@@ -462,19 +524,24 @@ int main(int argc, char **argv)
     }
     for (int k = 0; k < jobs; k++)
         pthread_join(th[k], NULL);
-    uint64_t hits[MODES][THRESHOLDS] = {{0}};
+    uint64_t hits[MODES][THRESHOLDS] = {{0}}, cross[MODES][THRESHOLDS] = {{0}};
+    uint64_t cross_pairs = 0, excluded = 0;
     fmr_job all = {0};
-    for (int k = 0; k < 16; k++)
+    for (int k = 0; k < WORST; k++)
         all.worst[k].d = 257;
     for (int k = 0; k < jobs; k++) {
         for (int m = 0; m < MODES; m++)
-            for (int t = 0; t < THRESHOLDS; t++)
+            for (int t = 0; t < THRESHOLDS; t++) {
                 hits[m][t] += fj[k].hits[m][t];
-        for (int w = 0; w < 16; w++)
+                cross[m][t] += fj[k].cross_hits[m][t];
+            }
+        cross_pairs += fj[k].cross_pairs;
+        excluded += fj[k].excluded_pairs;
+        for (int w = 0; w < WORST; w++)
             keep_worst(&all, fj[k].worst[w].d, fj[k].worst[w].i, fj[k].worst[w].j,
                        fj[k].worst[w].qi, fj[k].worst[w].bj);
     }
-    const double pairs = (double)c.n * (c.n - 1);
+    const double pairs = (double)c.n * (c.n - 1) - (double)excluded;
 
     int npicks = recall_n < c.n ? recall_n : c.n;
     int *picks = malloc((size_t)npicks * sizeof *picks);
@@ -483,9 +550,17 @@ int main(int argc, char **argv)
     uint32_t(*found)[MODES][THRESHOLDS] = calloc((size_t)q_transform_count, sizeof *found);
     uint64_t(*dsum)[MODES] = calloc((size_t)q_transform_count, sizeof *dsum);
     uint32_t *tried_all = calloc((size_t)q_transform_count, sizeof *tried_all);
+    char fpath[4096];
+    snprintf(fpath, sizeof fpath, "%s/failures.csv", out_dir);
+    FILE *failures = fopen(fpath, "w");
+    if (!failures) {
+        fprintf(stderr, "cannot write %s\n", fpath);
+        return 1;
+    }
+    fprintf(failures, "photo,x,y,width,height,quality,transform,plain_distance,robust_distance\n");
     recall_job *rj = calloc((size_t)jobs, sizeof *rj);
     for (int k = 0; k < jobs; k++) {
-        rj[k] = (recall_job){&c, picks, npicks, k, jobs,
+        rj[k] = (recall_job){&c, failures, picks, npicks, k, jobs,
                              calloc((size_t)q_transform_count, sizeof *found),
                              calloc((size_t)q_transform_count, sizeof *tried_all),
                              calloc((size_t)q_transform_count, sizeof *dsum)};
@@ -506,6 +581,7 @@ int main(int argc, char **argv)
         free(rj[k].dsum);
     }
 
+    fclose(failures);
     char path[4096];
     snprintf(path, sizeof path, "%s/recall.csv", out_dir);
     FILE *rc = fopen(path, "w");
@@ -526,16 +602,20 @@ int main(int argc, char **argv)
                         thresholds[h], tried_all[t], found[t][m][h],
                         tried_all[t] ? (double)found[t][m][h] / tried_all[t] : 0.0,
                         tried_all[t] ? (double)dsum[t][m] / tried_all[t] : 0.0);
-    fprintf(fc, "mode,threshold,images,pairs,false_matches,rate\n");
+    fprintf(fc, "scope,mode,threshold,images,pairs,false_matches,rate\n");
     for (int m = 0; m < MODES; m++)
-        for (int h = 0; h < THRESHOLDS; h++)
-            fprintf(fc, "%s,%d,%d,%.0f,%llu,%.3g\n", mode_names[m], thresholds[h], c.n, pairs,
+        for (int h = 0; h < THRESHOLDS; h++) {
+            fprintf(fc, "all,%s,%d,%d,%.0f,%llu,%.3g\n", mode_names[m], thresholds[h], c.n, pairs,
                     (unsigned long long)hits[m][h], hits[m][h] / pairs);
-    for (int w = 0; w < 16 && all.worst[w].d < 257; w++) {
+            fprintf(fc, "cross-photo,%s,%d,%d,%llu,%llu,%.3g\n", mode_names[m], thresholds[h],
+                    c.n, (unsigned long long)cross_pairs, (unsigned long long)cross[m][h],
+                    cross_pairs ? cross[m][h] / (double)cross_pairs : 0.0);
+        }
+    for (int w = 0; w < WORST && all.worst[w].d < 257; w++) {
         const tile *ti = &c.tiles[all.worst[w].i], *tj = &c.tiles[all.worst[w].j];
         const qhash *qh = &ti->query.h[all.worst[w].qi], *bh = &tj->bank.h[all.worst[w].bj];
-        fprintf(wc, "%d query %s@%u,%u,%ux%u part %s/%s bank %s@%u,%u,%ux%u part %s\n",
-                all.worst[w].d, c.paths[ti->photo], ti->box.x, ti->box.y, ti->box.width,
+        fprintf(wc, "%d%s query %s@%u,%u,%ux%u part %s/%s bank %s@%u,%u,%ux%u part %s\n",
+                all.worst[w].d, ti->photo == tj->photo ? " same-photo" : "", c.paths[ti->photo], ti->box.x, ti->box.y, ti->box.width,
                 ti->box.height, bw_pdq_part_kind_name((bw_pdq_part_kind)qh->kind),
                 bw_dihedral_name((bw_dihedral)qh->transform), c.paths[tj->photo], tj->box.x,
                 tj->box.y, tj->box.width, tj->box.height,
@@ -559,16 +639,26 @@ int main(int argc, char **argv)
                    tried_all[t] ? (double)dsum[t][m] / tried_all[t] : 0.0);
         printf("\n");
     }
-    printf("\nfalse matches over %.0f ordered pairs of %d distinct images\n", pairs, c.n);
-    printf("%-10s", "threshold");
-    for (int m = 0; m < MODES; m++)
-        printf(" %18s", mode_names[m]);
-    printf("\n");
-    for (int h = 0; h < THRESHOLDS; h++) {
-        printf("%-10d", thresholds[h]);
+    for (int scope = 0; scope < 2; scope++) {
+        const double n = scope ? (double)cross_pairs : pairs;
+        if (scope)
+            printf("\nof which %.0f pairs are tiles of different photos\n", n);
+        else
+            printf("\nfalse matches over %.0f ordered pairs of %d distinct images (%llu pairs of "
+                   "photos listed as the same picture left out)\n",
+                   n, c.n, (unsigned long long)excluded);
+        printf("%-10s", "threshold");
         for (int m = 0; m < MODES; m++)
-            printf(" %8llu (%7.2g)", (unsigned long long)hits[m][h], hits[m][h] / pairs);
+            printf(" %18s", mode_names[m]);
         printf("\n");
+        for (int h = 0; h < THRESHOLDS; h++) {
+            printf("%-10d", thresholds[h]);
+            for (int m = 0; m < MODES; m++) {
+                const uint64_t k = scope ? cross[m][h] : hits[m][h];
+                printf(" %8llu (%7.2g)", (unsigned long long)k, n ? k / n : 0.0);
+            }
+            printf("\n");
+        }
     }
     return 0;
 }

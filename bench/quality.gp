@@ -28,11 +28,13 @@ plot for [m=1:5] '< awk -F, -v m='.word(modes,m).' ''$1==m && $5==31 && $2=="cro
        using 4:($8*100) dashtype 2 title word(modes,m).' side'
 
 set output dir.'/fmr.png'
-set title 'False matches per ordered pair of distinct images'
+set title 'False matches per ordered pair of distinct images (solid: all pairs; dashed: tiles of different photos)'
 set xlabel 'PDQ distance threshold'
-set ylabel 'false-match rate (0 drawn at 1e-9)'
+set ylabel 'false-match rate (0 drawn at 1e-8)'
 set logscale y
-set yrange [1e-9:1e-2]
+set yrange [1e-8:1e-3]
 set xrange [14:42]
-plot for [m=1:5] '< awk -F, -v m='.word(modes,m).' ''$1==m'' '.dir.'/fmr.csv' \
-  using 2:($6 > 0 ? $6 : 1e-9) title word(modes,m)
+plot for [m=1:5] '< awk -F, -v m='.word(modes,m).' ''$1=="all" && $2==m'' '.dir.'/fmr.csv' \
+       using 3:($7 > 0 ? $7 : 1e-8) linecolor m title word(modes,m), \
+     for [m=1:5] '< awk -F, -v m='.word(modes,m).' ''$1=="cross-photo" && $2==m'' '.dir.'/fmr.csv' \
+       using 3:($7 > 0 ? $7 : 1e-8) linecolor m dashtype 2 notitle

@@ -70,6 +70,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (memcmp(a, b, 32) != 0 || qa != qb)
                 abort();
         }
+        /* Edit-resistant sets (borders, rotation, regions) on hostile
+         * pixels: entry 0 is always the plain hash. */
+        bw_pdq_set *set;
+        if (bw_pdq_set_create(&set) == BW_OK) {
+            bw_status sst = bw_pdq_set_compute(ctx, set,
+                                               BW_PDQ_SET_CONTENT | BW_PDQ_SET_REGIONS |
+                                                   BW_PDQ_SET_DIHEDRAL | BW_PDQ_SET_UNROTATED,
+                                               img);
+            if (sst != st || (st == BW_OK && memcmp(bw_pdq_set_get(set, 0)->hash, a, 32) != 0))
+                abort();
+            bw_pdq_set_free(set);
+        }
         if (probed == BW_OK && (w != bw_image_width(img) || h != bw_image_height(img)) &&
             format != BW_FORMAT_WEBP && format != BW_FORMAT_HEIF &&
             format != BW_FORMAT_AVIF)

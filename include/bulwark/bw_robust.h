@@ -53,6 +53,25 @@ BW_API bw_status bw_image_find_content(bw_ctx *ctx, bw_box *box_out,
 BW_API bw_status bw_image_crop(bw_ctx *ctx, bw_image **image_out,
                                const bw_image *image, bw_box box);
 
+/*
+ * Detects a copy rotated by a small angle onto a larger canvas whose four
+ * new corners are filled with one colour, as editors rotate: *degrees_out
+ * receives the angle (0.3 to 20 degrees, either sign; the value to pass to
+ * bw_image_unrotate()), or 0 when the image does not look so rotated.
+ * Fails only on bad arguments or memory.
+ */
+BW_API bw_status bw_image_find_rotation(bw_ctx *ctx, double *degrees_out,
+                                        const bw_image *image);
+
+/*
+ * The picture inside such a canvas, turned back by degrees and resampled
+ * (bilinear) at the size it had before it was rotated. The caller frees
+ * *image_out. BW_ERR_INVALID_ARGUMENT when the canvas cannot hold a
+ * rotated picture (|degrees| over 20, or a canvas too thin).
+ */
+BW_API bw_status bw_image_unrotate(bw_ctx *ctx, bw_image **image_out,
+                                   const bw_image *image, double degrees);
+
 /* What a bw_pdq_set holds; combine with |. */
 typedef enum bw_pdq_set_flag {
     BW_PDQ_SET_WHOLE = 1u << 0,    /* the whole image: bw_pdq_hash_image's hash */
@@ -60,18 +79,28 @@ typedef enum bw_pdq_set_flag {
                                       bw_image_find_content), each when it
                                       differs from the whole and the other */
     BW_PDQ_SET_REGIONS = 1u << 2,  /* the crop regions (bw_pdq_region_*) */
-    BW_PDQ_SET_DIHEDRAL = 1u << 3  /* the 8 variants of the whole and content
+    BW_PDQ_SET_DIHEDRAL = 1u << 3, /* the 8 variants of the whole and content
                                       hashes (regions stay original) */
+    BW_PDQ_SET_UNROTATED = 1u << 4, /* the picture turned back, when
+                                      bw_image_find_rotation() finds an angle */
+    BW_PDQ_SET_SHAVED = 1u << 5    /* for queries: the image less 1 % (half
+                                      at each side, or all on one side; 5
+                                      hashes), so that with the bank's regions
+                                      in 2 % steps any crop lands within
+                                      0.5 % of a stored one */
 } bw_pdq_set_flag;
 
 /* Which part of the image a hash of a set covers. */
 typedef enum bw_pdq_part_kind {
     BW_PART_WHOLE = 0,
     BW_PART_CONTENT = 1,
-    BW_PART_REGION = 2
+    BW_PART_REGION = 2,
+    BW_PART_UNROTATED = 3,
+    BW_PART_SHAVED = 4
 } bw_pdq_part_kind;
 
-/* "whole", "content", "region"; "unknown" otherwise. */
+/* "whole", "content", "region", "unrotated", "shaved"; "unknown"
+ * otherwise. */
 BW_API const char *bw_pdq_part_kind_name(bw_pdq_part_kind kind);
 
 /*
@@ -83,8 +112,9 @@ typedef struct bw_pdq_part {
     int quality;               /* 0..100, of this part */
     bw_pdq_part_kind kind;
     int region;                /* region index for BW_PART_REGION, else -1 */
-    const char *name;          /* "whole", "content", "content-loose" or
-                                  the region's name */
+    const char *name;          /* "whole", "content", "content-loose",
+                                  "unrotated", "shaved-c" (-l, -r, -t, -b)
+                                  or the region's name */
     bw_dihedral transform;     /* which variant this hash is */
     bw_box box;                /* the pixels hashed */
 } bw_pdq_part;

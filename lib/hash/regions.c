@@ -31,6 +31,10 @@ BW_API const char *bw_pdq_part_kind_name(bw_pdq_part_kind kind)
         return "content";
     case BW_PART_REGION:
         return "region";
+    case BW_PART_UNROTATED:
+        return "unrotated";
+    case BW_PART_SHAVED:
+        return "shaved";
     }
     return "unknown";
 }
@@ -163,6 +167,41 @@ static bw_status add_box(bw_ctx *ctx, bw_pdq_set *set, const bw_image *image, bw
     return st;
 }
 
+/* The image less 1 %: half at each side (k = 0) or all on the left, right,
+ * top or bottom (k = 1..4), in whole pixels, at least one. */
+static bool shaved_box(bw_box *box, int k, uint32_t w, uint32_t h)
+{
+    const uint32_t dx = w / 100 ? w / 100 : 1, dy = h / 100 ? h / 100 : 1;
+    if (w < 32 || h < 32)
+        return false;
+    const uint32_t hx = (dx + 1) / 2, hy = (dy + 1) / 2;
+    static const uint8_t sides[5][4] = {{1, 1, 1, 1}, {1, 0, 0, 0}, {0, 0, 1, 0},
+                                        {0, 1, 0, 0}, {0, 0, 0, 1}};
+    const uint8_t *s = sides[k];
+    const uint32_t left = k == 0 ? hx : s[0] * dx, top = k == 0 ? hy : s[1] * dy;
+    const uint32_t right = k == 0 ? hx : s[2] * dx, bottom = k == 0 ? hy : s[3] * dy;
+    *box = (bw_box){left, top, w - left - right, h - top - bottom};
+    return true;
+}
+
+/* The hash of the picture turned back, when the image is a rotated copy. */
+static bw_status add_unrotated(bw_ctx *ctx, bw_pdq_set *set, const bw_image *image)
+{
+    double degrees;
+    bw_status st = bw_image_find_rotation(ctx, &degrees, image);
+    if (st != BW_OK || degrees == 0)
+        return st;
+    bw_image *turned = NULL;
+    /* A canvas that looked rotated but cannot be turned back is no error:
+     * the other hashes still stand. */
+    if (bw_image_unrotate(ctx, &turned, image, degrees) != BW_OK)
+        return BW_OK;
+    const bw_box box = {0, 0, bw_image_width(turned), bw_image_height(turned)};
+    st = add_box(ctx, set, turned, box, BW_PART_UNROTATED, -1, "unrotated", false, 0);
+    bw_image_free(turned);
+    return st;
+}
+
 static bool same_box(bw_box a, bw_box b)
 {
     return a.x == b.x && a.y == b.y && a.width == b.width && a.height == b.height;
@@ -189,6 +228,15 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
         if (st == BW_OK && !same_box(loose, whole) && !same_box(loose, strict))
             st = add_box(ctx, set, image, loose, BW_PART_CONTENT, -1, "content-loose", dihedral,
                          0);
+    }
+    if (st == BW_OK && (flags & BW_PDQ_SET_UNROTATED))
+        st = add_unrotated(ctx, set, image);
+    for (int k = 0; st == BW_OK && (flags & BW_PDQ_SET_SHAVED) && k < 5; k++) {
+        static const char *const names[5] = {"shaved-c", "shaved-l", "shaved-r", "shaved-t",
+                                              "shaved-b"};
+        bw_box box;
+        if (shaved_box(&box, k, w, h))
+            st = add_box(ctx, set, image, box, BW_PART_SHAVED, -1, names[k], false, 0);
     }
     for (int r = 0; st == BW_OK && (flags & BW_PDQ_SET_REGIONS) && r < BW_PDQ_REGION_COUNT;
          r++) {

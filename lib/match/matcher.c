@@ -249,6 +249,8 @@ static const char *banked_part(const bw_signal_info *s)
         out = "content";
     else if (part && !strcmp(part, "content-loose"))
         out = "content-loose";
+    else if (part && !strcmp(part, "unrotated"))
+        out = "unrotated";
     json_decref(j);
     return out;
 }

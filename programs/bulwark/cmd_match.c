@@ -164,7 +164,9 @@ static bw_status robust_match(match_thread *t, const char *path)
     if (st != BW_OK)
         return st;
     st = bw_pdq_set_compute(t->ctx, t->set,
-                            BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL, image);
+                            BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL |
+                                BW_PDQ_SET_UNROTATED | BW_PDQ_SET_SHAVED,
+                            image);
     bw_image_free(image);
     if (st == BW_OK)
         st = bw_matcher_match_set(t->ctx, t->opt->matcher, t->matches, t->set, t->hashes,

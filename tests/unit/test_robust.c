@@ -3,6 +3,8 @@
  * synthetic framed images, crops, region boxes and names, and hash sets
  * that are deterministic and agree with hashing the same pixels directly.
  */
+#include <math.h>
+
 #include <bulwark/bulwark.h>
 
 #include "harness.h"
@@ -296,6 +298,80 @@ static void content_hash_of_framed_copy(void)
     free(px);
 }
 
+/* Rotates by degrees (counter-clockwise on screen for positive angles)
+ * onto a canvas grown to hold the whole picture, new corners in fill. */
+static bw_image *rotated(const bw_image *img, double degrees, uint8_t fill)
+{
+    const double a = degrees * 3.14159265358979 / 180, c = cos(a), s = sin(a);
+    const uint32_t w = bw_image_width(img), h = bw_image_height(img);
+    const uint32_t W = (uint32_t)ceil(w * fabs(c) + h * fabs(s));
+    const uint32_t H = (uint32_t)ceil(w * fabs(s) + h * fabs(c));
+    bw_pixel_format f;
+    size_t stride;
+    const uint8_t *src = bw_image_pixels(img, &f, &stride);
+    uint8_t *px = malloc((size_t)W * H * 3);
+    for (uint32_t y = 0; y < H; y++)
+        for (uint32_t x = 0; x < W; x++) {
+            const double dx = x + 0.5 - W / 2.0, dy = y + 0.5 - H / 2.0;
+            const double fx = c * dx - s * dy + w / 2.0, fy = s * dx + c * dy + h / 2.0;
+            uint8_t *o = px + ((size_t)y * W + x) * 3;
+            if (fx < 0 || fy < 0 || fx >= w || fy >= h) {
+                o[0] = o[1] = o[2] = fill;
+                continue;
+            }
+            for (int k = 0; k < 3; k++)
+                o[k] = src[(uint32_t)fy * stride + (uint32_t)fx * (f == BW_PIXEL_GREY8 ? 1 : 3) +
+                           (f == BW_PIXEL_GREY8 ? 0 : (size_t)k)];
+        }
+    bw_image *out = NULL;
+    bw_image_from_pixels(ctx, &out, px, (size_t)W * 3, W, H, BW_PIXEL_RGB8);
+    free(px);
+    return out;
+}
+
+/* A copy rotated by a few degrees onto a filled canvas: the angle is
+ * found, and the picture turned back hashes near the original, though the
+ * rotated copy's own hash is far. */
+static void small_rotations_undone(void)
+{
+    bw_image *img = golden("jpeg-420.jpg");
+    if (!img)
+        return;
+    uint8_t plain[BW_PDQ_BYTES];
+    CHECK_EQ(bw_pdq_hash_image(ctx, plain, NULL, img), BW_OK);
+    const double angles[] = {3, -3, 7.5, -10};
+    bw_pdq_set *set;
+    bw_pdq_set_create(&set);
+    for (size_t i = 0; i < sizeof angles / sizeof angles[0]; i++) {
+        bw_image *r = rotated(img, angles[i], i % 2 ? 255 : 0);
+        double found = 0;
+        CHECK_EQ(bw_image_find_rotation(ctx, &found, r), BW_OK);
+        CHECK(fabs(fabs(found) - fabs(angles[i])) < 0.2);
+        CHECK_EQ(bw_pdq_set_compute(ctx, set, BW_PDQ_SET_UNROTATED, r), BW_OK);
+        CHECK_EQ(bw_pdq_set_count(set), 2);
+        const bw_pdq_part *back = bw_pdq_set_get(set, 1);
+        CHECK(bw_pdq_distance(bw_pdq_set_get(set, 0)->hash, plain) > 31);
+        if (back) {
+            CHECK_EQ(back->kind, BW_PART_UNROTATED);
+            CHECK(abs((int)back->box.width - (int)bw_image_width(img)) <= 2);
+            CHECK(abs((int)back->box.height - (int)bw_image_height(img)) <= 2);
+            const int d = bw_pdq_distance(back->hash, plain);
+            if (d > 16)
+                fprintf(stderr, "angle %g: found %g, distance %d\n", angles[i], found, d);
+            CHECK(d <= 16);
+        }
+        bw_image_free(r);
+    }
+    /* Unrotated images have no angle. */
+    double none = 1;
+    CHECK_EQ(bw_image_find_rotation(ctx, &none, img), BW_OK);
+    CHECK(none == 0);
+    bw_image *dummy = NULL;
+    CHECK_EQ(bw_image_unrotate(ctx, &dummy, img, 45), BW_ERR_INVALID_ARGUMENT);
+    bw_pdq_set_free(set);
+    bw_image_free(img);
+}
+
 int main(void)
 {
     bw_ctx_create(&ctx);
@@ -306,6 +382,7 @@ int main(void)
     RUN(region_boxes_and_names);
     RUN(sets_are_deterministic);
     RUN(content_hash_of_framed_copy);
+    RUN(small_rotations_undone);
     bw_ctx_free(ctx);
     return BWT_RESULT();
 }

@@ -1,0 +1,218 @@
+/*
+ * Undoing a small rotation. Editors that rotate by a few degrees usually
+ * grow the canvas to hold the whole picture and fill the four new corners
+ * with one colour; the corners are then triangles whose edges give the
+ * angle, and the canvas size gives the original's size, so the original
+ * can be resampled back almost exactly. PDQ cannot absorb even 2 degrees
+ * (docs/quality.md), so this is the only way such copies match.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bulwark/bw_robust.h"
+#include "common/bw_internal.h"
+
+#define FILL_TOLERANCE 20
+#define MIN_DEGREES 0.3
+#define MAX_DEGREES 20.0
+
+typedef struct view {
+    const uint8_t *pixels;
+    size_t stride;
+    int channels;
+    uint32_t w, h;
+    uint8_t fill[3];
+} view;
+
+static const uint8_t *pixel(const view *v, uint32_t x, uint32_t y)
+{
+    return v->pixels + (size_t)y * v->stride + (size_t)x * (size_t)v->channels;
+}
+
+static bool is_fill(const view *v, const uint8_t *p)
+{
+    for (int c = 0; c < v->channels; c++)
+        if (abs((int)p[c] - (int)v->fill[c]) > FILL_TOLERANCE)
+            return false;
+    return true;
+}
+
+enum edge { TOP, BOTTOM, LEFT, RIGHT };
+
+/* Fill pixels from the canvas edge inwards along column (top, bottom) or
+ * row (left, right) i, at most limit. */
+static uint32_t fill_run(const view *v, enum edge e, uint32_t i, uint32_t limit)
+{
+    uint32_t n = 0;
+    for (; n < limit; n++) {
+        const uint32_t x = e == TOP || e == BOTTOM ? i : e == LEFT ? n : v->w - 1 - n;
+        const uint32_t y = e == LEFT || e == RIGHT ? i : e == TOP ? n : v->h - 1 - n;
+        if (!is_fill(v, pixel(v, x, y)))
+            break;
+    }
+    return n;
+}
+
+/*
+ * One corner triangle pair along an edge. The fill's depth falls to 0
+ * where the rotated picture's corner touches the edge and rises from there
+ * on both sides, slowly (by the tangent of the angle) on the long side.
+ * Fits a line through the long side by least squares. Returns the
+ * tangent, or 0 when the depths do not lie on one line; *first_half says
+ * whether the contact point is in the first half of the edge.
+ */
+static double edge_slope(const view *v, enum edge e, uint32_t *depth, bool *first_half)
+{
+    const bool across = e == TOP || e == BOTTOM;
+    const uint32_t len = across ? v->w : v->h, limit = (across ? v->h : v->w) / 2;
+    uint32_t contact = 0;
+    for (uint32_t i = 0; i < len; i++) {
+        depth[i] = fill_run(v, e, i, limit);
+        if (depth[i] < depth[contact])
+            contact = i;
+    }
+    *first_half = contact < len / 2;
+    /* The long side, less a tenth at each end, where the picture's corner
+     * and the canvas corner blur the edge. */
+    const uint32_t from = *first_half ? contact : 0, to = *first_half ? len : contact + 1;
+    const uint32_t margin = (to - from) / 10;
+    if (to - from < 32)
+        return 0;
+    /* Picture pixels as dark (or light) as the fill make the depth too
+     * large, never too small: fit, drop the points far from the line, fit
+     * again, and demand that most points lie on it. */
+    double slope = 0, icept = 0;
+    uint32_t total = 0;
+    for (int round = 0; round < 4; round++) {
+        double sx = 0, sy = 0, sxx = 0, sxy = 0, n = 0;
+        total = 0;
+        for (uint32_t i = from + margin; i < to - margin; i++) {
+            total++;
+            if (round > 0 && fabs(depth[i] - (slope * i + icept)) > 2.0)
+                continue;
+            sx += i;
+            sy += depth[i];
+            sxx += (double)i * i;
+            sxy += (double)i * depth[i];
+            n++;
+        }
+        const double det = n * sxx - sx * sx;
+        if (n < 16 || det <= 0)
+            return 0;
+        slope = (n * sxy - sx * sy) / det;
+        icept = (sy - slope * sx) / n;
+    }
+    uint32_t on_line = 0;
+    for (uint32_t i = from + margin; i < to - margin; i++)
+        on_line += fabs(depth[i] - (slope * i + icept)) <= 2.0;
+    if ((uint64_t)on_line * 10 < (uint64_t)total * 6)
+        return 0;
+    /* The depth must grow away from the contact point. */
+    const double tangent = *first_half ? slope : -slope;
+    return tangent > 0 ? tangent : 0;
+}
+
+BW_API bw_status bw_image_find_rotation(bw_ctx *ctx, double *degrees_out, const bw_image *image)
+{
+    if (!ctx || !degrees_out || !image)
+        return BW_ERR_INVALID_ARGUMENT;
+    bwi_clear(ctx);
+    *degrees_out = 0;
+    view v = {.w = bw_image_width(image), .h = bw_image_height(image)};
+    bw_pixel_format format;
+    v.pixels = bw_image_pixels(image, &format, &v.stride);
+    v.channels = format == BW_PIXEL_GREY8 ? 1 : 3;
+    if (v.w < 64 || v.h < 64)
+        return BW_OK;
+    memcpy(v.fill, pixel(&v, 0, 0), (size_t)v.channels);
+    /* All four corners of the canvas are fill. */
+    if (!is_fill(&v, pixel(&v, v.w - 1, 0)) || !is_fill(&v, pixel(&v, 0, v.h - 1)) ||
+        !is_fill(&v, pixel(&v, v.w - 1, v.h - 1)))
+        return BW_OK;
+    uint32_t *depth = malloc((v.w > v.h ? v.w : v.h) * sizeof *depth);
+    if (!depth)
+        return bwi_fail(ctx, BW_ERR_NOMEM, "out of memory");
+    /* Each edge votes for a direction: turned one way, the picture touches
+     * the top edge in its first half, the right edge in its first half,
+     * the bottom and left edges in their second halves. Picture pixels as
+     * dark (or light) as the fill spoil an edge's line, so two edges that
+     * agree are enough. */
+    int votes = 0, sign = 0;
+    double sum = 0, lo = 1e9, hi = 0;
+    for (int e = TOP; e <= RIGHT; e++) {
+        bool first;
+        const double t = edge_slope(&v, (enum edge)e, depth, &first);
+        if (t == 0)
+            continue;
+        const int dir = (e == TOP || e == RIGHT) == first ? 1 : -1;
+        if (sign && dir != sign) {
+            votes = 0;
+            break;
+        }
+        sign = dir;
+        votes++;
+        sum += t;
+        lo = t < lo ? t : lo;
+        hi = t > hi ? t : hi;
+    }
+    free(depth);
+    if (votes < 2 || hi - lo > 0.15 * hi + 0.005)
+        return BW_OK;
+    const double degrees = -sign * atan(sum / votes) * 180 / M_PI;
+    if (fabs(degrees) >= MIN_DEGREES && fabs(degrees) <= MAX_DEGREES)
+        *degrees_out = degrees;
+    return BW_OK;
+}
+
+BW_API bw_status bw_image_unrotate(bw_ctx *ctx, bw_image **image_out, const bw_image *image,
+                                   double degrees)
+{
+    if (!ctx || !image_out || !image || !(fabs(degrees) <= MAX_DEGREES))
+        return BW_ERR_INVALID_ARGUMENT;
+    bwi_clear(ctx);
+    *image_out = NULL;
+    const double a = degrees * M_PI / 180, c = cos(a), s = fabs(sin(a));
+    const double cw = bw_image_width(image), ch = bw_image_height(image);
+    /* The canvas is w cos + h sin by w sin + h cos: solve for w and h. */
+    const double det = c * c - s * s;
+    const double w = (cw * c - ch * s) / det, h = (ch * c - cw * s) / det;
+    if (!(w >= 8 && h >= 8 && w <= cw && h <= ch))
+        return bwi_fail(ctx, BW_ERR_INVALID_ARGUMENT,
+                        "a %gx%g canvas cannot hold a picture rotated by %g degrees", cw, ch,
+                        degrees);
+    const uint32_t ow = (uint32_t)lround(w), oh = (uint32_t)lround(h);
+    bw_pixel_format format;
+    size_t stride;
+    const uint8_t *src = bw_image_pixels(image, &format, &stride);
+    const int channels = format == BW_PIXEL_GREY8 ? 1 : 3;
+    uint8_t *out = malloc((size_t)ow * oh * (size_t)channels);
+    if (!out)
+        return bwi_fail(ctx, BW_ERR_NOMEM, "out of memory");
+    const double sn = sin(a);
+    /* Each output pixel, turned about the centres by the angle, lands on
+     * the canvas; bilinear interpolation there. */
+    for (uint32_t y = 0; y < oh; y++)
+        for (uint32_t x = 0; x < ow; x++) {
+            const double dx = x + 0.5 - ow / 2.0, dy = y + 0.5 - oh / 2.0;
+            double fx = c * dx + sn * dy + cw / 2 - 0.5, fy = -sn * dx + c * dy + ch / 2 - 0.5;
+            fx = fx < 0 ? 0 : fx > cw - 1 ? cw - 1 : fx;
+            fy = fy < 0 ? 0 : fy > ch - 1 ? ch - 1 : fy;
+            const uint32_t x0 = (uint32_t)fx, y0 = (uint32_t)fy;
+            const uint32_t x1 = x0 + 1 < (uint32_t)cw ? x0 + 1 : x0;
+            const uint32_t y1 = y0 + 1 < (uint32_t)ch ? y0 + 1 : y0;
+            const double ax = fx - x0, ay = fy - y0;
+            for (int k = 0; k < channels; k++) {
+                const double top = src[y0 * stride + x0 * channels + k] * (1 - ax) +
+                                   src[y0 * stride + x1 * channels + k] * ax;
+                const double bot = src[y1 * stride + x0 * channels + k] * (1 - ax) +
+                                   src[y1 * stride + x1 * channels + k] * ax;
+                out[((size_t)y * ow + x) * channels + k] =
+                    (uint8_t)lround(top * (1 - ay) + bot * ay);
+            }
+        }
+    bw_status st = bw_image_from_pixels(ctx, image_out, out, (size_t)ow * channels, ow, oh,
+                                        channels == 1 ? BW_PIXEL_GREY8 : BW_PIXEL_RGB8);
+    free(out);
+    return st;
+}
