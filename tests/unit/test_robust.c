@@ -251,6 +251,16 @@ static void sets_are_deterministic(void)
         bw_pdq_to_hex(hex, c20->hash);
         CHECK_STR(hex, C20_OF_JPEG_420);
     }
+    /* Shaved query hashes: 1 % off, split between both sides or on one. */
+    CHECK_EQ(bw_pdq_set_compute(ctx, a, BW_PDQ_SET_SHAVED, img), BW_OK);
+    CHECK_EQ(bw_pdq_set_count(a), 6);
+    static const bw_box shaved[5] = {{4, 3, 792, 594}, {8, 0, 792, 600}, {0, 0, 792, 600},
+                                     {0, 6, 800, 594}, {0, 0, 800, 594}};
+    for (size_t i = 1; i < bw_pdq_set_count(a) && i <= 5; i++) {
+        CHECK_EQ(bw_pdq_set_get(a, i)->kind, BW_PART_SHAVED);
+        check_box(bw_pdq_set_get(a, i)->box, shaved[i - 1]);
+    }
+    CHECK_STR(bw_pdq_set_get(a, 2)->name, "shaved-l");
     /* Only what is asked for. */
     CHECK_EQ(bw_pdq_set_compute(ctx, a, 0, img), BW_OK);
     CHECK_EQ(bw_pdq_set_count(a), 1);
