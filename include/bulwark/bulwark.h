@@ -13,6 +13,7 @@
 #include "bw_match.h"
 #include "bw_nudity.h"
 #include "bw_pdq.h"
+#include "bw_service.h"
 #include "bw_signal.h"
 #include "bw_store.h"
 

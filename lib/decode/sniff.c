@@ -126,6 +126,7 @@ static bw_status unknown_format(bw_ctx *ctx, const uint8_t *d, size_t size)
 bw_status bwi_decode(bw_ctx *ctx, const uint8_t *data, size_t size,
                      bwi_sink *sink, unsigned options)
 {
+    bwi_deadline_start(ctx);
     switch (bwi_sniff(data, size)) {
     case BW_FORMAT_JPEG:
         return bwi_decode_jpeg(ctx, data, size, sink, options);

@@ -578,12 +578,98 @@ static void pg_bulk(bwi_backend *b, bool on)
     (void)b, (void)on; /* the server manages its own memory */
 }
 
+enum { OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23 };
+
+static bw_status pg_sql(bw_ctx *ctx, bwi_backend *b, const char *sql,
+                        const bwi_sql_value *params, int nparams, bwi_sql_row_fn fn, void *arg)
+{
+    if (nparams > 32)
+        return bwi_fail(ctx, BW_ERR_INVALID_ARGUMENT, "too many parameters");
+    const char *values[32];
+    int lengths[32], formats[32];
+    char numbers[32][24];
+    for (int i = 0; i < nparams; i++) {
+        const bwi_sql_value *v = &params[i];
+        lengths[i] = 0;
+        formats[i] = 0;
+        switch (v->kind) {
+        case BWI_SQL_INT:
+            fmt_i64(numbers[i], v->i);
+            values[i] = numbers[i];
+            break;
+        case BWI_SQL_TEXT:
+            values[i] = v->s;
+            break;
+        case BWI_SQL_BLOB:
+            values[i] = v->b;
+            lengths[i] = (int)v->n;
+            formats[i] = 1;
+            break;
+        case BWI_SQL_NULL:
+            values[i] = NULL;
+            break;
+        }
+    }
+    PGresult *r = PQexecParams(C(b), sql, nparams, NULL, values, lengths, formats, 0);
+    const ExecStatusType status = PQresultStatus(r);
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        bw_status st = state && !strcmp(state, "23505")
+                           ? bwi_fail(ctx, BW_ERR_EXISTS, "already exists")
+                           : bwi_fail(ctx, BW_ERR_STORAGE, "PostgreSQL: %s",
+                                      PQresultErrorMessage(r));
+        PQclear(r);
+        return st;
+    }
+    const int rows = PQntuples(r), n = PQnfields(r) < 32 ? PQnfields(r) : 32;
+    bwi_sql_value cols[32];
+    unsigned char *blobs[32];
+    bool stop = false;
+    for (int row = 0; row < rows && !stop && fn; row++) {
+        for (int c = 0; c < n; c++) {
+            blobs[c] = NULL;
+            if (PQgetisnull(r, row, c)) {
+                cols[c] = BWI_NULL;
+                continue;
+            }
+            const char *text = PQgetvalue(r, row, c);
+            switch (PQftype(r, c)) {
+            case OID_INT8:
+            case OID_INT4:
+            case OID_INT2:
+                cols[c] = BWI_INT(strtoll(text, NULL, 10));
+                break;
+            case OID_BYTEA: {
+                size_t len = 0;
+                blobs[c] = PQunescapeBytea((const unsigned char *)text, &len);
+                cols[c] = BWI_BLOB(blobs[c], len);
+                break;
+            }
+            default:
+                cols[c] = (bwi_sql_value){BWI_SQL_TEXT, 0, text, NULL, 0};
+                break;
+            }
+        }
+        stop = fn(arg, cols, n) != 0;
+        for (int c = 0; c < n; c++)
+            if (blobs[c])
+                PQfreemem(blobs[c]);
+    }
+    PQclear(r);
+    return BW_OK;
+}
+
+static bw_status pg_script(bw_ctx *ctx, bwi_backend *b, const char *sql)
+{
+    return simple(ctx, C(b), "schema", sql);
+}
+
 static const bwi_backend_ops pg_ops = {
     "postgresql",     pg_close,        pg_begin,        pg_commit,
     pg_rollback,      pg_bank_insert,  pg_bank_list,    pg_bank_remove,
     pg_signals_put,   pg_signal_update, pg_quarantine_log, pg_signal_get,
     pg_signal_lookup, pg_quarantined,  pg_changes,      pg_scan,
-    pg_sequence,      pg_bulk,
+    pg_sequence,      pg_bulk,         pg_sql,          pg_script,
 };
 
 static const char schema[] =

@@ -23,6 +23,8 @@ static const command commands[] = {
     {"bank", cmd_bank, "create, import, export and edit hash banks"},
     {"match", cmd_match, "match images or hashes against the banks"},
     {"nudity", cmd_nudity, "on-device nudity-warning scores of images"},
+    {"key", cmd_key, "create, list and revoke API keys for bulwarkd"},
+    {"audit", cmd_audit, "verify and read the tamper-evident audit log"},
     {"version", cmd_version, "print the version"},
 };
 
