@@ -10,5 +10,6 @@
 #include "bw_hash.h"
 #include "bw_image.h"
 #include "bw_pdq.h"
+#include "bw_video.h"
 
 #endif /* BULWARK_BULWARK_H */

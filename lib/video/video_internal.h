@@ -1,0 +1,136 @@
+/*
+ * Video internals: options, the vPDQ result, and the FFmpeg decoder that
+ * delivers frames in the order and numbering the reference uses.
+ */
+#ifndef BULWARK_LIB_VIDEO_INTERNAL_H
+#define BULWARK_LIB_VIDEO_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bulwark/bw_video.h"
+#include "common/bw_internal.h"
+
+#define BWI_VIDEO_LIMIT_COUNT 6 /* bw_video_limit values are 1..5 */
+#define BWI_VPDQ_MAX_FRAME_SIDE 8192
+#define BWI_VPDQ_MAX_THREADS 256
+
+struct bw_vpdq_options {
+    double seconds_per_hash;
+    uint32_t frame_size;
+    int threads;
+    bool keep_partial;
+    uint64_t limits[BWI_VIDEO_LIMIT_COUNT];
+};
+
+/* The defaults, for callers that pass NULL options. */
+void bwi_vpdq_options_defaults(struct bw_vpdq_options *options);
+
+typedef struct bwi_vpdq_feature {
+    uint8_t hash[BW_PDQ_BYTES];
+    int32_t frame;
+    int32_t quality;
+    double timestamp;
+} bwi_vpdq_feature;
+
+struct bw_vpdq {
+    bwi_vpdq_feature *items;
+    size_t count;
+    size_t cap;
+    double frame_rate;
+    uint64_t frames_decoded;
+    uint32_t width;
+    uint32_t height;
+};
+
+/* Appends without checking the values (they come from the hasher). */
+bw_status bwi_vpdq_push(bw_vpdq *vpdq, const bwi_vpdq_feature *feature);
+
+/* Sorts features by frame number (workers finish out of order). */
+void bwi_vpdq_sort(bw_vpdq *vpdq);
+
+/* ---- the decoder ---- */
+
+struct AVFrame;
+
+/* Where the bytes come from: a buffer, or a file read with pread. */
+typedef struct bwi_video_input {
+    const uint8_t *data; /* NULL for a file */
+    size_t size;
+    int fd;
+    const char *name; /* the path: a hint for formats probed by extension */
+} bwi_video_input;
+
+typedef struct bwi_video bwi_video;
+
+/* What the decoder found in the header, before any frame is decoded. */
+typedef struct bwi_video_info {
+    int width;        /* the stream's coded-picture size, as the reference */
+    int height;       /* takes it from the codec parameters */
+    int pix_fmt;      /* enum AVPixelFormat, -1 when not known yet */
+    double frame_rate; /* avg_frame_rate, else r_frame_rate */
+    int64_t frames_expected; /* the container's frame count, 0 if unknown */
+} bwi_video_info;
+
+/*
+ * Opens the input, picks the video stream, checks the limits that the
+ * header can answer (streams, duration, frame size) and opens the decoder.
+ */
+bw_status bwi_video_open(bw_ctx *ctx, bwi_video **video_out,
+                         const bwi_video_input *input,
+                         const struct bw_vpdq_options *options,
+                         bwi_video_info *info_out);
+
+/*
+ * The next decoded frame and its number (0-based, in output order, counted
+ * as the reference counts them). *frame_out is NULL at the end of the
+ * stream. The frame belongs to the decoder until the next call; a caller
+ * that keeps it moves its reference out (av_frame_move_ref).
+ */
+bw_status bwi_video_next(bwi_video *video, struct AVFrame **frame_out,
+                         int64_t *number_out);
+
+/* Frames returned so far. */
+int64_t bwi_video_frames(const bwi_video *video);
+
+/* Fails with BW_ERR_TIMEOUT when the decode-time limit has passed. */
+bw_status bwi_video_check_time(bwi_video *video);
+
+/* Closes the decoder and the input. Accepts NULL. */
+void bwi_video_close(bwi_video *video);
+
+/* ---- reading from a buffer or a file descriptor (FFmpeg AVIO) ---- */
+
+struct AVIOContext;
+
+/* An AVIO context over the input; NULL when out of memory. */
+struct AVIOContext *bwi_video_avio_open(const bwi_video_input *input,
+                                        void **state_out);
+void bwi_video_avio_close(struct AVIOContext *avio, void *state);
+
+/* ---- frames to features ---- */
+
+/*
+ * Converts decoded frames to RGB24 at the hashing size exactly as the
+ * reference does (swscale, SWS_AREA, a buffer from av_frame_get_buffer) and
+ * hashes them with PDQ. One per thread.
+ */
+typedef struct bwi_frame_hasher bwi_frame_hasher;
+
+/* src_* are the decoder's size and pixel format when it was opened (the
+ * reference builds its scaler from them); dst_* the hashing size. */
+bw_status bwi_frame_hasher_create(bw_ctx *ctx, bwi_frame_hasher **out,
+                                  int src_width, int src_height, int src_pix_fmt,
+                                  int dst_width, int dst_height, double frame_rate);
+bw_status bwi_frame_hasher_run(bw_ctx *ctx, bwi_frame_hasher *hasher,
+                               const struct AVFrame *frame, int64_t number,
+                               bwi_vpdq_feature *feature_out);
+void bwi_frame_hasher_free(bwi_frame_hasher *hasher);
+
+/* Hashes the sampled frames on worker threads (options->threads - 1 of
+ * them) while the calling thread decodes. */
+bw_status bwi_vpdq_hash_parallel(bw_ctx *ctx, bw_vpdq *out, bwi_video *video,
+                                 const bwi_video_info *info, int dst_width,
+                                 int dst_height, int64_t frame_mod, int workers);
+
+#endif
