@@ -45,6 +45,8 @@ struct bwi_video {
     int64_t frames_expected; /* from the container, 0 when unknown */
     int64_t deadline_ns;
     int demux_error;         /* av_read_frame's error when it was not EOF */
+    uint64_t input_bytes;
+    uint64_t declared_bytes; /* what the container says, 0 if it does not */
     bool draining;           /* the decoder has been flushed */
     bool finished;
 };
@@ -101,6 +103,21 @@ static bw_status fail_progress(bwi_video *v, bw_status status, const char *what)
     return bwi_fail(v->ctx, status, "video: %s, %s", what, where);
 }
 
+static bool truncated(const bwi_video *v)
+{
+    return v->declared_bytes > v->input_bytes;
+}
+
+static bw_status fail_truncated(bwi_video *v)
+{
+    char what[160];
+    snprintf(what, sizeof what,
+             "the file ends early: it has %" PRIu64 " of the %" PRIu64
+             " bytes its container declares",
+             v->input_bytes, v->declared_bytes);
+    return fail_progress(v, BW_ERR_TRUNCATED, what);
+}
+
 bw_status bwi_video_check_time(bwi_video *v)
 {
     if (now_ns() <= v->deadline_ns)
@@ -130,6 +147,11 @@ static bw_status open_failure(bwi_video *v, const bwi_video_input *in, int err)
     char buf[AV_ERROR_MAX_STRING_SIZE];
     if (err == AVERROR_EXIT)
         return bwi_video_check_time(v);
+    if (truncated(v))
+        return bwi_fail(v->ctx, BW_ERR_TRUNCATED,
+                        "video: the file ends inside its header: it has %" PRIu64
+                        " of the %" PRIu64 " bytes its container declares (%s)",
+                        v->input_bytes, v->declared_bytes, av_error_text(err, buf));
     if (v->avio && v->avio->eof_reached)
         return bwi_fail(v->ctx, BW_ERR_TRUNCATED,
                         "video: the file ends inside its header (%s)",
@@ -274,6 +296,8 @@ static bw_status open_stream(bwi_video *v, bwi_video_info *info)
     free_probe_options(opts, streams);
     if (err == AVERROR_EXIT)
         return bwi_video_check_time(v);
+    if (err < 0 && truncated(v))
+        return fail_truncated(v);
     if (err < 0) {
         char buf[AV_ERROR_MAX_STRING_SIZE];
         return bwi_fail(v->ctx, BW_ERR_CORRUPT, "video: cannot read stream information (%s)",
@@ -325,6 +349,13 @@ bw_status bwi_video_open(bw_ctx *ctx, bwi_video **video_out, const bwi_video_inp
     v->deadline_ns += limit_ms > (uint64_t)INT64_MAX / 2000000
                           ? INT64_MAX / 2
                           : (int64_t)limit_ms * 1000000;
+    if (input->data) {
+        v->input_bytes = input->size;
+    } else {
+        off_t end = lseek(input->fd, 0, SEEK_END);
+        v->input_bytes = end > 0 ? (uint64_t)end : 0;
+    }
+    v->declared_bytes = bwi_video_declared_bytes(input, v->input_bytes);
     v->packet = av_packet_alloc();
     v->frame = av_frame_alloc();
     v->format = avformat_alloc_context();
@@ -383,6 +414,8 @@ static bw_status end_of_stream(bwi_video *v)
     const bool at_eof = v->avio->eof_reached;
     if (v->demux_error == AVERROR_EXIT)
         return bwi_video_check_time(v);
+    if (truncated(v))
+        return fail_truncated(v);
     if (v->demux_error) {
         snprintf(what, sizeof what, "%s (%s)",
                  at_eof ? "the file ends early" : "the container is damaged",
@@ -431,6 +464,8 @@ static bw_status feed_decoder(bwi_video *v)
         v->packets++;
         err = avcodec_send_packet(v->decoder, v->packet);
         av_packet_unref(v->packet);
+        if (err < 0 && truncated(v))
+            return fail_truncated(v);
         if (err < 0) {
             snprintf(what, sizeof what, "the decoder rejected the data of frame %" PRId64 " (%s)",
                      v->packets, av_error_text(err, buf));

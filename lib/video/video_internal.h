@@ -99,6 +99,10 @@ bw_status bwi_video_check_time(bwi_video *video);
 /* Closes the decoder and the input. Accepts NULL. */
 void bwi_video_close(bwi_video *video);
 
+/* Bytes the container declares (box, segment or chunk sizes), 0 when it
+ * does not say; more than `actual` means the file was cut short. */
+uint64_t bwi_video_declared_bytes(const bwi_video_input *input, uint64_t actual);
+
 /* ---- reading from a buffer or a file descriptor (FFmpeg AVIO) ---- */
 
 struct AVIOContext;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include <libavutil/frame.h>
+#include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 #include <libavutil/pixfmt.h>
 #include <libswscale/swscale.h>
@@ -27,21 +28,69 @@ struct bwi_frame_hasher {
     float frame_rate; /* the reference keeps it as a float for timestamps */
 };
 
+/* The deprecated full-range ("J") YUV formats, as swscale maps them. */
+static int unjpeg(int pix_fmt)
+{
+    switch (pix_fmt) {
+    case AV_PIX_FMT_YUVJ420P:
+        return AV_PIX_FMT_YUV420P;
+    case AV_PIX_FMT_YUVJ411P:
+        return AV_PIX_FMT_YUV411P;
+    case AV_PIX_FMT_YUVJ422P:
+        return AV_PIX_FMT_YUV422P;
+    case AV_PIX_FMT_YUVJ444P:
+        return AV_PIX_FMT_YUV444P;
+    case AV_PIX_FMT_YUVJ440P:
+        return AV_PIX_FMT_YUV440P;
+    }
+    return AV_PIX_FMT_NONE;
+}
+
+/*
+ * sws_getContext() as the reference calls it. For a J format (Motion JPEG)
+ * swscale itself swaps in the plain format with full source range and
+ * prints a deprecation warning through FFmpeg's process-wide logger; making
+ * that same swap here, with the same options, builds the same scaler
+ * without the message.
+ */
+static struct SwsContext *reference_scaler(int width, int height, int pix_fmt,
+                                           int dst_width, int dst_height)
+{
+    const int plain = unjpeg(pix_fmt);
+    if (plain == AV_PIX_FMT_NONE)
+        return sws_getContext(width, height, (enum AVPixelFormat)pix_fmt, dst_width,
+                              dst_height, AV_PIX_FMT_RGB24, SWS_AREA, NULL, NULL, NULL);
+    struct SwsContext *sws = sws_alloc_context();
+    if (!sws)
+        return NULL;
+    if (av_opt_set_int(sws, "srcw", width, 0) < 0 || av_opt_set_int(sws, "srch", height, 0) < 0 ||
+        av_opt_set_int(sws, "src_format", plain, 0) < 0 ||
+        av_opt_set_int(sws, "src_range", 1, 0) < 0 ||
+        av_opt_set_int(sws, "dstw", dst_width, 0) < 0 ||
+        av_opt_set_int(sws, "dsth", dst_height, 0) < 0 ||
+        av_opt_set_int(sws, "dst_format", AV_PIX_FMT_RGB24, 0) < 0 ||
+        av_opt_set_int(sws, "sws_flags", SWS_AREA, 0) < 0 ||
+        sws_init_context(sws, NULL, NULL) < 0) {
+        sws_freeContext(sws);
+        return NULL;
+    }
+    return sws;
+}
+
 static bw_status make_scaler(bw_ctx *ctx, bwi_frame_hasher *h, int width, int height,
                              int pix_fmt)
 {
     sws_freeContext(h->sws);
-    h->sws = sws_getContext(width, height, (enum AVPixelFormat)pix_fmt, h->rgb->width,
-                            h->rgb->height, AV_PIX_FMT_RGB24, SWS_AREA, NULL, NULL, NULL);
+    h->sws = reference_scaler(width, height, pix_fmt, h->rgb->width, h->rgb->height);
     h->src_width = width;
     h->src_height = height;
     h->src_pix_fmt = pix_fmt;
-    if (!h->sws)
+    if (!h->sws) {
+        const char *name = av_get_pix_fmt_name((enum AVPixelFormat)pix_fmt);
         return bwi_fail(ctx, BW_ERR_UNSUPPORTED,
-                        "video: cannot convert %dx%d frames of pixel format %s to RGB",
-                        width, height, av_get_pix_fmt_name((enum AVPixelFormat)pix_fmt)
-                                           ? av_get_pix_fmt_name((enum AVPixelFormat)pix_fmt)
-                                           : "unknown");
+                        "video: cannot convert %dx%d frames of pixel format %s to RGB", width,
+                        height, name ? name : "unknown");
+    }
     return BW_OK;
 }
 
