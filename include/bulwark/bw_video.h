@@ -81,6 +81,18 @@ BW_API bw_status bw_vpdq_options_set_threads(bw_vpdq_options *options,
 BW_API bw_status bw_vpdq_options_set_keep_partial(bw_vpdq_options *options,
                                                   int keep_partial);
 
+/*
+ * When frames are sampled (seconds per hash > 0), H.264 frames that are
+ * neither sampled nor used as a reference by other frames are not decoded
+ * at all. Frames are then numbered by their timestamps, and every decoded
+ * frame is checked against that numbering; if anything does not add up
+ * (damaged data, packets that do not hold one frame each) the video is
+ * decoded again in full, so the output is the same as without this. Off
+ * by default; see docs/video.md for what it saves.
+ */
+BW_API bw_status bw_vpdq_options_set_skip_unsampled(bw_vpdq_options *options,
+                                                    int skip);
+
 /* Limits on hostile video; all have defaults and 0 is refused. */
 typedef enum bw_video_limit {
     /* Longest duration in milliseconds, from the container's header before
@@ -169,6 +181,9 @@ BW_API bw_status bw_vpdq_get(const bw_vpdq *vpdq, size_t index,
  */
 BW_API double bw_vpdq_frame_rate(const bw_vpdq *vpdq);
 BW_API uint64_t bw_vpdq_frames_decoded(const bw_vpdq *vpdq);
+/* Of those, frames never actually decoded because
+ * bw_vpdq_options_set_skip_unsampled() let them be dropped. */
+BW_API uint64_t bw_vpdq_frames_skipped(const bw_vpdq *vpdq);
 BW_API uint32_t bw_vpdq_width(const bw_vpdq *vpdq);
 BW_API uint32_t bw_vpdq_height(const bw_vpdq *vpdq);
 

@@ -49,6 +49,10 @@ struct bwi_video {
     uint64_t declared_bytes; /* what the container says, 0 if it does not */
     bool draining;           /* the decoder has been flushed */
     bool finished;
+    bwi_skip *skip;          /* when unsampled non-reference frames are dropped */
+    bool skip_broken;        /* ...and that went wrong */
+    int64_t skipped;         /* frames dropped undecoded, once the end is reached */
+    int nal_length_size;     /* H.264 in MP4/MKV form; 0 for Annex B */
 };
 
 static int64_t now_ns(void)
@@ -332,6 +336,10 @@ static bw_status open_stream(bwi_video *v, bwi_video_info *info)
     info->pix_fmt = v->decoder->pix_fmt;
     info->frame_rate = v->frame_rate;
     info->frames_expected = v->frames_expected;
+    info->codec_id = vs->codecpar->codec_id;
+    const AVCodecParameters *par = vs->codecpar;
+    if (par->extradata_size >= 7 && par->extradata[0] == 1)
+        v->nal_length_size = (par->extradata[4] & 3) + 1;
     return BW_OK;
 }
 
@@ -462,6 +470,12 @@ static bw_status feed_decoder(bwi_video *v)
             continue;
         }
         v->packets++;
+        if (v->skip) {
+            const AVPacket *p = v->packet;
+            const bool drop = bwi_h264_nonref(p->data, (size_t)p->size, v->nal_length_size) &&
+                              bwi_skip_may_drop(v->skip, p->pts);
+            v->decoder->skip_frame = drop ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
+        }
         err = avcodec_send_packet(v->decoder, v->packet);
         av_packet_unref(v->packet);
         if (err < 0 && truncated(v))
@@ -475,6 +489,28 @@ static bw_status feed_decoder(bwi_video *v)
     }
 }
 
+/* While skipping, a frame's number is its timestamp's rank; v->frames is
+ * set to it so the limits and messages see the real count. Damaged frames
+ * end the shortcut: a full decode treats them as the reference does. */
+static bool number_by_time(bwi_video *v)
+{
+    int64_t number;
+    if (v->frame->decode_error_flags || (v->frame->flags & AV_FRAME_FLAG_CORRUPT) ||
+        !bwi_skip_number(v->skip, v->frame->pts, &number)) {
+        av_frame_unref(v->frame);
+        return false;
+    }
+    v->frames = number;
+    return true;
+}
+
+static bw_status skip_failure(bwi_video *v)
+{
+    v->skip_broken = true;
+    return bwi_fail(v->ctx, BW_ERR_INTERNAL,
+                    "video: frames did not add up while skipping; decode in full");
+}
+
 bw_status bwi_video_next(bwi_video *v, AVFrame **frame_out, int64_t *number_out)
 {
     char what[160], buf[AV_ERROR_MAX_STRING_SIZE];
@@ -483,6 +519,8 @@ bw_status bwi_video_next(bwi_video *v, AVFrame **frame_out, int64_t *number_out)
     while (!v->finished) {
         int err = avcodec_receive_frame(v->decoder, v->frame);
         if (err == 0) {
+            if (v->skip && !number_by_time(v))
+                return skip_failure(v);
             bw_status st = check_frame(v, v->frame);
             if (st != BW_OK) {
                 av_frame_unref(v->frame);
@@ -494,6 +532,11 @@ bw_status bwi_video_next(bwi_video *v, AVFrame **frame_out, int64_t *number_out)
         }
         if (err == AVERROR_EOF) {
             v->finished = true;
+            int64_t total;
+            if (v->skip && !bwi_skip_finish(v->skip, &total, &v->skipped))
+                return skip_failure(v);
+            if (v->skip)
+                v->frames = total;
             return end_of_stream(v);
         }
         if (err != AVERROR(EAGAIN)) {
@@ -517,10 +560,78 @@ int64_t bwi_video_frames(const bwi_video *v)
     return v->frames;
 }
 
+int64_t bwi_video_frames_skipped(const bwi_video *v)
+{
+    return v->skipped;
+}
+
+bw_status bwi_video_packet_times(bwi_video *v, int64_t **pts_out, size_t *count_out)
+{
+    size_t count = 0, cap = 1024;
+    int64_t *pts = malloc(cap * sizeof *pts);
+    *pts_out = NULL;
+    *count_out = 0;
+    if (!pts)
+        return bwi_fail(v->ctx, BW_ERR_NOMEM, "video: out of memory");
+    const uint64_t max_frames = v->options->limits[BW_VIDEO_LIMIT_FRAMES];
+    bool usable = true;
+    for (;;) {
+        bw_status st = bwi_video_check_time(v);
+        if (st != BW_OK) {
+            free(pts);
+            return st;
+        }
+        const int err = av_read_frame(v->format, v->packet);
+        if (err < 0) {
+            /* Damage is left to the decoding pass to report. */
+            usable = usable && err == AVERROR_EOF;
+            break;
+        }
+        const AVPacket *p = v->packet;
+        if (p->stream_index == v->stream && !(p->flags & AV_PKT_FLAG_DISCARD)) {
+            if (p->pts == AV_NOPTS_VALUE || (p->flags & AV_PKT_FLAG_CORRUPT) ||
+                count >= max_frames)
+                usable = false;
+            if (count == cap) {
+                int64_t *grown = realloc(pts, 2 * cap * sizeof *pts);
+                if (!grown) {
+                    av_packet_unref(v->packet);
+                    free(pts);
+                    return bwi_fail(v->ctx, BW_ERR_NOMEM, "video: out of memory");
+                }
+                pts = grown;
+                cap *= 2;
+            }
+            pts[count++] = p->pts;
+        }
+        av_packet_unref(v->packet);
+        if (!usable)
+            break;
+    }
+    if (!usable || truncated(v)) {
+        free(pts);
+        return BW_OK;
+    }
+    *pts_out = pts;
+    *count_out = count;
+    return BW_OK;
+}
+
+void bwi_video_use_skip(bwi_video *v, bwi_skip *skip)
+{
+    v->skip = skip;
+}
+
+bool bwi_video_skip_failed(const bwi_video *v)
+{
+    return v->skip_broken || bwi_skip_failed(v->skip);
+}
+
 void bwi_video_close(bwi_video *v)
 {
     if (!v)
         return;
+    bwi_skip_free(v->skip);
     avcodec_free_context(&v->decoder);
     avformat_close_input(&v->format);
     bwi_video_avio_close(v->avio, v->avio_state);

@@ -20,6 +20,7 @@ struct bw_vpdq_options {
     uint32_t frame_size;
     int threads;
     bool keep_partial;
+    bool skip_unsampled;
     uint64_t limits[BWI_VIDEO_LIMIT_COUNT];
 };
 
@@ -39,6 +40,7 @@ struct bw_vpdq {
     size_t cap;
     double frame_rate;
     uint64_t frames_decoded;
+    uint64_t frames_skipped;
     uint32_t width;
     uint32_t height;
 };
@@ -62,6 +64,7 @@ typedef struct bwi_video_input {
 } bwi_video_input;
 
 typedef struct bwi_video bwi_video;
+typedef struct bwi_skip bwi_skip;
 
 /* What the decoder found in the header, before any frame is decoded. */
 typedef struct bwi_video_info {
@@ -70,6 +73,7 @@ typedef struct bwi_video_info {
     int pix_fmt;      /* enum AVPixelFormat, -1 when not known yet */
     double frame_rate; /* avg_frame_rate, else r_frame_rate */
     int64_t frames_expected; /* the container's frame count, 0 if unknown */
+    int codec_id;     /* enum AVCodecID */
 } bwi_video_info;
 
 /*
@@ -90,11 +94,29 @@ bw_status bwi_video_open(bw_ctx *ctx, bwi_video **video_out,
 bw_status bwi_video_next(bwi_video *video, struct AVFrame **frame_out,
                          int64_t *number_out);
 
-/* Frames returned so far. */
+/* Frames returned so far (with skipping: frames a full decode returns). */
 int64_t bwi_video_frames(const bwi_video *video);
+
+/* Frames not decoded at all thanks to skipping (known at the end). */
+int64_t bwi_video_frames_skipped(const bwi_video *video);
 
 /* Fails with BW_ERR_TIMEOUT when the decode-time limit has passed. */
 bw_status bwi_video_check_time(bwi_video *video);
+
+/*
+ * Reads every packet of the video stream without decoding and returns their
+ * timestamps (the caller frees them). *pts_out is NULL when a packet has
+ * none. Only for a decoder that has not returned frames yet.
+ */
+bw_status bwi_video_packet_times(bwi_video *video, int64_t **pts_out, size_t *count_out);
+
+/* Decodes from now on only what `skip` does not drop, numbering frames by
+ * timestamp (takes ownership). */
+void bwi_video_use_skip(bwi_video *video, bwi_skip *skip);
+
+/* After a failure: whether it came from the skipping shortcut, so that a
+ * full decode would do better. */
+bool bwi_video_skip_failed(const bwi_video *video);
 
 /* Closes the decoder and the input. Accepts NULL. */
 void bwi_video_close(bwi_video *video);
@@ -102,6 +124,36 @@ void bwi_video_close(bwi_video *video);
 /* Bytes the container declares (box, segment or chunk sizes), 0 when it
  * does not say; more than `actual` means the file was cut short. */
 uint64_t bwi_video_declared_bytes(const bwi_video_input *input, uint64_t actual);
+
+/* ---- decoding only the frames that matter (video_skip.c) ---- */
+
+/* Whether the codec's packets say exactly which frames are not references. */
+bool bwi_skip_codec_ok(int codec_id);
+
+/* Whether an H.264 packet holds only non-reference slices. length_size is
+ * the NAL length field size of MP4-style packets, 0 for Annex B. */
+bool bwi_h264_nonref(const uint8_t *data, size_t size, int length_size);
+
+/* Takes the timestamps of all the stream's packets (owned from then on, also
+ * on failure). NULL when they cannot number frames (repeats, none) or
+ * frame_mod < 2. */
+bwi_skip *bwi_skip_create(int64_t *pts, size_t count, int64_t frame_mod);
+void bwi_skip_free(bwi_skip *skip);
+
+/* Whether the packet at pts, a non-reference frame, may be dropped (it is
+ * not sampled); records that it was. */
+bool bwi_skip_may_drop(bwi_skip *skip, int64_t pts);
+
+/* The number of a decoded frame from its timestamp; false (and failed from
+ * then on) when the frames no longer add up. */
+bool bwi_skip_number(bwi_skip *skip, int64_t pts, int64_t *number_out);
+
+/* At the end: whether every frame was accounted for, how many frames a full
+ * decode gives, and how many were not decoded. */
+bool bwi_skip_finish(bwi_skip *skip, int64_t *frames_out, int64_t *dropped_out);
+
+/* Whether the numbering broke down (then a full decode is needed). */
+bool bwi_skip_failed(const bwi_skip *skip);
 
 /* ---- reading from a buffer or a file descriptor (FFmpeg AVIO) ---- */
 

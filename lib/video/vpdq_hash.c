@@ -56,6 +56,60 @@ static bw_status hash_serial(bw_ctx *ctx, bw_vpdq *out, bwi_video *video,
     return st;
 }
 
+/* Decodes and hashes one opened video into out. */
+static bw_status hash_video(bw_ctx *ctx, bw_vpdq *out, bwi_video *video,
+                            const bwi_video_info *info, const bw_vpdq_options *options,
+                            int64_t frame_mod)
+{
+    const int w = (int)out->width, h = (int)out->height;
+    bw_status st = options->threads > 1
+                       ? bwi_vpdq_hash_parallel(ctx, out, video, info, w, h, frame_mod,
+                                                options->threads - 1)
+                       : hash_serial(ctx, out, video, info, w, h, frame_mod);
+    out->frames_decoded = (uint64_t)bwi_video_frames(video);
+    out->frames_skipped = (uint64_t)bwi_video_frames_skipped(video);
+    bwi_vpdq_sort(out);
+    return st;
+}
+
+/*
+ * The shortcut of bw_vpdq_options_set_skip_unsampled(): a first pass reads
+ * the packets' timestamps, a second decodes only what is needed. *done is
+ * false when the shortcut does not apply or gave up, and then out is empty.
+ */
+static bw_status hash_skipping(bw_ctx *ctx, bw_vpdq *out, const bwi_video_input *input,
+                               const bw_vpdq_options *options, int64_t frame_mod, bool *done)
+{
+    *done = false;
+    bwi_video *video;
+    bwi_video_info info;
+    int64_t *pts = NULL;
+    size_t count = 0;
+    bw_status st = bwi_video_open(ctx, &video, input, options, &info);
+    if (st == BW_OK)
+        st = bwi_video_packet_times(video, &pts, &count);
+    bwi_video_close(video);
+    if (st == BW_ERR_NOMEM || st == BW_ERR_TIMEOUT)
+        return st;
+    bwi_skip *skip = st == BW_OK && pts ? bwi_skip_create(pts, count, frame_mod) : NULL;
+    if (!skip)
+        return BW_OK;
+    if (bwi_video_open(ctx, &video, input, options, &info) != BW_OK) {
+        bwi_skip_free(skip);
+        return BW_OK;
+    }
+    bwi_video_use_skip(video, skip);
+    st = hash_video(ctx, out, video, &info, options, frame_mod);
+    bwi_video_close(video);
+    if (st == BW_OK) {
+        *done = true;
+        return BW_OK;
+    }
+    /* Any failure is left to the full decode to find and describe. */
+    out->count = 0;
+    return st == BW_ERR_NOMEM ? st : BW_OK;
+}
+
 static bw_status hash_input(bw_ctx *ctx, bw_vpdq **vpdq_out,
                             const bw_vpdq_options *options, const bwi_video_input *input)
 {
@@ -86,14 +140,22 @@ static bw_status hash_input(bw_ctx *ctx, bw_vpdq **vpdq_out,
     out->width = (uint32_t)dst_width;
     out->height = (uint32_t)dst_height;
     const int64_t frame_mod = frame_mod_of(options->seconds_per_hash, info.frame_rate);
-    if (options->threads > 1)
-        st = bwi_vpdq_hash_parallel(ctx, out, video, &info, dst_width, dst_height, frame_mod,
-                                    options->threads - 1);
-    else
-        st = hash_serial(ctx, out, video, &info, dst_width, dst_height, frame_mod);
-    out->frames_decoded = (uint64_t)bwi_video_frames(video);
+    bool done = false;
+    if (options->skip_unsampled && frame_mod > 1 && bwi_skip_codec_ok(info.codec_id)) {
+        /* The shortcut opens the input again; this decoder is not needed. */
+        bwi_video_close(video);
+        video = NULL;
+        st = hash_skipping(ctx, out, input, options, frame_mod, &done);
+        if (st == BW_OK && !done)
+            st = bwi_video_open(ctx, &video, input, options, &info);
+        if (st != BW_OK) {
+            bw_vpdq_free(out);
+            return st;
+        }
+    }
+    if (!done)
+        st = hash_video(ctx, out, video, &info, options, frame_mod);
     bwi_video_close(video);
-    bwi_vpdq_sort(out);
     if (st == BW_OK || (options->keep_partial && st != BW_ERR_NOMEM)) {
         *vpdq_out = out;
         return st;

@@ -71,6 +71,14 @@ BW_API bw_status bw_vpdq_options_set_keep_partial(bw_vpdq_options *o, int keep_p
     return BW_OK;
 }
 
+BW_API bw_status bw_vpdq_options_set_skip_unsampled(bw_vpdq_options *o, int skip)
+{
+    if (!o)
+        return BW_ERR_INVALID_ARGUMENT;
+    o->skip_unsampled = skip != 0;
+    return BW_OK;
+}
+
 static bool known_limit(bw_video_limit which)
 {
     return which >= BW_VIDEO_LIMIT_DURATION_MS && which <= BW_VIDEO_LIMIT_FRAME_PIXELS;
@@ -175,6 +183,11 @@ BW_API double bw_vpdq_frame_rate(const bw_vpdq *v)
 BW_API uint64_t bw_vpdq_frames_decoded(const bw_vpdq *v)
 {
     return v ? v->frames_decoded : 0;
+}
+
+BW_API uint64_t bw_vpdq_frames_skipped(const bw_vpdq *v)
+{
+    return v ? v->frames_skipped : 0;
 }
 
 BW_API uint32_t bw_vpdq_width(const bw_vpdq *v)

@@ -96,9 +96,10 @@ typedef struct cli_video_options {
 typedef struct cli_video_flags {
     bool force;          /* --video */
     bool partial;        /* --partial */
+    bool skip_unsampled; /* --fast: decode only sampled and reference frames */
     double seconds;      /* --seconds-per-hash */
     uint32_t size;       /* --video-size */
-    uint64_t max_duration_ms, max_frames, max_decode_ms, max_pixels;
+    uint64_t max_duration_ms, max_frames, max_decode_ms, max_pixels, max_streams;
 } cli_video_flags;
 
 /* getopt_long entries for them, with values first, first + 1, ... */
@@ -109,9 +110,10 @@ typedef struct cli_video_flags {
     {"partial", no_argument, NULL, (first) + 3},                    \
     {"max-duration", required_argument, NULL, (first) + 4},         \
     {"max-frames", required_argument, NULL, (first) + 5},           \
-    {"max-decode-time", required_argument, NULL, (first) + 6}
+    {"max-decode-time", required_argument, NULL, (first) + 6},      \
+    {"max-streams", required_argument, NULL, (first) + 7}
 
-/* Records option number `which` (0..6 above); false (after an error
+/* Records option number `which` (0..7 above); false (after an error
  * message) for a bad value. */
 bool cli_video_option(cli_video_flags *flags, int which, const char *arg);
 

@@ -63,6 +63,12 @@ bool cli_video_option(cli_video_flags *f, int which, const char *arg)
             return false;
         }
         return true;
+    case 7:
+        if (!cli_parse_size(arg, true, &f->max_streams)) {
+            cli_error("--max-streams needs a positive number");
+            return false;
+        }
+        return true;
     }
     return false;
 }
@@ -77,6 +83,7 @@ bw_vpdq_options *cli_video_options_make(const cli_video_flags *f, int threads)
     bw_vpdq_options_set_seconds_per_hash(o, f->seconds);
     bw_vpdq_options_set_frame_size(o, f->size);
     bw_vpdq_options_set_keep_partial(o, f->partial);
+    bw_vpdq_options_set_skip_unsampled(o, f->skip_unsampled);
     bw_vpdq_options_set_threads(o, threads < 1 ? 1 : threads > 256 ? 256 : threads);
     if (f->max_duration_ms)
         bw_vpdq_options_set_limit(o, BW_VIDEO_LIMIT_DURATION_MS, f->max_duration_ms);
@@ -84,6 +91,8 @@ bw_vpdq_options *cli_video_options_make(const cli_video_flags *f, int threads)
         bw_vpdq_options_set_limit(o, BW_VIDEO_LIMIT_FRAMES, f->max_frames);
     if (f->max_decode_ms)
         bw_vpdq_options_set_limit(o, BW_VIDEO_LIMIT_DECODE_MS, f->max_decode_ms);
+    if (f->max_streams)
+        bw_vpdq_options_set_limit(o, BW_VIDEO_LIMIT_STREAMS, f->max_streams);
     if (f->max_pixels)
         bw_vpdq_options_set_limit(o, BW_VIDEO_LIMIT_FRAME_PIXELS, f->max_pixels);
     return o;

@@ -47,12 +47,16 @@ static void usage(FILE *f)
         "  --dihedral       the 8 rotation/mirror PDQ hashes instead of one\n"
         "  --format FMT     csv (default) or json (one object a line)\n"
         "  --fast           decode JPEGs at reduced scale: faster, hash a few\n"
-        "                   bits from the exact one\n"
+        "                   bits from the exact one. For videos sampled with\n"
+        "                   --seconds-per-hash: skip decoding H.264 frames that are\n"
+        "                   neither hashed nor referenced (same output)\n"
         "  -j, --jobs N     hash on N threads (default 1; 0 = one per core)\n"
         "  -k, --keep-going go on after a file fails (exit status still 1)\n"
         "  --from LIST      read paths from LIST instead of the command line\n"
         "  --max-pixels N   refuse images over N pixels (default 100M)\n"
         "  --max-bytes N    refuse image files over N bytes (default 256M)\n"
+        "  --no-progress    no progress line on a terminal\n"
+        "  -h, --help       this help\n"
         "\n"
         "Video options:\n"
         "  --video          hash every file as a video (else detected from its bytes)\n"
@@ -65,8 +69,7 @@ static void usage(FILE *f)
         "  --max-duration S refuse videos longer than S seconds (default 14400)\n"
         "  --max-frames N   refuse videos of more than N frames (default 1M)\n"
         "  --max-decode-time S  give up on a video after S seconds (default 1800)\n"
-        "  --no-progress    no progress line on a terminal\n"
-        "  -h, --help       this help\n"
+        "  --max-streams N  refuse files of more than N streams (default 64)\n"
         "\n"
         "CSV columns: HASH,QUALITY,FILENAME as the reference prints them; with\n"
         "--dihedral ORIG,ROT90,ROT180,ROT270,FLIPX,FLIPY,FLIPPLUS1,FLIPMINUS1,\n"
@@ -380,6 +383,7 @@ int cmd_hash(int argc, char **argv)
     if (opt.fast)
         opt.flags |= BW_HASH_FAST;
     opt.force_video = vflags.force;
+    vflags.skip_unsampled = opt.fast;
     opt.video.json = opt.json;
     opt.video.dihedral = opt.dihedral;
     opt.video.vpdq_wanted = (opt.flags & BW_HASH_PDQ) != 0;

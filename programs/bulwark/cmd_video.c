@@ -110,9 +110,10 @@ static void json_output(const cli_video_options *opt, const char *path, const bw
     cli_buf_puts(out, ",\"format\":\"video\"");
     if (v)
         cli_buf_printf(out, ",\"width\":%u,\"height\":%u,\"frame_rate\":%.6g,"
-                            "\"frames_decoded\":%llu",
+                            "\"frames_decoded\":%llu,\"frames_skipped\":%llu",
                        bw_vpdq_width(v), bw_vpdq_height(v), bw_vpdq_frame_rate(v),
-                       (unsigned long long)bw_vpdq_frames_decoded(v));
+                       (unsigned long long)bw_vpdq_frames_decoded(v),
+                       (unsigned long long)bw_vpdq_frames_skipped(v));
     for (int i = 0; i < opt->digest_count && digests; i++) {
         cli_buf_printf(out, ",\"%s\":\"", bw_digest_name(opt->digests[i]));
         put_hex(out, digests[i], bw_digest_size(opt->digests[i]));

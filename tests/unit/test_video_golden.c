@@ -55,6 +55,43 @@ static void threads_do_not_change_output(void)
     check("mjpeg-96x72.avi", "mjpeg-96x72.s64.txt", 64, 0, 4);
 }
 
+/* Dropping unsampled non-reference frames changes nothing but the work. */
+static void skipping_unsampled_frames(void)
+{
+    bw_vpdq_options *o = bwt_options(0, 1, 1);
+    bw_vpdq_options_set_skip_unsampled(o, 1);
+    CHECK(bwt_check_vpdq_file(ctx, data("h264-640x360.mp4"), o, expect("h264-640x360.r1.txt")));
+    bw_vpdq *v = NULL, *full = NULL;
+    CHECK_EQ(bw_vpdq_hash_file(ctx, &v, o, data("h264-640x360.mp4")), BW_OK);
+    /* 30 frames, 3 sampled; the B-frames that are not references go. */
+    CHECK_EQ(bw_vpdq_frames_decoded(v), 30);
+    CHECK(bw_vpdq_frames_skipped(v) > 0 && bw_vpdq_frames_skipped(v) < 27);
+    bw_vpdq_free(v);
+    /* Other intervals, and codecs it does not apply to, on several threads. */
+    static const char *const videos[] = {"h264-640x360.mp4", "mjpeg-96x72.avi",
+                                         "vp9-150x100.webm"};
+    for (int i = 0; i < 3; i++) {
+        for (int threads = 1; threads <= 2; threads++) {
+            bw_vpdq_options *plain = bwt_options(0, 0.3, threads);
+            bw_vpdq_options_set_threads(o, threads);
+            bw_vpdq_options_set_seconds_per_hash(o, 0.3);
+            CHECK_EQ(bw_vpdq_hash_file(ctx, &v, o, data(videos[i])), BW_OK);
+            CHECK_EQ(bw_vpdq_hash_file(ctx, &full, plain, data(videos[i])), BW_OK);
+            char *a = bwt_vpdq_text(v), *b = bwt_vpdq_text(full);
+            CHECK_STR(a, b);
+            CHECK_EQ(bw_vpdq_frames_decoded(v), bw_vpdq_frames_decoded(full));
+            CHECK(i == 0 ? bw_vpdq_frames_skipped(v) > 0 : bw_vpdq_frames_skipped(v) == 0);
+            CHECK_EQ(bw_vpdq_frames_skipped(full), 0);
+            free(a);
+            free(b);
+            bw_vpdq_free(v);
+            bw_vpdq_free(full);
+            bw_vpdq_options_free(plain);
+        }
+    }
+    bw_vpdq_options_free(o);
+}
+
 static void memory_equals_file(void)
 {
     size_t size = 0, expected_size = 0;
@@ -115,6 +152,7 @@ int main(void)
         return 1;
     RUN(reference_outputs);
     RUN(threads_do_not_change_output);
+    RUN(skipping_unsampled_frames);
     RUN(memory_equals_file);
     RUN(reference_matching);
     RUN(parsed_equals_hashed);

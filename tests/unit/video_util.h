@@ -79,9 +79,10 @@ static inline int bwt_check_match_csv(bw_ctx *ctx, const char *csv, const char *
         char *field[6];
         if (bwt_split(line, field, 6) != 6)
             continue;
-        char a[8192], b[8192];
-        snprintf(a, sizeof a, "%s/%s", dir, field[0]);
-        snprintf(b, sizeof b, "%s/%s", dir, field[1]);
+        char a[4096], b[4096];
+        if (snprintf(a, sizeof a, "%s/%s", dir, field[0]) >= (int)sizeof a ||
+            snprintf(b, sizeof b, "%s/%s", dir, field[1]) >= (int)sizeof b)
+            continue;
         size_t na = 0, nb = 0;
         char *ta = (char *)bwt_read(a, &na), *tb = (char *)bwt_read(b, &nb);
         bw_vpdq *va = NULL, *vb = NULL;
