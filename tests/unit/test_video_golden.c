@@ -113,18 +113,6 @@ static void memory_equals_file(void)
     free(want);
 }
 
-static bw_vpdq *parse_file(const char *name)
-{
-    size_t size = 0;
-    char *text = (char *)bwt_read(expect(name), &size);
-    bw_vpdq *v = NULL;
-    CHECK(text != NULL);
-    if (text)
-        CHECK_EQ(bw_vpdq_parse(ctx, &v, text, size, 0), BW_OK);
-    free(text);
-    return v;
-}
-
 static void reference_matching(void)
 {
     char csv[4096], dir[4096];
@@ -137,7 +125,7 @@ static void reference_matching(void)
 /* A parsed reference file matches the hash computed from the video. */
 static void parsed_equals_hashed(void)
 {
-    bw_vpdq *parsed = parse_file("vp9-150x100.s0.txt"), *hashed = NULL;
+    bw_vpdq *parsed = bwt_parse_vpdq_file(ctx, expect("vp9-150x100.s0.txt")), *hashed = NULL;
     CHECK_EQ(bw_vpdq_hash_file(ctx, &hashed, NULL, data("vp9-150x100.webm")), BW_OK);
     double qp = 0, cp = 0;
     CHECK_EQ(bw_vpdq_match(&qp, &cp, parsed, hashed, 0, 0, 0), BW_OK);

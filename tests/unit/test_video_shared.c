@@ -44,18 +44,6 @@ static void byte_identical(void)
     CHECK_EQ(lines, 2 * (564 + 673 + 120 + 3 * 206 + 150));
 }
 
-static bw_vpdq *parse_path(const char *path)
-{
-    size_t size = 0;
-    char *text = (char *)bwt_read(path, &size);
-    bw_vpdq *v = NULL;
-    CHECK(text != NULL);
-    if (text)
-        CHECK_EQ(bw_vpdq_parse(ctx, &v, text, size, 0), BW_OK);
-    free(text);
-    return v;
-}
-
 /* match-hashes-byline EXPECTED OURS 31 50: line by line, frames where both
  * have quality >= 50, matched at distance < 31; the reference's test wants
  * 100 %. */
@@ -69,7 +57,7 @@ static void reference_criterion(void)
             if (!exists)
                 continue; /* upstream has no 128x128 file for every video */
             fclose(exists);
-            bw_vpdq *expected = parse_path(expected_path), *ours = NULL;
+            bw_vpdq *expected = bwt_parse_vpdq_file(ctx, expected_path), *ours = NULL;
             bw_vpdq_options *o = bwt_options(scaled ? 128 : 0, 0, 1);
             CHECK_EQ(bw_vpdq_hash_file(ctx, &ours, o, file("sample-videos", videos[i], ".mp4")),
                      BW_OK);

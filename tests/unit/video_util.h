@@ -64,6 +64,19 @@ static inline size_t bwt_check_vpdq_file(bw_ctx *ctx, const char *video,
     return lines;
 }
 
+/* Parses a vPDQ file (checked); NULL when it cannot. */
+static inline bw_vpdq *bwt_parse_vpdq_file(bw_ctx *ctx, const char *path)
+{
+    size_t size = 0;
+    char *text = (char *)bwt_read(path, &size);
+    bw_vpdq *v = NULL;
+    CHECK(text != NULL);
+    if (text)
+        CHECK_EQ(bw_vpdq_parse(ctx, &v, text, size, 0), BW_OK);
+    free(text);
+    return v;
+}
+
 /* Lines of QUERY,COMPARED,DISTANCE,QUALITY,QUERY%,COMPARED% printed by the
  * reference's match-hashes-brute; returns the number checked. */
 static inline int bwt_check_match_csv(bw_ctx *ctx, const char *csv, const char *dir,
@@ -83,14 +96,7 @@ static inline int bwt_check_match_csv(bw_ctx *ctx, const char *csv, const char *
         if (snprintf(a, sizeof a, "%s/%s", dir, field[0]) >= (int)sizeof a ||
             snprintf(b, sizeof b, "%s/%s", dir, field[1]) >= (int)sizeof b)
             continue;
-        size_t na = 0, nb = 0;
-        char *ta = (char *)bwt_read(a, &na), *tb = (char *)bwt_read(b, &nb);
-        bw_vpdq *va = NULL, *vb = NULL;
-        CHECK(ta && tb);
-        if (ta && tb) {
-            CHECK_EQ(bw_vpdq_parse(ctx, &va, ta, na, 0), BW_OK);
-            CHECK_EQ(bw_vpdq_parse(ctx, &vb, tb, nb, 0), BW_OK);
-        }
+        bw_vpdq *va = bwt_parse_vpdq_file(ctx, a), *vb = bwt_parse_vpdq_file(ctx, b);
         double qp = -1, cp = -1;
         CHECK_EQ(bw_vpdq_match(&qp, &cp, va, vb, atoi(field[2]), atoi(field[3]),
                                BW_VPDQ_MATCH_CPP_REFERENCE),
@@ -104,8 +110,6 @@ static inline int bwt_check_match_csv(bw_ctx *ctx, const char *csv, const char *
         checked++;
         bw_vpdq_free(va);
         bw_vpdq_free(vb);
-        free(ta);
-        free(tb);
     }
     fclose(f);
     return checked;
