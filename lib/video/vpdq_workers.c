@@ -1,8 +1,10 @@
 /*
  * Frame-parallel vPDQ: the calling thread decodes (a decoder is sequential)
  * and hands each sampled frame, by reference, to a bounded queue; workers
- * convert and hash them with their own context, scaler and buffers, and the
- * features are sorted by frame number at the end, so the output does not
+ * convert and hash them with their own context, scaler and buffers. When
+ * the queue is full (hashing is slower than decoding, as for large frames)
+ * the decoding thread hashes the oldest frame itself instead of waiting.
+ * Features are sorted by frame number at the end, so the output does not
  * depend on the number of threads.
  */
 #include <pthread.h>
@@ -43,6 +45,36 @@ static void fail_pool(pool *p, bw_status st, const char *message)
     pthread_mutex_unlock(&p->lock);
 }
 
+/* Takes the oldest job and hashes it. Called and returns with the lock held;
+ * the hashing itself runs unlocked. */
+static void run_oldest(pool *p, bw_ctx *ctx, bwi_frame_hasher *hasher)
+{
+    job j = p->queue[p->head];
+    p->head = (p->head + 1) % p->cap;
+    p->count--;
+    pthread_cond_broadcast(&p->changed);
+    pthread_mutex_unlock(&p->lock);
+    bwi_vpdq_feature feature;
+    bw_status st = bwi_frame_hasher_run(ctx, hasher, j.frame, j.number, &feature);
+    av_frame_free(&j.frame);
+    pthread_mutex_lock(&p->lock);
+    if (st == BW_OK && bwi_vpdq_push(p->out, &feature) != BW_OK) {
+        st = BW_ERR_NOMEM;
+        bwi_fail(ctx, st, "video: out of memory");
+    }
+    if (st != BW_OK && p->error == BW_OK) {
+        p->error = st;
+        snprintf(p->message, sizeof p->message, "%s", bw_ctx_message(ctx));
+        pthread_cond_broadcast(&p->changed);
+    }
+}
+
+static bw_status make_hasher(bw_ctx *ctx, const pool *p, bwi_frame_hasher **out)
+{
+    return bwi_frame_hasher_create(ctx, out, p->info->width, p->info->height, p->info->pix_fmt,
+                                   p->dst_width, p->dst_height, p->info->frame_rate);
+}
+
 static void *worker(void *arg)
 {
     pool *p = arg;
@@ -50,9 +82,7 @@ static void *worker(void *arg)
     bwi_frame_hasher *hasher = NULL;
     bw_status st = bw_ctx_create(&ctx);
     if (st == BW_OK)
-        st = bwi_frame_hasher_create(ctx, &hasher, p->info->width, p->info->height,
-                                     p->info->pix_fmt, p->dst_width, p->dst_height,
-                                     p->info->frame_rate);
+        st = make_hasher(ctx, p, &hasher);
     if (st != BW_OK) {
         fail_pool(p, st, ctx ? bw_ctx_message(ctx) : "video: out of memory");
         bw_ctx_free(ctx);
@@ -64,24 +94,7 @@ static void *worker(void *arg)
             pthread_cond_wait(&p->changed, &p->lock);
         if (p->count == 0 || p->error != BW_OK)
             break;
-        job j = p->queue[p->head];
-        p->head = (p->head + 1) % p->cap;
-        p->count--;
-        pthread_cond_broadcast(&p->changed);
-        pthread_mutex_unlock(&p->lock);
-        bwi_vpdq_feature feature;
-        st = bwi_frame_hasher_run(ctx, hasher, j.frame, j.number, &feature);
-        av_frame_free(&j.frame);
-        pthread_mutex_lock(&p->lock);
-        if (st == BW_OK && bwi_vpdq_push(p->out, &feature) != BW_OK) {
-            st = BW_ERR_NOMEM;
-            bwi_fail(ctx, st, "video: out of memory");
-        }
-        if (st != BW_OK && p->error == BW_OK) {
-            p->error = st;
-            snprintf(p->message, sizeof p->message, "%s", bw_ctx_message(ctx));
-            pthread_cond_broadcast(&p->changed);
-        }
+        run_oldest(p, ctx, hasher);
     }
     pthread_mutex_unlock(&p->lock);
     bwi_frame_hasher_free(hasher);
@@ -89,12 +102,14 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* Queues a frame; waits while the queue is full. False when a worker failed. */
-static bool enqueue(pool *p, AVFrame *frame, int64_t number)
+/* Queues a frame, hashing queued ones on this thread while the queue is
+ * full. False when hashing failed. */
+static bool enqueue(pool *p, bw_ctx *ctx, bwi_frame_hasher *hasher, AVFrame *frame,
+                    int64_t number)
 {
     pthread_mutex_lock(&p->lock);
     while (p->count == p->cap && p->error == BW_OK)
-        pthread_cond_wait(&p->changed, &p->lock);
+        run_oldest(p, ctx, hasher);
     bool ok = p->error == BW_OK;
     if (ok) {
         p->queue[(p->head + p->count) % p->cap] = (job){frame, number};
@@ -108,23 +123,31 @@ static bool enqueue(pool *p, AVFrame *frame, int64_t number)
 /* Decodes on this thread and queues every sampled frame. */
 static bw_status decode_all(bw_ctx *ctx, pool *p, bwi_video *video, int64_t frame_mod)
 {
+    bwi_frame_hasher *hasher;
+    bw_status st = make_hasher(ctx, p, &hasher);
+    if (st != BW_OK)
+        return st;
     for (;;) {
         AVFrame *frame;
         int64_t number;
-        bw_status st = bwi_video_next(video, &frame, &number);
+        st = bwi_video_next(video, &frame, &number);
         if (st != BW_OK || !frame)
-            return st;
+            break;
         if (number % frame_mod != 0)
             continue;
         AVFrame *held = av_frame_alloc();
-        if (!held)
-            return bwi_fail(ctx, BW_ERR_NOMEM, "video: out of memory");
+        if (!held) {
+            st = bwi_fail(ctx, BW_ERR_NOMEM, "video: out of memory");
+            break;
+        }
         av_frame_move_ref(held, frame);
-        if (!enqueue(p, held, number)) {
+        if (!enqueue(p, ctx, hasher, held, number)) {
             av_frame_free(&held);
-            return BW_OK; /* the worker's error is reported by the caller */
+            break; /* the hashing error is reported by the caller */
         }
     }
+    bwi_frame_hasher_free(hasher);
+    return st;
 }
 
 bw_status bwi_vpdq_hash_parallel(bw_ctx *ctx, bw_vpdq *out, bwi_video *video,

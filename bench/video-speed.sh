@@ -1,7 +1,7 @@
 #!/bin/sh
 # vPDQ speed, side by side with Meta's reference in one run.
 #
-#   VPDQ_REFERENCE=/path/to/vpdq-hash-video bench/vpdq-speed.sh [BUILD]
+#   VPDQ_REFERENCE=/path/to/vpdq-hash-video bench/video-speed.sh [BUILD]
 #
 # Hashes every video of the corpus with the reference and with Bulwark in
 # three modes (every frame at native size; every frame at 128x128; one frame
@@ -65,14 +65,16 @@ done
 echo "corpus: $(echo "$videos" | wc -l) videos, $frames frames ($corpus)"
 echo "machine: $cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "FFmpeg: libavcodec $(pkg-config --modversion libavcodec 2>/dev/null || echo '?')"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the figures)"
 echo
 
 # Runs one program over every video in a mode, twice (the first run warms
 # the page cache), and prints the faster time. $1: ref or bw; $2: -s; $3: -r;
-# $4: output directory; the rest: extra arguments.
+# $4: output directory; $5: Bulwark's extra options ("" for none); the rest:
+# the command prefix (taskset, env).
 run_all() {
-  who=$1 side=$2 every=$3 out=$4
-  shift 4
+  who=$1 side=$2 every=$3 out=$4 extra=$5
+  shift 5
   best=""
   for _ in 1 2; do
     t0=$(now)
@@ -81,7 +83,7 @@ run_all() {
       if [ "$who" = ref ]; then
         "$@" "$ref" -i "$v" -o "$out/$name.txt" -r "$every" -s "$side"
       else
-        "$@" "$bw" hash --no-progress --video-size "$side" --seconds-per-hash "$every" \
+        "$@" "$bw" hash --no-progress $extra --video-size "$side" --seconds-per-hash "$every" \
           "$v" > "$out/$name.txt"
       fi
     done
@@ -111,13 +113,22 @@ for mode in "0 0 every frame, native size" "128 0 every frame, 128x128 (-s 128)"
   label=${rest#* }
   echo "$label, one core:"
   mkdir -p "$tmp/bw" "$tmp/ref"
-  t_bw=$(run_all bw "$side" "$every" "$tmp/bw" $pin env)
+  t_bw=$(run_all bw "$side" "$every" "$tmp/bw" "" $pin env)
   row "bulwark hash" "$t_bw"
+  if [ "$every" != 0 ]; then
+    mkdir -p "$tmp/fast"
+    t_fast=$(run_all bw "$side" "$every" "$tmp/fast" --fast $pin env)
+    row "bulwark hash --fast (skips unneeded frames)" "$t_fast"
+    echo "  --fast output identical to bulwark's: $(identical "$tmp/bw" "$tmp/fast")"
+  fi
   if [ -n "$ref" ]; then
-    t_ref=$(run_all ref "$side" "$every" "$tmp/ref" $pin env)
+    t_ref=$(run_all ref "$side" "$every" "$tmp/ref" "" $pin env)
     row "reference vpdq-hash-video -t 1" "$t_ref"
     echo "  identical outputs: $(identical "$tmp/bw" "$tmp/ref")"
     echo "  ratio: $(echo "scale=2; $t_ref / $t_bw" | bc -l)x"
+    if [ "$every" != 0 ]; then
+      echo "  ratio with --fast: $(echo "scale=2; $t_ref / $t_fast" | bc -l)x"
+    fi
   fi
   echo
 done
@@ -128,7 +139,7 @@ t0=$(now)
 "$bw" hash --no-progress -j "$cores" $videos > /dev/null
 row "bulwark hash -j $cores (files in parallel)" "$(elapsed "$t0" "$(now)")"
 mkdir -p "$tmp/par"
-t_par=$(run_all bw 0 0 "$tmp/par" env)
+t_par=$(run_all bw 0 0 "$tmp/par" "" env)
 row "bulwark hash, one video at a time (1 thread)" "$t_par"
 best=""
 for _ in 1 2; do
@@ -154,3 +165,5 @@ if [ -n "$ref" ]; then
   row "reference -t $cores, one video at a time" "$best"
   echo "  identical outputs (-j $cores vs reference -t $cores): $(identical "$tmp/par" "$tmp/refmt")"
 fi
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
