@@ -155,7 +155,7 @@ bw_status bwi_vpdq_hash_parallel(bw_ctx *ctx, bw_vpdq *out, bwi_video *video,
                                  int64_t frame_mod, int workers)
 {
     pool p = {.out = out, .info = info, .dst_width = dst_width, .dst_height = dst_height};
-    p.cap = (size_t)workers * 2;
+    p.cap = (size_t)workers * 4;
     p.queue = calloc(p.cap, sizeof *p.queue);
     pthread_t *threads = calloc((size_t)workers, sizeof *threads);
     if (!p.queue || !threads) {
