@@ -4,6 +4,7 @@
  * by us, so nothing in it is interpreted ("http:", "concat:", "subfile,").
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,7 +20,8 @@
 typedef struct avio_state {
     bwi_video_input input;
     int64_t position;
-    int64_t size; /* -1 for a file whose size is unknown */
+    int64_t size;  /* -1 for a file whose size is unknown */
+    bool seekable; /* false for pipes: read in order, no seeking */
 } avio_state;
 
 static int read_input(void *opaque, uint8_t *buf, int buf_size)
@@ -37,7 +39,9 @@ static int read_input(void *opaque, uint8_t *buf, int buf_size)
         return (int)n;
     }
     for (;;) {
-        ssize_t got = pread(s->input.fd, buf, (size_t)buf_size, (off_t)s->position);
+        ssize_t got = s->seekable
+                          ? pread(s->input.fd, buf, (size_t)buf_size, (off_t)s->position)
+                          : read(s->input.fd, buf, (size_t)buf_size);
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0)
@@ -52,6 +56,8 @@ static int read_input(void *opaque, uint8_t *buf, int buf_size)
 static int64_t seek_input(void *opaque, int64_t offset, int whence)
 {
     avio_state *s = opaque;
+    if (!s->seekable)
+        return AVERROR(ESPIPE);
     whence &= ~AVSEEK_FORCE;
     if (whence == AVSEEK_SIZE)
         return s->size >= 0 ? s->size : AVERROR(ENOSYS);
@@ -83,11 +89,13 @@ AVIOContext *bwi_video_avio_open(const bwi_video_input *input, void **state_out)
     if (!s)
         return NULL;
     s->input = *input;
+    s->seekable = true;
     if (input->data) {
         s->size = (int64_t)input->size;
     } else {
         off_t end = lseek(input->fd, 0, SEEK_END);
         s->size = end < 0 ? -1 : (int64_t)end;
+        s->seekable = end >= 0;
     }
     uint8_t *buffer = av_malloc(AVIO_BUFFER_BYTES);
     AVIOContext *avio = buffer ? avio_alloc_context(buffer, AVIO_BUFFER_BYTES, 0, s,
@@ -98,6 +106,7 @@ AVIOContext *bwi_video_avio_open(const bwi_video_input *input, void **state_out)
         free(s);
         return NULL;
     }
+    avio->seekable = s->seekable ? AVIO_SEEKABLE_NORMAL : 0;
     *state_out = s;
     return avio;
 }

@@ -222,12 +222,18 @@ static void free_probe_options(AVDictionary **opts, unsigned count)
     av_free(opts);
 }
 
+/* The bound for FFmpeg's own max_pixels, checked before any frame buffer is
+ * allocated. FFmpeg counts the width rounded up to its stride alignment, so
+ * it gets some room; the exact limits are checked on the codec parameters
+ * and on every frame. */
 static int64_t pixel_limit(const bwi_video *v)
 {
     uint64_t max = v->options->limits[BW_VIDEO_LIMIT_FRAME_PIXELS];
     if (v->ctx->limit_pixels < max)
         max = v->ctx->limit_pixels;
-    return max > INT64_MAX ? INT64_MAX : (int64_t)max;
+    if (max > (uint64_t)INT64_MAX / 2)
+        return INT64_MAX;
+    return (int64_t)(max + max / 8 + 65536);
 }
 
 static bw_status open_decoder(bwi_video *v, const AVStream *st)
