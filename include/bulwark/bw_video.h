@@ -155,7 +155,7 @@ BW_API void bw_vpdq_free(bw_vpdq *vpdq);
 
 /*
  * Appends one frame's feature. frame must be 0..INT32_MAX, quality 0..100
- * and timestamp_seconds finite and >= 0, else BW_ERR_INVALID_ARGUMENT.
+ * and timestamp_seconds from 0 to 1e9, else BW_ERR_INVALID_ARGUMENT.
  */
 BW_API bw_status bw_vpdq_append(bw_vpdq *vpdq, int64_t frame, int quality,
                                 const uint8_t hash[BW_PDQ_BYTES],
@@ -201,8 +201,10 @@ BW_API size_t bw_vpdq_write_line(char out[BW_VPDQ_LINE_MAX],
  * Parses vPDQ text: one "FRAME,QUALITY,HASH,TIMESTAMP" line per frame, as
  * vpdq-hash-video writes it ("\r\n" accepted; lines starting with '#' are
  * comments). Lines over 1024 bytes, more than max_lines lines (0 means the
- * default of 1,000,000), a bad field or an empty input fail with
- * BW_ERR_PARSE and a message naming the line. The caller frees *vpdq_out.
+ * default of 1,000,000), a bad field (frame 0..INT32_MAX, quality 0..100,
+ * 64 hex digits, seconds 0..1e9 as DIGITS[.DIGITS]) or an empty input
+ * fail with BW_ERR_PARSE and a message naming the line. The caller frees
+ * *vpdq_out.
  */
 BW_API bw_status bw_vpdq_parse(bw_ctx *ctx, bw_vpdq **vpdq_out,
                                const char *text, size_t size,

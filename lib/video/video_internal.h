@@ -14,6 +14,9 @@
 #define BWI_VIDEO_LIMIT_COUNT 6 /* bw_video_limit values are 1..5 */
 #define BWI_VPDQ_MAX_FRAME_SIDE 8192
 #define BWI_VPDQ_MAX_THREADS 256
+/* Largest timestamp accepted (about 31 years): keeps every line within
+ * BW_VPDQ_LINE_MAX when written back. */
+#define BWI_VPDQ_MAX_SECONDS 1e9
 
 struct bw_vpdq_options {
     double seconds_per_hash;

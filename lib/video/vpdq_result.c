@@ -144,7 +144,8 @@ BW_API bw_status bw_vpdq_append(bw_vpdq *v, int64_t frame, int quality,
                                 const uint8_t hash[BW_PDQ_BYTES], double timestamp_seconds)
 {
     if (!v || !hash || frame < 0 || frame > INT32_MAX || quality < 0 || quality > 100 ||
-        !isfinite(timestamp_seconds) || timestamp_seconds < 0)
+        !isfinite(timestamp_seconds) || timestamp_seconds < 0 ||
+        timestamp_seconds > BWI_VPDQ_MAX_SECONDS)
         return BW_ERR_INVALID_ARGUMENT;
     bwi_vpdq_feature f = {.frame = (int32_t)frame, .quality = quality,
                           .timestamp = timestamp_seconds};

@@ -24,8 +24,8 @@ BW_API size_t bw_vpdq_write_line(char out[BW_VPDQ_LINE_MAX], const bw_vpdq *v, s
     bw_pdq_to_hex(hex, f->hash);
     int n = snprintf(out, BW_VPDQ_LINE_MAX, "%d,%d,%s,%.3f\n", (int)f->frame, (int)f->quality,
                      hex, f->timestamp);
-    /* The largest timestamp (DBL_MAX) would not fit; such a feature can
-     * only be built by hand, and gets an empty line rather than a cut one. */
+    /* Cannot happen: frames, qualities and timestamps are bounded when
+     * they enter (parser, bw_vpdq_append, the hasher). */
     if (n < 0 || n >= BW_VPDQ_LINE_MAX) {
         out[0] = '\0';
         return 0;
@@ -71,7 +71,7 @@ static bool parse_seconds(const char *s, size_t len, double *out)
     buf[len] = '\0';
     errno = 0;
     double v = strtod(buf, NULL);
-    if (errno || !isfinite(v))
+    if (errno || !isfinite(v) || v > BWI_VPDQ_MAX_SECONDS)
         return false;
     *out = v;
     return true;

@@ -64,6 +64,7 @@ static void write_and_parse(void)
     CHECK_EQ(bw_vpdq_append(v, 0, 101, h, 0), BW_ERR_INVALID_ARGUMENT);
     CHECK_EQ(bw_vpdq_append(v, 0, 50, h, -0.5), BW_ERR_INVALID_ARGUMENT);
     CHECK_EQ(bw_vpdq_append(v, 0, 50, h, 1.0 / 0.0), BW_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(bw_vpdq_append(v, 0, 50, h, 1e9 + 1), BW_ERR_INVALID_ARGUMENT);
     CHECK_EQ(bw_vpdq_append(v, 0, 50, NULL, 0), BW_ERR_INVALID_ARGUMENT);
     CHECK_EQ(bw_vpdq_count(v), 3);
     bw_vpdq_free(v);
@@ -103,7 +104,9 @@ static void rejected_forms(void)
     expect_error(text, 0, "the hash");
     snprintf(text, sizeof text, "0,100,%.63sg,0.000\n", hex_a);
     expect_error(text, 0, "the hash");
-    static const char *const bad_times[] = {"-1", ".5", "1.2.3", "1e3", "nan", "", " 1", "0x10"};
+    static const char *const bad_times[] = {"-1",  ".5", "1.2.3", "1e3", "nan",
+                                            "",    " 1", "0x10",  "1000000000.5",
+                                            "061555555555555555555555555555555555500"};
     for (size_t i = 0; i < sizeof bad_times / sizeof *bad_times; i++) {
         snprintf(text, sizeof text, "0,100,%s,%s\n", hex_a, bad_times[i]);
         expect_error(text, 0, "the timestamp");
