@@ -146,8 +146,10 @@ static bw_status hash_input(bw_ctx *ctx, bw_vpdq **vpdq_out,
         bwi_video_close(video);
         video = NULL;
         st = hash_skipping(ctx, out, input, options, frame_mod, &done);
-        if (st == BW_OK && !done)
+        if (st == BW_OK && !done) {
+            bwi_clear(ctx); /* a failed shortcut's message is not the answer */
             st = bwi_video_open(ctx, &video, input, options, &info);
+        }
         if (st != BW_OK) {
             bw_vpdq_free(out);
             return st;
