@@ -25,6 +25,11 @@ cd "$data" || exit 1
   && ok "--seconds-per-hash 1 equals -r 1" || fail "--seconds-per-hash output differs"
 "$bw" hash --fast --seconds-per-hash 1 h264-640x360.mp4 > "$tmp/o" && cmp -s "$tmp/o" h264-640x360.r1.txt \
   && ok "--fast --seconds-per-hash 1: same lines" || fail "--fast output differs"
+# The reference reads -r as a float: 0.7 s at 10 fps is 6.9999999 frames, so
+# every 6th frame (as a double it would be every 7th).
+frames=$("$bw" hash --seconds-per-hash 0.7 h264-640x360.mp4 | cut -d, -f1 | tr '\n' ' ')
+[ "$frames" = "0 6 12 18 24 " ] && ok "--seconds-per-hash read as a float, as -r" \
+  || fail "--seconds-per-hash 0.7 hashed frames $frames"
 "$bw" hash -j 2 h264-640x360.mp4 > "$tmp/o" && cmp -s "$tmp/o" h264-640x360.s0.txt \
   && ok "-j 2 on one video: same lines" || fail "-j 2 on one video differs"
 
