@@ -13,7 +13,8 @@
 # The corpus is ../shared/testdata/vpdq/sample-videos when it exists, else
 # BW_VIDEO_CORPUS, else synthetic videos made once with ffmpeg in
 # ~/.cache/bulwark/video-corpus. Without VPDQ_REFERENCE only Bulwark's
-# figures are printed.
+# figures are printed. Each figure is the best of BENCH_REPEAT runs
+# (default 3; the first also warms the page cache).
 set -eu
 build=${1:-build}
 bw=$(cd "$build/programs/bulwark" && pwd)/bulwark
@@ -23,6 +24,7 @@ trap 'rm -rf "$tmp"' EXIT
 pin="taskset -c 0"
 command -v taskset > /dev/null || pin=""
 cores=$(nproc)
+repeat=${BENCH_REPEAT:-3}
 
 corpus=${BW_VIDEO_CORPUS:-}
 if [ -z "$corpus" ] && [ -d "$here/../../shared/testdata/vpdq/sample-videos" ]; then
@@ -68,15 +70,15 @@ echo "FFmpeg: libavcodec $(pkg-config --modversion libavcodec 2>/dev/null || ech
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews the figures)"
 echo
 
-# Runs one program over every video in a mode, twice (the first run warms
-# the page cache), and prints the faster time. $1: ref or bw; $2: -s; $3: -r;
+# Runs one program over every video in a mode BENCH_REPEAT times and prints
+# the best time. $1: ref or bw; $2: -s; $3: -r;
 # $4: output directory; $5: Bulwark's extra options ("" for none); the rest:
 # the command prefix (taskset, env).
 run_all() {
   who=$1 side=$2 every=$3 out=$4 extra=$5
   shift 5
   best=""
-  for _ in 1 2; do
+  for _ in $(seq "$repeat"); do
     t0=$(now)
     for v in $videos; do
       name=$(basename "$v")
@@ -154,7 +156,7 @@ row "bulwark hash -j $cores, one video at a time" "$best"
 if [ -n "$ref" ]; then
   mkdir -p "$tmp/refmt"
   best=""
-  for _ in 1 2; do
+  for _ in $(seq "$repeat"); do
     t0=$(now)
     for v in $videos; do
       "$ref" -i "$v" -o "$tmp/refmt/$(basename "$v").txt" -r 0 -s 0 -t "$cores"
