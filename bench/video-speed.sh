@@ -37,8 +37,8 @@ if [ -z "$corpus" ]; then
     ff="ffmpeg -v error -y -nostdin"
     $ff -f lavfi -i testsrc2=size=1280x720:rate=30 -t 10 -c:v libx264 -crf 23 "$corpus/testsrc2-720p.mp4"
     $ff -f lavfi -i mandelbrot=size=640x360:rate=25 -t 12 -c:v libx264 -crf 23 "$corpus/mandelbrot-360p.mp4"
-    $ff -f lavfi -i smptehdbars=size=1920x1080:rate=30 -t 5 -vf noise=alls=20:allf=t \
-      -c:v libx264 -crf 23 "$corpus/bars-1080p.mp4"
+    $ff -f lavfi -i testsrc2=size=1920x1080:rate=30 -t 5 -c:v libx264 -crf 23 \
+      "$corpus/testsrc2-1080p.mp4"
     $ff -f lavfi -i cellauto=s=480x720:rule=30:rate=30 -t 15 -c:v libvpx-vp9 -b:v 500k \
       "$corpus/cellauto-480x720.webm"
     touch "$corpus/.complete"
