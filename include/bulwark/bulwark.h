@@ -16,5 +16,6 @@
 #include "bw_service.h"
 #include "bw_signal.h"
 #include "bw_store.h"
+#include "bw_video.h"
 
 #endif /* BULWARK_BULWARK_H */
