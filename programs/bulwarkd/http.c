@@ -12,6 +12,9 @@
 
 #include "bulwarkd.h"
 
+/* The most a client may send past a body limit before being cut off. */
+#define DISCARD_MAX (256ull << 20)
+
 static pthread_key_t thread_key;
 static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
 
@@ -175,9 +178,19 @@ static void begin(bwd_request *r, const char *method, const char *url)
                   " send %s", *type ? type : "(none)", expected(r->route->body));
         return;
     }
-    if (length && strtoull(length, NULL, 10) > r->limit) {
-        bwd_error(r, 413, "too_large", "the body is %s bytes; this endpoint takes at most %llu",
-                  length, (unsigned long long)r->limit);
+    const unsigned long long declared = length ? strtoull(length, NULL, 10) : 0;
+    if (declared > r->limit) {
+        /* Most clients send the whole body before reading the answer: an
+         * answer now would reach them as a reset connection. Up to a point
+         * the body is read and dropped so they see the 413; beyond it, or
+         * when the client waits for 100-continue, the answer goes at once. */
+        const char *expect = header(r, MHD_HTTP_HEADER_EXPECT);
+        if (declared > DISCARD_MAX || (expect && !strcasecmp(expect, "100-continue")))
+            bwd_error(r, 413, "too_large",
+                      "the body is %s bytes; this endpoint takes at most %llu", length,
+                      (unsigned long long)r->limit);
+        else
+            r->overflow = true;
         return;
     }
     if (r->route->body == BWD_BODY_MEDIA && !strcmp(type, "multipart/form-data")) {
@@ -236,7 +249,7 @@ static bool absorb(bwd_request *r, const char *data, size_t size)
         return false;
     }
     if (r->overflow) /* discard what follows, up to a point */
-        return (r->size += size) < r->limit * 2 + (1u << 20);
+        return (r->size += size) <= DISCARD_MAX;
     if (r->post) {
         if (!r->bad_multipart && MHD_post_process(r->post, data, size) != MHD_YES)
             r->bad_multipart = true; /* answered once the body is in */

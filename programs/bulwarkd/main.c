@@ -28,6 +28,12 @@ static int parse_args(bwd_config *c, int argc, char **argv)
             bwd_config_help(stdout);
             return 0;
         }
+        if (!strcmp(argv[i], "--routes")) { /* for the spec test */
+            for (size_t r = 0; r < bwd_route_count; r++)
+                printf("%s %s %s\n", bwd_routes[r].method, bwd_routes[r].pattern,
+                       bwd_routes[r].roles ? "key" : "open");
+            return 0;
+        }
         if (!strcmp(argv[i], "--version")) {
             printf("bulwarkd %s\n", bw_version_string());
             return 0;
@@ -175,7 +181,8 @@ int main(int argc, char **argv)
             int sig = 0;
             sigwait(&stop, &sig);
             bwd_logf(BWD_INFO, "shutting down", "{s:s, s:I}", "signal",
-                     sig == SIGTERM ? "SIGTERM" : "SIGINT", (json_int_t)atomic_load(&srv.inflight));
+                     sig == SIGTERM ? "SIGTERM" : "SIGINT", "in_flight",
+                     (json_int_t)atomic_load(&srv.inflight));
             atomic_store(&srv.stopping, true);
             const MHD_socket listener = MHD_quiesce_daemon(srv.daemon);
             if (listener != MHD_INVALID_SOCKET)
