@@ -430,11 +430,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     const int status = why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? r->status : 499;
     bwd_metrics_request(srv->metrics, r->route_index, status, seconds);
     /* The log line names the route and the key, never a hash or a body. */
-    bwd_logf(status >= 500 ? BWD_WARN : BWD_INFO, "request",
-             "{s:s, s:s, s:i, s:f, s:I, s:I, s:s*}", "method",
-             r->route ? r->route->method : "", "route", r->route ? r->route->name : "(none)",
-             "status", status, "ms", seconds * 1000, "key", (json_int_t)r->key_id, "bytes_in",
-             (json_int_t)r->size, "code", r->error_code);
+    bwd_log_request(status >= 500 ? BWD_WARN : BWD_INFO, r->route ? r->route->method : "",
+                    r->route ? r->route->name : "(none)", status, seconds * 1000, r->key_id,
+                    r->size, r->error_code);
     if (r->post)
         MHD_destroy_post_processor(r->post);
     if (r->spool)
@@ -445,10 +443,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(r->context);
     free(r->out);
     free(r);
-    pthread_mutex_lock(&srv->stop_lock);
+    /* Only a shutdown waits for the count to fall: wake it then, and leave
+     * the lock alone on every other request. */
     atomic_fetch_sub(&srv->inflight, 1);
-    pthread_cond_broadcast(&srv->stop_cond);
-    pthread_mutex_unlock(&srv->stop_lock);
+    if (atomic_load(&srv->stopping)) {
+        pthread_mutex_lock(&srv->stop_lock);
+        pthread_cond_broadcast(&srv->stop_cond);
+        pthread_mutex_unlock(&srv->stop_lock);
+    }
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)

@@ -151,6 +151,7 @@ int main(int argc, char **argv)
     sigaddset(&stop, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
+    bwd_log_start(); /* after the mask: its thread must not take signals */
     curl_global_init(CURL_GLOBAL_DEFAULT);
     pthread_mutex_init(&srv.stop_lock, NULL);
     pthread_cond_init(&srv.stop_cond, NULL);
@@ -211,5 +212,6 @@ int main(int argc, char **argv)
     curl_global_cleanup();
     if (status == 0)
         bwd_log(BWD_INFO, "stopped", NULL);
+    bwd_log_stop();
     return status;
 }
