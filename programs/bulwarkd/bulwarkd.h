@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -127,6 +128,8 @@ typedef struct bwd_thread {
 bwd_thread *bwd_thread_get(void);
 
 double bwd_now(void); /* monotonic seconds */
+/* The CLOCK_REALTIME instant ms from now, for pthread_cond_timedwait. */
+void bwd_after_ms(struct timespec *ts, unsigned ms);
 
 /* ---- requests (http.c, respond.c) ---------------------------------------- */
 

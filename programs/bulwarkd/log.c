@@ -56,12 +56,7 @@ static void *flusher(void *arg)
     pthread_mutex_lock(&out.lock);
     while (!out.stopping) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 100000000;
-        if (until.tv_nsec >= 1000000000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000;
-        }
+        bwd_after_ms(&until, 100);
         pthread_cond_timedwait(&out.wake, &out.lock, &until);
         flush_locked();
     }

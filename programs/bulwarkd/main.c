@@ -19,6 +19,17 @@ double bwd_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+void bwd_after_ms(struct timespec *ts, unsigned ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000;
+    if (ts->tv_nsec >= 1000000000) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000;
+    }
+}
+
 /* --config first, then every other option, so the command line wins. */
 static int parse_args(bwd_config *c, int argc, char **argv)
 {
@@ -118,12 +129,7 @@ static void drain(bwd_server *srv)
     pthread_mutex_lock(&srv->stop_lock);
     while (atomic_load(&srv->inflight) > 0 && bwd_now() < deadline) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 100000000;
-        if (until.tv_nsec >= 1000000000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000;
-        }
+        bwd_after_ms(&until, 100);
         pthread_cond_timedwait(&srv->stop_cond, &srv->stop_lock, &until);
     }
     pthread_mutex_unlock(&srv->stop_lock);
