@@ -14,7 +14,9 @@
 #include "bw_nudity.h"
 #include "bw_pdq.h"
 #include "bw_robust.h"
+#include "bw_service.h"
 #include "bw_signal.h"
 #include "bw_store.h"
+#include "bw_video.h"
 
 #endif /* BULWARK_BULWARK_H */

@@ -12,6 +12,7 @@
 
 #include "bulwark/bw_store.h"
 #include "common/bw_internal.h"
+#include "sql.h"
 
 /* One signal to store. */
 typedef struct bwi_row {
@@ -112,6 +113,12 @@ typedef struct bwi_backend_ops {
     /* Replaces a live bank's settings (NULL clears them). */
     bw_status (*bank_settings)(bw_ctx *ctx, bwi_backend *b, int64_t bank_id,
                                const char *settings, int64_t seq);
+    /* The generic layer of sql.h: one statement with $n parameters... */
+    bw_status (*sql)(bw_ctx *ctx, bwi_backend *b, const char *sql,
+                     const bwi_sql_value *params, int nparams, bwi_sql_row_fn fn,
+                     void *arg);
+    /* ...and a script of parameterless statements. */
+    bw_status (*script)(bw_ctx *ctx, bwi_backend *b, const char *sql);
 } bwi_backend_ops;
 
 struct bwi_backend {
