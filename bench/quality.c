@@ -626,17 +626,26 @@ int main(int argc, char **argv)
     fclose(fc);
     fclose(wc);
 
-    printf("\nrecall at distance 31 (of %d originals; mean distance in brackets)\n", npicks);
-    printf("%-20s", "transform");
+    /* Every threshold, mode by mode: 16/24/31/40, then the mean distance. */
+    printf("\nrecall in %% at distance 16/24/31/40 (of %d originals; mean distance in "
+           "brackets)\n",
+           npicks);
+    printf("%-18s", "transform");
     for (int m = 0; m < MODES; m++)
-        printf(" %15s", mode_names[m]);
+        printf(" %-30s", mode_names[m]);
     printf("\n");
     for (int t = 0; t < q_transform_count; t++) {
-        printf("%-20s", q_transforms[t].name);
-        for (int m = 0; m < MODES; m++)
-            printf("  %6.1f%% (%4.1f)",
-                   tried_all[t] ? 100.0 * found[t][m][2] / tried_all[t] : 0.0,
-                   tried_all[t] ? (double)dsum[t][m] / tried_all[t] : 0.0);
+        printf("%-18s", q_transforms[t].name);
+        for (int m = 0; m < MODES; m++) {
+            char cell[64];
+            int len = 0;
+            for (int h = 0; h < THRESHOLDS; h++)
+                len += snprintf(cell + len, sizeof cell - (size_t)len, "%s%.1f", h ? "/" : "",
+                                tried_all[t] ? 100.0 * found[t][m][h] / tried_all[t] : 0.0);
+            snprintf(cell + len, sizeof cell - (size_t)len, " (%.1f)",
+                     tried_all[t] ? (double)dsum[t][m] / tried_all[t] : 0.0);
+            printf(" %-30s", cell);
+        }
         printf("\n");
     }
     for (int scope = 0; scope < 2; scope++) {

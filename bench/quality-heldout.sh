@@ -1,0 +1,58 @@
+#!/bin/sh
+# A check of the quality figures on images and edits the benchmark never saw
+# (docs/quality.md): each image in LIST is banked with `bulwark bank
+# add-content`, edited by ImageMagick (not by bench/quality_transforms.c),
+# and the copies are matched with `bulwark match` in each mode. Prints, per
+# mode and edit, how many copies matched their own original at distance 31
+# or less, and which copies also matched another banked image.
+#   bench/quality-heldout.sh BUILD LIST [OUT_DIR]
+set -eu
+build=${1:?usage: bench/quality-heldout.sh BUILD LIST [OUT_DIR]}
+list=${2:?usage: bench/quality-heldout.sh BUILD LIST [OUT_DIR]}
+out=${3:-$(mktemp -d)}
+bw="$build/programs/bulwark/bulwark"
+command -v convert >/dev/null || { echo "ImageMagick's convert is missing" >&2; exit 1; }
+rm -rf "$out/e" "$out/bank.db" "$out/ids"
+mkdir -p "$out/e"
+"$bw" bank --db "$out/bank.db" create held >/dev/null
+n=0
+while read -r f; do
+  n=$((n + 1))
+  id=$(printf %03d "$n")
+  o="$out/o$id.jpg"
+  convert "$f" -resize '1024x1024>' -quality 95 "$o"
+  echo "$id $(sha256sum "$o" | cut -c1-64)" >> "$out/ids"
+  convert "$o" -quality 30 "$out/e/$id-jpeg30.jpg"
+  convert "$o" -resize 50% "$out/e/$id-resize50.png"
+  convert "$o" -gravity center -crop 90%x90%+0+0 +repage "$out/e/$id-crop-centre10.png"
+  convert "$o" -gravity east -crop 80%x100%+0+0 +repage "$out/e/$id-crop-side20.png"
+  convert "$o" -rotate 90 "$out/e/$id-rotate90.png"
+  convert "$o" -flop "$out/e/$id-mirror.png"
+  convert "$o" -bordercolor black -border 8% "$out/e/$id-border8.png"
+  convert "$o" -background black -rotate 4 "$out/e/$id-rotate4.png"
+done < "$list"
+"$bw" bank --db "$out/bank.db" add-content held "$out"/o*.jpg 2> "$out/add.log"
+for m in plain dihedral robust; do
+  nice "$bw" match --db "$out/bank.db" --mode "$m" -j 2 "$out"/e/* > "$out/m-$m.json"
+done
+python3 - "$out" <<'PY'
+import collections, json, os, sys
+out = sys.argv[1]
+ids = dict(line.split() for line in open(out + '/ids'))
+for mode in ('plain', 'dihedral', 'robust'):
+    own, total, others = collections.Counter(), collections.Counter(), []
+    for line in open('%s/m-%s.json' % (out, mode)):
+        j = json.loads(line)
+        name = os.path.basename(j['query']['file'])
+        i, edit = name.split('-', 1)
+        edit = edit.rsplit('.', 1)[0]
+        total[edit] += 1
+        got = {m['metadata']['content'] for m in j['matches']
+               if m.get('signal_type') == 'pdq' and m['distance'] <= 31
+               and (m.get('metadata') or {}).get('content')}
+        own[edit] += ids[i] in got
+        if got - {ids[i]}:
+            others.append(name)
+    print('%-9s %s' % (mode, '  '.join('%s %d/%d' % (e, own[e], total[e]) for e in sorted(total))))
+    print('%-9s also matched another image: %s' % ('', ' '.join(others) or 'none'))
+PY
