@@ -72,6 +72,15 @@ BW_API bw_status bw_event_media(bw_ctx *ctx, bw_store *store, bw_vault *vault,
                                 uint8_t **data_out, size_t *size_out, int64_t event_id);
 
 /*
+ * Records that a person revealed (unblurred) the media of match event
+ * event_id: audited as "media.reveal" by the context's actor. Reports say
+ * a person viewed the file only when this was recorded; bw_event_media
+ * alone (delivery, shown blurred) does not count. BW_ERR_NOT_FOUND when
+ * the event has no retained media.
+ */
+BW_API bw_status bw_event_media_revealed(bw_ctx *ctx, bw_store *store, int64_t event_id);
+
+/*
  * Retention: deletes the media of every match event recorded before
  * `before` (Unix seconds), clears the events' references and audits each
  * ("media.expire"); then deletes vault files last written before `before`

@@ -27,6 +27,29 @@ static int take_media(void *arg, const bwi_sql_value *c, int n)
     return 1;
 }
 
+/* The event's media reference, and an audit entry for what is done
+ * with it: a use that is not recorded never happens. */
+static bw_status media_audited(bw_ctx *ctx, bw_store *store, int64_t event_id,
+                               const char *action, media_row *m)
+{
+    const bwi_sql_value p[] = {BWI_INT(event_id)};
+    bwi_store_lock(store);
+    bw_status st =
+        bwi_sql(ctx, store, "SELECT media FROM match_events WHERE id = $1", p, 1, take_media, m);
+    bwi_store_unlock(store);
+    if (st != BW_OK)
+        return st;
+    if (!m->found)
+        return bwi_fail(ctx, BW_ERR_NOT_FOUND, "no match event %lld", (long long)event_id);
+    if (!*m->ref)
+        return bwi_fail(ctx, BW_ERR_NOT_FOUND,
+                        "match event %lld has no retained media (never kept, or expired)",
+                        (long long)event_id);
+    char subject[32];
+    bwi_event_subject(subject, event_id);
+    return bw_audit_append(ctx, store, ctx->actor, action, subject, NULL);
+}
+
 BW_API bw_status bw_event_media(bw_ctx *ctx, bw_store *store, bw_vault *vault,
                                 uint8_t **data_out, size_t *size_out, int64_t event_id)
 {
@@ -36,27 +59,17 @@ BW_API bw_status bw_event_media(bw_ctx *ctx, bw_store *store, bw_vault *vault,
     *data_out = NULL;
     *size_out = 0;
     media_row m = {0, ""};
-    const bwi_sql_value p[] = {BWI_INT(event_id)};
-    bwi_store_lock(store);
-    bw_status st =
-        bwi_sql(ctx, store, "SELECT media FROM match_events WHERE id = $1", p, 1, take_media, &m);
-    bwi_store_unlock(store);
-    if (st != BW_OK)
-        return st;
-    if (!m.found)
-        return bwi_fail(ctx, BW_ERR_NOT_FOUND, "no match event %lld", (long long)event_id);
-    if (!*m.ref)
-        return bwi_fail(ctx, BW_ERR_NOT_FOUND,
-                        "match event %lld has no retained media (never kept, or expired)",
-                        (long long)event_id);
-    /* Who looked, before they see it: a view that is not recorded never
-     * happens. */
-    char subject[32];
-    bwi_event_subject(subject, event_id);
-    st = bw_audit_append(ctx, store, ctx->actor, "media.view", subject, NULL);
-    if (st != BW_OK)
-        return st;
-    return bw_vault_get(ctx, vault, data_out, size_out, m.ref);
+    const bw_status st = media_audited(ctx, store, event_id, "media.view", &m);
+    return st == BW_OK ? bw_vault_get(ctx, vault, data_out, size_out, m.ref) : st;
+}
+
+BW_API bw_status bw_event_media_revealed(bw_ctx *ctx, bw_store *store, int64_t event_id)
+{
+    if (!ctx || !store)
+        return BW_ERR_INVALID_ARGUMENT;
+    bwi_clear(ctx);
+    media_row m = {0, ""};
+    return media_audited(ctx, store, event_id, "media.reveal", &m);
 }
 
 /* ---- retention ------------------------------------------------------------------ */

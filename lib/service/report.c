@@ -145,7 +145,7 @@ static bw_status gather(bw_ctx *ctx, bw_store *store, int64_t id, bw_report_form
     const bwi_sql_value p[] = {BWI_TEXT(subject)};
     bwi_store_lock(store);
     st = bwi_sql(ctx, store,
-                 "SELECT COUNT(*) FROM audit_log WHERE action = 'media.view' AND subject = $1",
+                 "SELECT COUNT(*) FROM audit_log WHERE action = 'media.reveal' AND subject = $1",
                  p, 1, bwi_sql_take_int, &views);
     bwi_store_unlock(store);
     in->media_viewed = views > 0;

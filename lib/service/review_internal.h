@@ -26,7 +26,7 @@ typedef struct bwi_report_input {
     json_t *context;   /* object; empty when the platform sent none */
     json_t *reporter;  /* object */
     bool media_retained;
-    bool media_viewed; /* a reviewer opened the media ("media.view") */
+    bool media_viewed; /* a reviewer revealed the media ("media.reveal") */
 } bwi_report_input;
 
 /* bwi_text (store/list_format.h) with a format. */

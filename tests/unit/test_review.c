@@ -203,6 +203,9 @@ static void media(void)
     int64_t actor = 0;
     CHECK_EQ(audited("media.view", subject, &actor), 1);
     CHECK_EQ(actor, 77);
+    CHECK_EQ(bw_event_media_revealed(ctx, store, new_event), BW_OK);
+    CHECK_EQ(audited("media.reveal", subject, &actor), 1);
+    CHECK_EQ(bw_event_media_revealed(ctx, store, bare), BW_ERR_NOT_FOUND);
     CHECK_EQ(bw_event_media(ctx, store, v, &data, &size, bare), BW_ERR_NOT_FOUND);
     CHECK_EQ(bw_event_media(ctx, store, v, &data, &size, 999999), BW_ERR_NOT_FOUND);
     bw_ctx_set_actor(ctx, 0);
@@ -357,8 +360,13 @@ static void reports(void)
     CHECK_EQ(audited("report.export", subject, &actor), 1);
     CHECK_EQ(actor, 5);
 
-    /* A person viewed the media: the report says so. */
+    /* Delivered (blurred) is not viewed; revealed is. */
     CHECK_EQ(bw_audit_append(ctx, store, 5, "media.view", subject, NULL), BW_OK);
+    free(b.data);
+    b = (buffer){NULL, 0};
+    CHECK_EQ(bw_report_write(ctx, store, id, BW_REPORT_NCMEC, reporter, to_buffer, &b), BW_OK);
+    CHECK(b.data && strstr(b.data, "<fileViewedByEsp>false</fileViewedByEsp>"));
+    CHECK_EQ(bw_audit_append(ctx, store, 5, "media.reveal", subject, NULL), BW_OK);
     free(b.data);
     b = (buffer){NULL, 0};
     CHECK_EQ(bw_report_write(ctx, store, id, BW_REPORT_NCMEC, reporter, to_buffer, &b), BW_OK);
@@ -386,7 +394,7 @@ static void reports(void)
     CHECK_EQ(json_integer_value(json_object_get(json_object_get(j, "incident"), "event_id")), id);
     json_decref(j);
     free(b.data);
-    CHECK_EQ(audited("report.export", subject, NULL), 3);
+    CHECK_EQ(audited("report.export", subject, NULL), 4);
     bw_report_format f;
     CHECK_EQ(bw_report_format_parse(&f, "json"), BW_OK);
     CHECK_EQ(f, BW_REPORT_JSON);
