@@ -145,12 +145,17 @@ char *bwd_svg_matches(const bw_stats_info *st, size_t *size_out)
     header(&s, W, H, "Matches per day, by bank");
     const double plot_w = W - LEFT - RIGHT, plot_h = H - TOP - BOTTOM;
     const double bar = plot_w / (double)(days ? days : 1);
-    for (int g = 0; g <= 4; g++) {
-        const double y = TOP + plot_h - plot_h * g / 4.0;
+    /* Gridlines only at whole counts. */
+    unsigned ticks = 1;
+    for (unsigned n = 5; n > 1 && ticks == 1; n--)
+        if (peak % n == 0)
+            ticks = n;
+    for (unsigned g = 0; g <= ticks; g++) {
+        const double y = TOP + plot_h - plot_h * g / (double)ticks;
         put(&s, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#dddddd\"/>\n", LEFT,
             W - RIGHT, y, y);
         put(&s, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\">%llu</text>\n",
-            LEFT - 6, y + 4, (unsigned long long)(peak * (uint64_t)g / 4));
+            LEFT - 6, y + 4, (unsigned long long)(peak / ticks * g));
     }
     const char *banks[MAX_BANKS];
     const size_t nb = pick_banks(st, banks);
@@ -233,6 +238,8 @@ char *bwd_svg_outcomes(const bw_stats_info *st, size_t *size_out)
                  (unsigned long long)st->decided);
     if (st->median_review_seconds < 0)
         snprintf(median, sizeof median, "none reviewed");
+    else if (st->median_review_seconds < 60)
+        snprintf(median, sizeof median, "%lld s", (long long)st->median_review_seconds);
     else
         snprintf(median, sizeof median, "%lld h %02lld min",
                  (long long)(st->median_review_seconds / 3600),

@@ -276,8 +276,9 @@ async function loadStats() {
   let s;
   try { s = await apiJson('/v1/stats?' + period()); } catch (e) { $('stats-error').textContent = e.message; return; }
   const pct = s.false_positive_rate === null ? '–' : (100 * s.false_positive_rate).toFixed(1) + ' %';
-  const median = s.median_review_seconds === null ? '–'
-    : Math.floor(s.median_review_seconds / 3600) + ' h ' + Math.round(s.median_review_seconds % 3600 / 60) + ' min';
+  const sec = s.median_review_seconds;
+  const median = sec === null ? '–' : sec < 60 ? sec + ' s'
+    : Math.floor(sec / 3600) + ' h ' + Math.floor(sec % 3600 / 60) + ' min';
   const numbers = [['Matches', s.matches], ['Confirmed', s.status.confirmed],
     ['False positives', s.status.false_positive], ['Escalated', s.status.escalated],
     ['Pending', s.status.pending], ['False-positive rate', pct], ['Median time to review', median],
