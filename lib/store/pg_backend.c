@@ -21,11 +21,23 @@ typedef struct pg_backend {
     bwi_backend base;
     PGconn *conn;
     bool import_table;
+    bool in_txn;
 } pg_backend;
 
+/*
+ * The connection, re-established first when the server dropped it
+ * (restart, failover) and no transaction is open: a node rides out a
+ * database restart instead of failing until it is restarted itself. Inside
+ * a transaction nothing is retried; the transaction fails as a whole.
+ */
 static PGconn *C(bwi_backend *b)
 {
-    return ((pg_backend *)b)->conn;
+    pg_backend *pb = (pg_backend *)b;
+    if (!pb->in_txn && PQstatus(pb->conn) == CONNECTION_BAD) {
+        PQreset(pb->conn);
+        pb->import_table = false; /* temporary tables died with the session */
+    }
+    return pb->conn;
 }
 
 static bw_status pg_fail(bw_ctx *ctx, PGconn *conn, const char *what)
@@ -95,6 +107,7 @@ static bw_status pg_begin(bw_ctx *ctx, bwi_backend *b, int64_t *seq_out)
     PGconn *conn = C(b);
     if (simple(ctx, conn, "begin", "BEGIN") != BW_OK)
         return BW_ERR_STORAGE;
+    ((pg_backend *)b)->in_txn = true;
     PGresult *r = run(ctx, conn, "sequence",
                       "UPDATE bw_meta SET value = (value::bigint + 1)::text WHERE key = 'seq'"
                       " RETURNING value::bigint",
@@ -103,6 +116,7 @@ static bw_status pg_begin(bw_ctx *ctx, bwi_backend *b, int64_t *seq_out)
         if (r)
             PQclear(r);
         simple(NULL, conn, "rollback", "ROLLBACK");
+        ((pg_backend *)b)->in_txn = false;
         return r ? bwi_fail(ctx, BW_ERR_STORAGE, "PostgreSQL: no sequence row") : BW_ERR_STORAGE;
     }
     *seq_out = be_int(r, 0, 0);
@@ -112,12 +126,15 @@ static bw_status pg_begin(bw_ctx *ctx, bwi_backend *b, int64_t *seq_out)
 
 static bw_status pg_commit(bw_ctx *ctx, bwi_backend *b)
 {
-    return simple(ctx, C(b), "commit", "COMMIT");
+    const bw_status st = simple(ctx, C(b), "commit", "COMMIT");
+    ((pg_backend *)b)->in_txn = false;
+    return st;
 }
 
 static void pg_rollback(bwi_backend *b)
 {
     simple(NULL, C(b), "rollback", "ROLLBACK");
+    ((pg_backend *)b)->in_txn = false;
 }
 
 static bw_status pg_bank_insert(bw_ctx *ctx, bwi_backend *b, const char *name,

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -82,6 +83,12 @@ json_t *bwd_config_json(const bwd_config *c);
 typedef enum bwd_level { BWD_DEBUG = 0, BWD_INFO = 1, BWD_WARN = 2, BWD_ERROR = 3 } bwd_level;
 
 void bwd_log_init(const char *level);
+/* Starts and stops the thread that writes buffered lines out. */
+void bwd_log_start(void);
+void bwd_log_stop(void);
+/* The line for one completed request (no JSON library on this path). */
+void bwd_log_request(bwd_level level, const char *method, const char *route, int status,
+                     double ms, int64_t key, uint64_t bytes_in, const char *code);
 /* One JSON line on stderr: {"ts":..., "level":..., "msg":..., fields...}.
  * Takes ownership of fields (may be NULL). */
 void bwd_log(bwd_level level, const char *msg, json_t *fields);
@@ -130,6 +137,8 @@ typedef struct bwd_thread {
 bwd_thread *bwd_thread_get(void);
 
 double bwd_now(void); /* monotonic seconds */
+/* The CLOCK_REALTIME instant ms from now, for pthread_cond_timedwait. */
+void bwd_after_ms(struct timespec *ts, unsigned ms);
 
 /* ---- requests (http.c, respond.c) ---------------------------------------- */
 

@@ -80,7 +80,7 @@ void bwd_config_defaults(bwd_config *c)
     c->max_connections = 1024;
     c->idle_timeout = 30;
     c->request_timeout = 120;
-    c->header_bytes = 32 * 1024;
+    c->header_bytes = 16 * 1024;
     c->max_json_bytes = 8u << 20;
     c->max_media_bytes = 64u << 20;
     c->max_import_bytes = 4ull << 30;

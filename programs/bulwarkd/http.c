@@ -12,6 +12,9 @@
 
 #include "bulwarkd.h"
 
+/* The most a client may send past a body limit before being cut off. */
+#define DISCARD_MAX (256ull << 20)
+
 static pthread_key_t thread_key;
 static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
 
@@ -175,9 +178,19 @@ static void begin(bwd_request *r, const char *method, const char *url)
                   " send %s", *type ? type : "(none)", expected(r->route->body));
         return;
     }
-    if (length && strtoull(length, NULL, 10) > r->limit) {
-        bwd_error(r, 413, "too_large", "the body is %s bytes; this endpoint takes at most %llu",
-                  length, (unsigned long long)r->limit);
+    const unsigned long long declared = length ? strtoull(length, NULL, 10) : 0;
+    if (declared > r->limit) {
+        /* Most clients send the whole body before reading the answer: an
+         * answer now would reach them as a reset connection. Up to a point
+         * the body is read and dropped so they see the 413; beyond it, or
+         * when the client waits for 100-continue, the answer goes at once. */
+        const char *expect = header(r, MHD_HTTP_HEADER_EXPECT);
+        if (declared > DISCARD_MAX || (expect && !strcasecmp(expect, "100-continue")))
+            bwd_error(r, 413, "too_large",
+                      "the body is %s bytes; this endpoint takes at most %llu", length,
+                      (unsigned long long)r->limit);
+        else
+            r->overflow = true;
         return;
     }
     if (r->route->body == BWD_BODY_MEDIA && !strcmp(type, "multipart/form-data")) {
@@ -236,7 +249,7 @@ static bool absorb(bwd_request *r, const char *data, size_t size)
         return false;
     }
     if (r->overflow) /* discard what follows, up to a point */
-        return (r->size += size) < r->limit * 2 + (1u << 20);
+        return (r->size += size) <= DISCARD_MAX;
     if (r->post) {
         if (!r->bad_multipart && MHD_post_process(r->post, data, size) != MHD_YES)
             r->bad_multipart = true; /* answered once the body is in */
@@ -426,11 +439,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     const int status = why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? r->status : 499;
     bwd_metrics_request(srv->metrics, r->route_index, status, seconds);
     /* The log line names the route and the key, never a hash or a body. */
-    bwd_logf(status >= 500 ? BWD_WARN : BWD_INFO, "request",
-             "{s:s, s:s, s:i, s:f, s:I, s:I, s:s*}", "method",
-             r->route ? r->route->method : "", "route", r->route ? r->route->name : "(none)",
-             "status", status, "ms", seconds * 1000, "key", (json_int_t)r->key_id, "bytes_in",
-             (json_int_t)r->size, "code", r->error_code);
+    bwd_log_request(status >= 500 ? BWD_WARN : BWD_INFO, r->route ? r->route->method : "",
+                    r->route ? r->route->name : "(none)", status, seconds * 1000, r->key_id,
+                    r->size, r->error_code);
     if (r->post)
         MHD_destroy_post_processor(r->post);
     if (r->spool)
@@ -441,10 +452,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(r->context);
     free(r->out);
     free(r);
-    pthread_mutex_lock(&srv->stop_lock);
+    /* Only a shutdown waits for the count to fall: wake it then, and leave
+     * the lock alone on every other request. */
     atomic_fetch_sub(&srv->inflight, 1);
-    pthread_cond_broadcast(&srv->stop_cond);
-    pthread_mutex_unlock(&srv->stop_lock);
+    if (atomic_load(&srv->stopping)) {
+        pthread_mutex_lock(&srv->stop_lock);
+        pthread_cond_broadcast(&srv->stop_cond);
+        pthread_mutex_unlock(&srv->stop_lock);
+    }
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)

@@ -19,6 +19,17 @@ double bwd_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+void bwd_after_ms(struct timespec *ts, unsigned ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000;
+    if (ts->tv_nsec >= 1000000000) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000;
+    }
+}
+
 /* --config first, then every other option, so the command line wins. */
 static int parse_args(bwd_config *c, int argc, char **argv)
 {
@@ -26,6 +37,12 @@ static int parse_args(bwd_config *c, int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             bwd_config_help(stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--routes")) { /* for the spec test */
+            for (size_t r = 0; r < bwd_route_count; r++)
+                printf("%s %s %s\n", bwd_routes[r].method, bwd_routes[r].pattern,
+                       bwd_routes[r].roles ? "key" : "open");
             return 0;
         }
         if (!strcmp(argv[i], "--version")) {
@@ -112,12 +129,7 @@ static void drain(bwd_server *srv)
     pthread_mutex_lock(&srv->stop_lock);
     while (atomic_load(&srv->inflight) > 0 && bwd_now() < deadline) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 100000000;
-        if (until.tv_nsec >= 1000000000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000;
-        }
+        bwd_after_ms(&until, 100);
         pthread_cond_timedwait(&srv->stop_cond, &srv->stop_lock, &until);
     }
     pthread_mutex_unlock(&srv->stop_lock);
@@ -145,6 +157,7 @@ int main(int argc, char **argv)
     sigaddset(&stop, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
+    bwd_log_start(); /* after the mask: its thread must not take signals */
     curl_global_init(CURL_GLOBAL_DEFAULT);
     pthread_mutex_init(&srv.stop_lock, NULL);
     pthread_cond_init(&srv.stop_cond, NULL);
@@ -175,7 +188,8 @@ int main(int argc, char **argv)
             int sig = 0;
             sigwait(&stop, &sig);
             bwd_logf(BWD_INFO, "shutting down", "{s:s, s:I}", "signal",
-                     sig == SIGTERM ? "SIGTERM" : "SIGINT", (json_int_t)atomic_load(&srv.inflight));
+                     sig == SIGTERM ? "SIGTERM" : "SIGINT", "in_flight",
+                     (json_int_t)atomic_load(&srv.inflight));
             atomic_store(&srv.stopping, true);
             const MHD_socket listener = MHD_quiesce_daemon(srv.daemon);
             if (listener != MHD_INVALID_SOCKET)
@@ -205,5 +219,6 @@ int main(int argc, char **argv)
     curl_global_cleanup();
     if (status == 0)
         bwd_log(BWD_INFO, "stopped", NULL);
+    bwd_log_stop();
     return status;
 }

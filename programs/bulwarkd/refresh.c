@@ -14,13 +14,7 @@
 bool bwd_sleep(bwd_server *srv, unsigned ms)
 {
     struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
+    bwd_after_ms(&until, ms);
     pthread_mutex_lock(&srv->stop_lock);
     while (!atomic_load(&srv->stopping))
         if (pthread_cond_timedwait(&srv->stop_cond, &srv->stop_lock, &until) != 0)
