@@ -82,7 +82,9 @@ static int stats_json(void *arg, const bw_stats_info *s)
         bwd_date(date, s->rows[i].day);
         json_t *row = json_pack("{s:s, s:s, s:I}", "date", date, "bank", s->rows[i].bank,
                                 "matches", (json_int_t)s->rows[i].matches);
-        json_object_update(row, statuses(s->rows[i].by_status));
+        json_t *by = statuses(s->rows[i].by_status);
+        json_object_update(row, by);
+        json_decref(by);
         json_array_append_new(days, row);
     }
     char from[16], to[16];

@@ -200,8 +200,10 @@ try {
   });
 } finally {
   await browser.close();
+  const exited = new Promise((r) => server.once('exit', (code) => r(code)));
   server.kill('SIGTERM');
-  await new Promise((r) => server.once('exit', r));
+  const code = server.exitCode ?? await exited;
+  check(code === 0, 'bulwarkd exits cleanly (a sanitizer finds nothing): ' + code);
   if (!failures) fs.rmSync(dir, { recursive: true, force: true });
   else console.error('kept ' + dir);
 }

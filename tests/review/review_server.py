@@ -132,10 +132,16 @@ class Server:
             return status, None
 
     def stop(self):
+        """SIGTERM; the exit status (non-zero when a sanitizer found a leak)."""
+        if self.proc.poll() is not None:
+            return self.proc.returncode
         self.proc.terminate()
         try:
-            self.proc.wait(timeout=30)
+            self.proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
+        if self.proc.returncode:
+            print(open(self.log_path).read()[-4000:], file=sys.stderr)
+        return self.proc.returncode

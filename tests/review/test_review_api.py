@@ -203,7 +203,7 @@ def stats():
 
 def retention():
     global srv
-    srv.stop()
+    t.check_eq(srv.stop(), 0, "clean exit")
     # Match 1 was recorded 31 days ago: past its retention of 30 days.
     db = sqlite3.connect(setup.db)
     db.execute("UPDATE match_events SET at = at - 31 * 86400 WHERE id = 1")
@@ -227,7 +227,7 @@ def retention():
 
 def off_by_default():
     global srv
-    srv.stop()
+    t.check_eq(srv.stop(), 0, "clean exit")
     shutil.rmtree(setup.media)
     srv = t.Server(BULWARKD, setup, retain=False, reporter=False)
     status, body = upload(srv, "jpeg-420.jpg")
@@ -251,7 +251,7 @@ try:
     t.run("retention", retention)
     t.run("off_by_default", off_by_default)
 finally:
-    srv.stop()
+    t.check_eq(srv.stop(), 0, "clean exit")
     if not t.failures:
         shutil.rmtree(setup.dir, ignore_errors=True)
     else:
