@@ -116,6 +116,11 @@ static bw_status check_reporter(bw_ctx *ctx, const json_t *r, bw_report_format f
                             "the reporter needs '%s' for an NCMEC report (configure the"
                             " reporting person)", needed[i]);
     }
+    const char *email = json_string_value(json_object_get(r, "email"));
+    const char *at = strchr(email, '@');
+    if (!at || at == email || !at[1] || strpbrk(email, " \t\r\n"))
+        return bwi_fail(ctx, BW_ERR_INVALID_ARGUMENT,
+                        "the reporter's email '%.100s' is not an address", email);
     return BW_OK;
 }
 

@@ -324,6 +324,10 @@ static void reports(void)
              BW_ERR_INVALID_ARGUMENT);
     CHECK_EQ(bw_report_write(ctx, store, id, BW_REPORT_NCMEC, "[1]", to_buffer, &b),
              BW_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(bw_report_write(ctx, store, id, BW_REPORT_NCMEC,
+                             "{\"first_name\":\"A\",\"last_name\":\"B\",\"email\":\"nobody\"}",
+                             to_buffer, &b),
+             BW_ERR_INVALID_ARGUMENT);
     CHECK_EQ(bw_report_write(ctx, store, 999999, BW_REPORT_NCMEC, reporter, to_buffer, &b),
              BW_ERR_NOT_FOUND);
     CHECK_EQ(bw_report_write(ctx, store, pending, BW_REPORT_JSON, reporter, to_buffer, &b),
