@@ -107,7 +107,7 @@ grep '"index loaded"' "$tmp/bulwarkd.log" | sed 's/^/bulwarkd: /'
 # --- runs
 run() { # NAME URL SCRIPT
   BODIES="$tmp/bodies.txt" UPLOAD="$photo" KEY="$key" \
-    wrk -t"$threads" -c"$conns" -d"${seconds}s" --latency ${3:+-s "$3"} "$2" > "$tmp/$1.out" 2>&1
+    wrk -t"$threads" -c"$conns" -d"${seconds}s" --timeout 10s --latency ${3:+-s "$3"} "$2" > "$tmp/$1.out" 2>&1
   awk -v name="$1" '
     /Requests\/sec/ { rps = $2 }
     /^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 }

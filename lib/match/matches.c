@@ -130,6 +130,6 @@ void bwi_matches_finish(bw_matches *m)
         if (m->entries[i].info.bank_kind == BW_BANK_BLOCK &&
             m->entries[i].info.distance >= nearest_allow)
             m->entries[i].info.suppressed = 1;
-    if (m->count) /* an empty result may have no buffer: qsort must not see NULL */
+    if (m->count)
         qsort(m->entries, m->count, sizeof *m->entries, by_policy);
 }

@@ -351,7 +351,8 @@ static bw_status pg_signals_put(bw_ctx *ctx, bwi_backend *b, int64_t bank_id,
         added[i] = be_int(ins, i, 0);
         per_type[be_int(ins, i, 1) & 7]++;
     }
-    qsort(added, (size_t)added_n, sizeof *added, cmp_i64);
+    if (added_n > 0)
+        qsort(added, (size_t)added_n, sizeof *added, cmp_i64);
     for (size_t i = 0; i < n; i++) {
         outcome[i] = BWI_DUPLICATE;
         ids[i] = 0;

@@ -113,14 +113,14 @@ void bwd_api_bank_delete(bwd_request *r)
 static int signal_to_json(void *arg, const bw_signal_info *s)
 {
     json_t *meta = s->metadata ? json_loads(s->metadata, 0, NULL) : NULL;
-    json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s*, s:I, s:o, s:b, s:b}", "id",
+    json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:s*, s:I, s:o, s:b, s:b}", "id",
                           (json_int_t)s->id, "bank", s->bank, "type",
                           bw_signal_type_name(s->type), "value", s->value, "source", s->source,
                           "added_at", (json_int_t)s->added_at, "metadata",
                           meta ? meta : json_object(), "enabled", s->enabled, "quarantined",
                           s->quarantined);
-    json_object_update(arg, o); /* copies the members: o is still ours */
-    json_decref(o);
+    json_object_update(arg, j); /* copies the members: the object is ours to drop */
+    json_decref(j);
     return 0;
 }
 

@@ -75,6 +75,8 @@ bool bwd_config_file(bwd_config *c, const char *path, char *err, size_t err_size
 bool bwd_config_set(bwd_config *c, const char *key, const char *value, char *err,
                     size_t err_size);
 void bwd_config_help(FILE *out);
+/* Every option as a commented config file. */
+void bwd_config_print(FILE *out, const bwd_config *c);
 /* The effective configuration as JSON (secrets masked). */
 json_t *bwd_config_json(const bwd_config *c);
 

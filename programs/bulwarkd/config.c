@@ -277,7 +277,23 @@ void bwd_config_help(FILE *out)
         fprintf(out, *def ? " [%s]\n" : "\n", def);
     }
     fprintf(out, "\n  --help                 this text\n  --version              the version\n"
+                 "  --print-config         the effective configuration, as a config file\n"
                  "\nSee docs/service.md for the API, deployment behind a proxy, and scaling out.\n");
+}
+
+void bwd_config_print(FILE *out, const bwd_config *c)
+{
+    fprintf(out, "# bulwarkd configuration: `bulwarkd --config FILE`. Each line is\n"
+                 "# `name = value`; sizes take k, M, G; options given on the command line\n"
+                 "# win. `bulwarkd [OPTIONS] --print-config` prints the effective values.\n");
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+        char v[4200];
+        format_value(c, &opts[i], v, sizeof v);
+        if (!*v || opts[i].secret)
+            fprintf(out, "\n# %s\n# %s =\n", opts[i].help, opts[i].name);
+        else
+            fprintf(out, "\n# %s\n%s = %s\n", opts[i].help, opts[i].name, v);
+    }
 }
 
 json_t *bwd_config_json(const bwd_config *c)

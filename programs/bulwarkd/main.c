@@ -34,7 +34,10 @@ void bwd_after_ms(struct timespec *ts, unsigned ms)
 static int parse_args(bwd_config *c, int argc, char **argv)
 {
     char err[512];
+    bool print = false;
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--print-config"))
+            print = true;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             bwd_config_help(stdout);
             return 0;
@@ -59,6 +62,8 @@ static int parse_args(bwd_config *c, int argc, char **argv)
             }
         }
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--print-config"))
+            continue;
         if (strncmp(argv[i], "--", 2) != 0) {
             fprintf(stderr, "bulwarkd: unexpected argument '%s' (see --help)\n", argv[i]);
             return 2;
@@ -86,6 +91,10 @@ static int parse_args(bwd_config *c, int argc, char **argv)
             fprintf(stderr, "bulwarkd: %s (see --help)\n", err);
             return 2;
         }
+    }
+    if (print) { /* the effective configuration, as a file */
+        bwd_config_print(stdout, c);
+        return 0;
     }
     return -1;
 }

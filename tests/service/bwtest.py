@@ -105,6 +105,11 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         self.reader.join(5)
+        if self.proc.returncode not in (0, -signal.SIGKILL):
+            # Sanitizer reports and crashes are not JSON: show them.
+            odd = [l for l in self.log if not l.startswith("{")]
+            print("bulwarkd exited with %s; its non-JSON output:\n%s"
+                  % (self.proc.returncode, "\n".join(odd[-60:])), file=sys.stderr)
         return self.proc.returncode
 
 
