@@ -11,30 +11,9 @@ import sys
 import tempfile
 import time
 
-SKIP = 77
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("  CHECK failed: " + what, file=sys.stderr, flush=True)
-    return cond
-
-
-def check_eq(got, want, what):
-    return check(got == want, "%s: got %r, want %r" % (what, got, want))
-
-
-def run(name, fn):
-    before = len(failures)
-    fn()
-    print(("ok   " if len(failures) == before else "FAIL ") + name, flush=True)
-
-
-def finish():
-    print("%d checks failed" % len(failures) if failures else "all checks passed", flush=True)
-    sys.exit(1 if failures else 0)
+# The check/run/finish harness is the service tests' own.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "service"))
+from bwtest import SKIP, failures, check, check_eq, run, finish  # noqa: E402,F401
 
 
 class Setup:
