@@ -60,6 +60,15 @@ static const opt opts[] = {
     NUM(flood_window, OPT_I64, "flood quarantine window in seconds (0: off)"),
     NUM(flood_min, OPT_UINT, "distinct uploads a signal must match in a window to be suspect"),
     NUM(flood_factor, OPT_DOUBLE, "times its usual rate a signal must match to be quarantined"),
+    NUM(retain_media, OPT_BOOL, "keep matched uploads, encrypted, for reviewers (off: record"
+                                " the match without its content)"),
+    STR(media_dir, "directory of retained media (sealed files, mode 0600)"),
+    STR(media_key_file, "32-byte key sealing retained media (mode 0600; head -c 32"
+                        " /dev/urandom)"),
+    NUM(retention_days, OPT_UINT, "days retained media is kept before it is deleted"),
+    STR(reporter_file, "JSON naming who reports (first_name, last_name, email, phone,"
+                       " organisation, legal_url)"),
+    STR(self_report_bank, "bank of self-reported hashes, counted in /v1/stats"),
 };
 
 void bwd_config_defaults(bwd_config *c)
@@ -90,6 +99,7 @@ void bwd_config_defaults(bwd_config *c)
     c->flood_window = 3600;
     c->flood_min = 50;
     c->flood_factor = 10;
+    c->retention_days = 30;
 }
 
 static const opt *find(const char *key)
