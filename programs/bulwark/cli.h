@@ -135,5 +135,6 @@ int cmd_hash(int argc, char **argv);
 int cmd_bank(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_nudity(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ static const command commands[] = {
     {"bank", cmd_bank, "create, import, export and edit hash banks"},
     {"match", cmd_match, "match images or hashes against the banks"},
     {"nudity", cmd_nudity, "on-device nudity-warning scores of images"},
+    {"snapshot", cmd_snapshot, "signed bank snapshots and deltas for devices"},
     {"version", cmd_version, "print the version"},
 };
 
