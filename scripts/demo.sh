@@ -1,19 +1,76 @@
 #!/bin/sh
-# The main job of `make demo`: hash the sample images in every format with
-# the freshly built CLI and show a few of its outputs.
+# The main job of `make demo`: start bulwarkd on its embedded SQLite store
+# with a demo bank made from benign sample images, show a few requests, and
+# keep serving (Ctrl-C stops it) so you can try the API yourself.
+#   scripts/demo.sh [BUILD]     env: DEMO_LISTEN (127.0.0.1:8080)
 set -eu
-build=${1:-build}
+build=$(cd "${1:-build}" && pwd)
+cd "$(dirname "$0")/.."
 bw="$build/programs/bulwark/bulwark"
-samples=tests/data/golden
-echo "== bulwark $("$bw" --version | cut -d' ' -f2): PDQ hashes of the sample images ($samples)"
-"$bw" hash -k -j 0 "$samples"/*.jpg "$samples"/*.png "$samples"/*.webp "$samples"/*.gif \
-  "$samples"/*.bmp "$samples"/*.tif "$samples"/*.heic "$samples"/*.avif \
-  "$samples"/*.ppm "$samples"/*.pgm "$samples"/*.pbm || true
+bwd="$build/programs/bulwarkd/bulwarkd"
+samples="$(pwd)/tests/data/golden"
+demo="$build/demo"
+listen=${DEMO_LISTEN:-127.0.0.1:8080}
+
+rm -rf "$demo"
+mkdir -p "$demo"
+chmod 700 "$demo"
+db="$demo/demo.db"
+echo "== bulwark $("$bw" --version | cut -d' ' -f2): a demo bank from benign sample images"
+# "Known" images stand in for a hash list from an NGO; the rest are
+# ordinary uploads. All are synthetic test pictures.
+"$bw" bank create --db "$db" demo-known >/dev/null
+"$bw" bank create --db "$db" --kind allow demo-allow >/dev/null
+for f in jpeg-420.jpg png-rgb.png webp-lossy.webp; do
+  "$bw" hash --algo pdq,md5 --format json "$samples/$f" | python3 -c '
+import json, sys
+j = json.loads(sys.stdin.read())
+print("pdq", j["pdq"]["hash"]); print("md5", j["md5"])'
+done > "$demo/known.txt"
+"$bw" bank import --db "$db" demo-known "$demo/known.txt" --format lines 2>&1 | sed 's/^/   /'
+admin=$("$bw" key create --db "$db" --role admin --name demo-admin 2>/dev/null)
+reviewer=$("$bw" key create --db "$db" --role reviewer --name demo-reviewer 2>/dev/null)
+client=$("$bw" key create --db "$db" --role client --name demo-app 2>/dev/null)
+printf 'ADMIN=%s\nREVIEWER=%s\nCLIENT=%s\n' "$admin" "$reviewer" "$client" > "$demo/keys.env"
+chmod 600 "$demo/keys.env"
+
+host=${listen%:*}
+port=${listen##*:}
+if curl -s -o /dev/null "http://$listen/healthz" 2>/dev/null; then
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  echo "   ($listen is taken; using port $port)"
+  listen="$host:$port"
+fi
+"$bwd" --db "$db" --listen "$listen" 2> "$demo/bulwarkd.log" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; exit 0' INT TERM
+for _ in $(seq 100); do
+  curl -sf "http://$listen/readyz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+url="http://$listen"
 echo
-echo "== The 8 rotations and mirrors of one image"
-"$bw" hash --dihedral "$samples/jpeg-420.jpg" | tr ',' '\n' | head -9
-echo
-echo "== Every hash as JSON"
-"$bw" hash --format json --algo pdq,md5,sha1,sha256 "$samples/png-rgb.png"
-echo
-echo "Try: $bw hash --help"
+echo "== bulwarkd is serving on $url (log: $demo/bulwarkd.log)"
+show() { echo "\$ $1"; sh -c "$1" | head -c 600; echo; echo; }
+export CLIENT="$client" REVIEWER="$reviewer" ADMIN="$admin"
+echo "-- a banked image (match, recorded for review):"
+show "curl -s -H \"Authorization: Bearer \$CLIENT\" -H 'Content-Type: image/jpeg' --data-binary @$samples/jpeg-420.jpg $url/v1/match"
+echo "-- an edited copy of it (half size, re-encoded): a PDQ match at a small distance:"
+ffmpeg -loglevel error -y -i "$samples/jpeg-420.jpg" -vf scale=iw/2:-2 -q:v 20 "$demo/edited.jpg"
+show "curl -s -H \"Authorization: Bearer \$CLIENT\" -F file=@$demo/edited.jpg $url/v1/match"
+echo "-- an ordinary image (no match, no trace kept):"
+ffmpeg -loglevel error -y -f lavfi -i mandelbrot=size=640x480 -frames:v 1 "$demo/ordinary.jpg"
+show "curl -s -H \"Authorization: Bearer \$CLIENT\" -F file=@$demo/ordinary.jpg $url/v1/match"
+echo "-- the review queue, as a reviewer:"
+show "curl -s -H \"Authorization: Bearer \$REVIEWER\" '$url/v1/matches/queue?limit=1'"
+cat <<EOF
+Keys for this demo are in $demo/keys.env:  . $demo/keys.env
+Try, for example:
+  curl -s -H "Authorization: Bearer \$CLIENT" -F file=@YOUR.jpg $url/v1/match
+  curl -s -H "Authorization: Bearer \$CLIENT" -H 'Content-Type: application/json' \\
+       -d '{"signals":[{"type":"pdq","value":"<64 hex digits>"}]}' $url/v1/match/hashes
+  curl -s -H "Authorization: Bearer \$ADMIN" $url/v1/banks
+  curl -s -H "Authorization: Bearer \$ADMIN" $url/metrics
+The API is described in docs/service.md and docs/openapi.yaml. Ctrl-C stops the service.
+EOF
+wait $pid

@@ -92,14 +92,30 @@ BW_API const char *bw_ctx_message(const bw_ctx *ctx);
 typedef enum bw_limit {
     BW_LIMIT_INPUT_BYTES = 1, /* bytes of one input (default 256 MiB) */
     BW_LIMIT_PIXELS = 2,      /* width*height of one image (default 100 M) */
-    BW_LIMIT_DIMENSION = 3    /* largest width or height (default 65535) */
+    BW_LIMIT_DIMENSION = 3,   /* largest width or height (default 65535) */
+    /*
+     * Milliseconds one image may take to decode, measured from the start of
+     * decoding (default 0: no limit). JPEG, PNG, GIF and TIFF stop with
+     * BW_ERR_TIMEOUT when it passes; WebP, HEIF and AVIF decode in one
+     * library call and are bounded by the pixel limit instead.
+     */
+    BW_LIMIT_DECODE_MS = 4
 } bw_limit;
 
-/* Sets a limit; 0 is refused (BW_ERR_INVALID_ARGUMENT). */
+/* Sets a limit; 0 is refused (BW_ERR_INVALID_ARGUMENT) except for
+ * BW_LIMIT_DECODE_MS, where it means no limit. */
 BW_API bw_status bw_ctx_set_limit(bw_ctx *ctx, bw_limit which, uint64_t value);
 
 /* Returns the current value of a limit, or 0 for an unknown one. */
 BW_API uint64_t bw_ctx_get_limit(const bw_ctx *ctx, bw_limit which);
+
+/*
+ * Who is acting through this context, for the audit log the store keeps of
+ * every change: an API key's id, or 0 (the default) for a local caller such
+ * as the command-line tool.
+ */
+BW_API void bw_ctx_set_actor(bw_ctx *ctx, int64_t actor);
+BW_API int64_t bw_ctx_actor(const bw_ctx *ctx);
 
 #ifdef __cplusplus
 }

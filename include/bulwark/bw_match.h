@@ -1,7 +1,8 @@
 /*
  * Bulwark — the matcher: banks from a store, PDQ hashes in an in-memory
  * index that follows the store's change feed, and the policy that turns
- * raw hits into answers: allow-list banks suppress block matches, disabled
+ * raw hits into answers: allow-list banks suppress block matches that are
+ * no closer to the query than the allow-listed signal, disabled
  * signals never match, and a banked hash that suddenly matches far more
  * distinct uploads than usual is quarantined (reported, not acted on).
  *
@@ -90,7 +91,8 @@ typedef struct bw_match_info {
     const char *metadata;    /* JSON object text, or NULL */
     const char *source;      /* may be NULL */
     int quarantined;         /* reported only: do not act on it */
-    int suppressed;          /* an allow-list bank matched the same query */
+    int suppressed;          /* an allow-list signal matched the same query at
+                                the same or a smaller distance */
 } bw_match_info;
 
 /* Match i (0-based), or NULL when i is out of range. Block matches come

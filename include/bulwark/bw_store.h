@@ -219,6 +219,46 @@ BW_API bw_status bw_bank_export(bw_ctx *ctx, bw_store *store, const char *bank,
 BW_API bw_status bw_store_scan(bw_ctx *ctx, bw_store *store, bw_signal_type type,
                                bw_signal_fn fn, void *arg, int64_t *seq_out);
 
+/* ---- the audit log ----------------------------------------------------- */
+
+/*
+ * Every change to the store (banks, signals, imports, keys, match events
+ * and reviews) appends an entry in the same transaction, naming the
+ * context's actor. Each entry carries the SHA-256 of the previous one, so
+ * editing or deleting any entry breaks the chain from there on.
+ */
+
+typedef struct bw_audit_info {
+    int64_t id;
+    int64_t at;
+    int64_t actor;          /* API key id; 0 for a local caller (bw_ctx_set_actor) */
+    const char *action;     /* "bank.create", "signal.add", "match", ... */
+    const char *subject;    /* what it acted on */
+    const char *details;    /* JSON, or NULL */
+    const char *prev_hash;  /* hex SHA-256 of the previous entry */
+    const char *hash;       /* hex SHA-256 of this one */
+} bw_audit_info;
+
+typedef int (*bw_audit_fn)(void *arg, const bw_audit_info *entry);
+
+/* Appends an entry chained to the previous one. */
+BW_API bw_status bw_audit_append(bw_ctx *ctx, bw_store *store, int64_t actor,
+                                 const char *action, const char *subject,
+                                 const char *details_json);
+
+/* Entries with id > after, oldest first, at most limit. */
+BW_API bw_status bw_audit_list(bw_ctx *ctx, bw_store *store, int64_t after,
+                               size_t limit, bw_audit_fn fn, void *arg);
+
+/*
+ * Recomputes the whole chain. BW_OK when every entry's hash matches its
+ * contents and its predecessor; BW_ERR_VERIFY otherwise, with the first
+ * bad entry in *bad_out and the reason on the context. *entries_out counts
+ * the entries checked. Either pointer may be NULL.
+ */
+BW_API bw_status bw_audit_verify(bw_ctx *ctx, bw_store *store, uint64_t *entries_out,
+                                 int64_t *bad_out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -24,6 +24,9 @@ struct bw_ctx {
     uint64_t limit_input_bytes;
     uint64_t limit_pixels;
     uint64_t limit_dimension;
+    uint64_t limit_decode_ms;
+    int64_t deadline_ns;   /* monotonic; 0 while no decode clock runs */
+    int64_t actor;         /* see bw_ctx_set_actor */
     char message[BWI_MESSAGE_MAX];
     /* Reused across calls so hashing many files does not churn the heap. */
     struct bwi_pdq_scratch *pdq;
@@ -51,6 +54,12 @@ static inline void bwi_clear(bw_ctx *ctx)
     if (ctx)
         ctx->message[0] = '\0';
 }
+
+/* Starts the decode clock when the context has a decode time limit. */
+void bwi_deadline_start(bw_ctx *ctx);
+/* BW_ERR_TIMEOUT, with a message naming `what`, once the decode time limit
+ * has passed; BW_OK otherwise. Cheap enough to call for every row. */
+bw_status bwi_deadline_check(bw_ctx *ctx, const char *what);
 
 /* Bytes per pixel and the offsets of R, G and B in a caller layout (an
  * int, not bw_pixel_format, to keep this header free of bw_image.h). */

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,9 +45,12 @@ BW_API bw_status bw_ctx_set_limit(bw_ctx *ctx, bw_limit which, uint64_t value)
     if (!ctx)
         return BW_ERR_INVALID_ARGUMENT;
     bwi_clear(ctx);
-    if (value == 0)
+    if (value == 0 && which != BW_LIMIT_DECODE_MS)
         return bwi_fail(ctx, BW_ERR_INVALID_ARGUMENT, "a limit must be positive");
     switch (which) {
+    case BW_LIMIT_DECODE_MS:
+        ctx->limit_decode_ms = value;
+        return BW_OK;
     case BW_LIMIT_INPUT_BYTES:
         ctx->limit_input_bytes = value;
         return BW_OK;
@@ -71,6 +75,8 @@ BW_API uint64_t bw_ctx_get_limit(const bw_ctx *ctx, bw_limit which)
         return ctx->limit_pixels;
     case BW_LIMIT_DIMENSION:
         return ctx->limit_dimension;
+    case BW_LIMIT_DECODE_MS:
+        return ctx->limit_decode_ms;
     }
     return 0;
 }
@@ -176,4 +182,36 @@ bw_status bwi_read_file(bw_ctx *ctx, const char *path, const uint8_t **data_out,
     *data_out = ctx->file_buf;
     *size_out = used;
     return BW_OK;
+}
+
+BW_API void bw_ctx_set_actor(bw_ctx *ctx, int64_t actor)
+{
+    if (ctx)
+        ctx->actor = actor;
+}
+
+BW_API int64_t bw_ctx_actor(const bw_ctx *ctx)
+{
+    return ctx ? ctx->actor : 0;
+}
+
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void bwi_deadline_start(bw_ctx *ctx)
+{
+    ctx->deadline_ns =
+        ctx->limit_decode_ms ? monotonic_ns() + (int64_t)ctx->limit_decode_ms * 1000000 : 0;
+}
+
+bw_status bwi_deadline_check(bw_ctx *ctx, const char *what)
+{
+    if (!ctx->deadline_ns || monotonic_ns() < ctx->deadline_ns)
+        return BW_OK;
+    return bwi_fail(ctx, BW_ERR_TIMEOUT, "%s: decoding took longer than the %llu ms limit",
+                    what, (unsigned long long)ctx->limit_decode_ms);
 }

@@ -139,6 +139,8 @@ bw_status bwi_decode_gif(bw_ctx *ctx, const uint8_t *data, size_t size,
                 st = gif_error(ctx, gif->Error, "reading pixels");
                 goto out;
             }
+            if ((st = bwi_deadline_check(ctx, "GIF")) != BW_OK)
+                goto out;
             for (uint32_t x = 0; x < w; x++) {
                 /* An index past the table reads entry 0, as ImageMagick does. */
                 const int i = index[x] < map->ColorCount ? index[x] : 0;

@@ -74,6 +74,11 @@ static void on_progress(j_common_ptr cinfo)
                              "JPEG: more than %d progressive scans", MAX_SCANS);
         longjmp(g->jump, 1);
     }
+    jpeg_guard *g = (jpeg_guard *)cinfo->err;
+    if (bwi_deadline_check(g->ctx, "JPEG") != BW_OK) {
+        g->status = BW_ERR_TIMEOUT;
+        longjmp(g->jump, 1);
+    }
 }
 
 static void guard_init(jpeg_guard *g, struct jpeg_decompress_struct *cinfo,

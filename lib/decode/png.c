@@ -194,6 +194,8 @@ bw_status bwi_decode_png(bw_ctx *ctx, const uint8_t *data, size_t size,
         }
         for (png_uint_32 y = 0; y < h; y++) {
             png_read_row(png, buf, NULL);
+            if ((st = bwi_deadline_check(ctx, "PNG")) != BW_OK)
+                goto out;
             if (depth == 16)
                 narrow16(buf, samples);
             sink->row(sink, y, buf);
@@ -210,6 +212,8 @@ bw_status bwi_decode_png(bw_ctx *ctx, const uint8_t *data, size_t size,
             rows[y] = buf + rowbytes * y;
         narrow = (uint8_t *)rows; /* freed on a longjmp */
         png_read_image(png, rows);
+        if ((st = bwi_deadline_check(ctx, "PNG")) != BW_OK)
+            goto out;
         for (png_uint_32 y = 0; y < h; y++) {
             if (depth == 16)
                 narrow16(rows[y], samples);

@@ -48,6 +48,36 @@ static bw_format sniff_isobmff(const uint8_t *d, size_t size)
     return BW_FORMAT_VIDEO;
 }
 
+/* Other containers FFmpeg reads, recognised so that `bulwark hash` sends
+ * them to the video path; the decoder itself probes with FFmpeg. */
+static bool sniff_other_video(const uint8_t *d, size_t size)
+{
+    static const uint8_t asf[16] = {0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11,
+                                    0xA6, 0xD9, 0x00, 0xAA, 0x00, 0x62, 0xCE, 0x6C};
+    if (size >= 16 && !memcmp(d, asf, 16))
+        return true; /* ASF: WMV */
+    if (size >= 4 && (!memcmp(d, "OggS", 4) || !memcmp(d, "DKIF", 4) ||
+                      !memcmp(d, ".RMF", 4)))
+        return true; /* Ogg, IVF (VP8/VP9/AV1), RealMedia */
+    if (size >= 9 && !memcmp(d, "YUV4MPEG2", 9))
+        return true;
+    if (size >= 24 && !memcmp(d, "nut/multimedia container", 24))
+        return true;
+    if (size >= 197 && d[4] == 0x47 && d[196] == 0x47)
+        return true; /* M2TS: transport packets behind 4-byte timestamps */
+    if (size >= 8 && (!memcmp(d + 4, "moov", 4) || !memcmp(d + 4, "mdat", 4) ||
+                      !memcmp(d + 4, "wide", 4) || !memcmp(d + 4, "pnot", 4)))
+        return true; /* QuickTime without an ftyp box */
+    if (size >= 5 && d[0] == 0 && d[1] == 0 && d[2] == 0 && d[3] == 1) {
+        const uint8_t nal = d[4];
+        /* H.264 (SPS or access unit delimiter) or HEVC (VPS) elementary
+         * stream in Annex B form */
+        if ((nal & 0x9F) == 0x07 || (nal & 0x9F) == 0x09 || nal == 0x40 || nal == 0x46)
+            return true;
+    }
+    return false;
+}
+
 bw_format bwi_sniff(const uint8_t *d, size_t size)
 {
     if (size >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF)
@@ -76,6 +106,8 @@ bw_format bwi_sniff(const uint8_t *d, size_t size)
         return BW_FORMAT_VIDEO; /* MPEG program / elementary stream */
     if (size >= 189 && d[0] == 0x47 && d[188] == 0x47)
         return BW_FORMAT_VIDEO; /* MPEG transport stream */
+    if (sniff_other_video(d, size))
+        return BW_FORMAT_VIDEO;
     return sniff_isobmff(d, size);
 }
 
@@ -126,6 +158,7 @@ static bw_status unknown_format(bw_ctx *ctx, const uint8_t *d, size_t size)
 bw_status bwi_decode(bw_ctx *ctx, const uint8_t *data, size_t size,
                      bwi_sink *sink, unsigned options)
 {
+    bwi_deadline_start(ctx);
     switch (bwi_sniff(data, size)) {
     case BW_FORMAT_JPEG:
         return bwi_decode_jpeg(ctx, data, size, sink, options);

@@ -237,6 +237,8 @@ bw_status bwi_decode_tiff(bw_ctx *ctx, const uint8_t *data, size_t size,
             any = sink->wants(sink, y0 + i);
         if (!any)
             continue;
+        if ((st = bwi_deadline_check(ctx, "TIFF")) != BW_OK)
+            goto out;
         img.row_offset = (int)y0;
         img.col_offset = 0;
         if (!TIFFRGBAImageGet(&img, band, w, n) || r.error[0]) {

@@ -41,6 +41,8 @@ bw_status bwi_pdq_scratch(bw_ctx *ctx, struct bwi_pdq_scratch **out)
             s->work = malloc(n * sizeof(float));
             s->sums = malloc(BWI_PDQ_GRID_MAX * sizeof(float));
             s->grid = malloc(n * 3);
+            s->float_cap = n;
+            s->sums_cap = BWI_PDQ_GRID_MAX;
         }
         if (!s || !s->luma || !s->work || !s->sums || !s->grid) {
             bwi_pdq_scratch_free(s);
@@ -49,6 +51,42 @@ bw_status bwi_pdq_scratch(bw_ctx *ctx, struct bwi_pdq_scratch **out)
         ctx->pdq = s;
     }
     *out = ctx->pdq;
+    return BW_OK;
+}
+
+bw_status bwi_pdq_scratch_reserve(bw_ctx *ctx, uint32_t width, uint32_t height,
+                                  struct bwi_pdq_scratch **out)
+{
+    struct bwi_pdq_scratch *s = NULL;
+    bw_status st = bwi_pdq_scratch(ctx, &s);
+    if (st != BW_OK)
+        return st;
+    const size_t n = (size_t)width * height;
+    if (n > s->float_cap) {
+        /* Both buffers are replaced before either is used, so a failure
+         * leaves the old (smaller) pair intact. */
+        float *luma = malloc(n * sizeof(float));
+        float *work = luma ? malloc(n * sizeof(float)) : NULL;
+        if (!work) {
+            free(luma);
+            return bwi_fail(ctx, BW_ERR_NOMEM,
+                            "cannot allocate PDQ buffers for %ux%u", width, height);
+        }
+        free(s->luma);
+        free(s->work);
+        s->luma = luma;
+        s->work = work;
+        s->float_cap = n;
+    }
+    if (width > s->sums_cap) {
+        float *sums = malloc((size_t)width * sizeof(float));
+        if (!sums)
+            return bwi_fail(ctx, BW_ERR_NOMEM, "cannot allocate PDQ buffers");
+        free(s->sums);
+        s->sums = sums;
+        s->sums_cap = width;
+    }
+    *out = s;
     return BW_OK;
 }
 
@@ -357,7 +395,7 @@ bw_status bwi_pdq_hash_grid(bw_ctx *ctx, const bwi_grid *grid,
                         grid->width, grid->height, BWI_PDQ_MIN_DIMENSION,
                         BWI_PDQ_MIN_DIMENSION);
     struct bwi_pdq_scratch *s;
-    bw_status st = bwi_pdq_scratch(ctx, &s);
+    bw_status st = bwi_pdq_scratch_reserve(ctx, grid->width, grid->height, &s);
     if (st != BW_OK)
         return st;
 

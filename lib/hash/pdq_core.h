@@ -17,7 +17,9 @@
 #define BWI_PDQ_GRID_MAX 512
 #define BWI_PDQ_MIN_DIMENSION 5
 
-/* 8-bit pixels, 1 (grey) or 3 (RGB) channels, at most 512x512. */
+/* 8-bit pixels, 1 (grey) or 3 (RGB) channels. Photos are resampled to at
+ * most 512x512 first; video frames are hashed at their own size (vPDQ does
+ * not resample), so bwi_pdq_hash_grid() takes any size. */
 typedef struct bwi_grid {
     const uint8_t *pixels;
     size_t stride;
@@ -27,14 +29,21 @@ typedef struct bwi_grid {
 } bwi_grid;
 
 struct bwi_pdq_scratch {
-    float *luma;      /* BWI_PDQ_GRID_MAX^2 */
-    float *work;      /* BWI_PDQ_GRID_MAX^2 */
-    float *sums;      /* BWI_PDQ_GRID_MAX, running column sums */
+    float *luma;      /* float_cap values (at least BWI_PDQ_GRID_MAX^2) */
+    float *work;      /* float_cap values */
+    float *sums;      /* sums_cap values, running column sums */
     uint8_t *grid;    /* BWI_PDQ_GRID_MAX^2 * 3 */
+    size_t float_cap;
+    size_t sums_cap;
 };
 
 /* The context's scratch, allocated on first use. */
 bw_status bwi_pdq_scratch(bw_ctx *ctx, struct bwi_pdq_scratch **out);
+
+/* The scratch with luma and work buffers of at least width*height floats and
+ * column sums for width columns, grown when a larger grid comes along. */
+bw_status bwi_pdq_scratch_reserve(bw_ctx *ctx, uint32_t width, uint32_t height,
+                                  struct bwi_pdq_scratch **out);
 
 /* Grid size for an image of width x height. */
 static inline void bwi_pdq_grid_dims(uint32_t width, uint32_t height,

@@ -65,7 +65,8 @@ static int by_rank(const void *a, const void *b)
 bw_status bwi_results_finish(bw_pdq_results *r, const bw_pdq_index *ix)
 {
     /* A true match shows up in up to 16 tables: keep one of each. */
-    qsort(r->hits, r->count, sizeof *r->hits, by_slot);
+    if (r->count) /* qsort wants a real array, even for nothing */
+        qsort(r->hits, r->count, sizeof *r->hits, by_slot);
     size_t unique = 0;
     for (size_t i = 0; i < r->count; i++)
         if (unique == 0 || r->hits[unique - 1].slot != r->hits[i].slot)

@@ -1,4 +1,5 @@
 /* The result container of a match: what each matched signal is. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,13 +112,24 @@ static int by_policy(const void *a, const void *b)
     return (x->signal_id > y->signal_id) - (x->signal_id < y->signal_id);
 }
 
+/*
+ * An allow-list match vouches for the upload against every block match at
+ * least as far away: a benign look-alike that reviewers allow-listed stops
+ * matching, while the banked image itself (closer to its block entry than
+ * to the look-alike) still does. Exact matches are at distance 0, so an
+ * allow-listed file suppresses every block match.
+ */
 void bwi_matches_finish(bw_matches *m)
 {
-    bool allowed = false;
+    int nearest_allow = INT_MAX;
     for (size_t i = 0; i < m->count; i++)
-        allowed |= m->entries[i].info.bank_kind == BW_BANK_ALLOW;
-    for (size_t i = 0; allowed && i < m->count; i++)
-        if (m->entries[i].info.bank_kind == BW_BANK_BLOCK)
+        if (m->entries[i].info.bank_kind == BW_BANK_ALLOW &&
+            m->entries[i].info.distance < nearest_allow)
+            nearest_allow = m->entries[i].info.distance;
+    for (size_t i = 0; i < m->count; i++)
+        if (m->entries[i].info.bank_kind == BW_BANK_BLOCK &&
+            m->entries[i].info.distance >= nearest_allow)
             m->entries[i].info.suppressed = 1;
-    qsort(m->entries, m->count, sizeof *m->entries, by_policy);
+    if (m->count)
+        qsort(m->entries, m->count, sizeof *m->entries, by_policy);
 }

@@ -12,6 +12,7 @@
 
 #include "bulwark/bw_store.h"
 #include "common/bw_internal.h"
+#include "sql.h"
 
 /* One signal to store. */
 typedef struct bwi_row {
@@ -108,6 +109,12 @@ typedef struct bwi_backend_ops {
     bw_status (*sequence)(bw_ctx *ctx, bwi_backend *b, int64_t *seq_out);
     /* Bulk loading on or off: a backend may trade memory for speed. */
     void (*bulk)(bwi_backend *b, bool on);
+    /* The generic layer of sql.h: one statement with $n parameters... */
+    bw_status (*sql)(bw_ctx *ctx, bwi_backend *b, const char *sql,
+                     const bwi_sql_value *params, int nparams, bwi_sql_row_fn fn,
+                     void *arg);
+    /* ...and a script of parameterless statements. */
+    bw_status (*script)(bw_ctx *ctx, bwi_backend *b, const char *sql);
 } bwi_backend_ops;
 
 struct bwi_backend {

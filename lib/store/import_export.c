@@ -4,6 +4,7 @@
  * one transaction each, taking the store's lock per batch so that other
  * users are not held up for the length of a ten-million-line file.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,7 +82,17 @@ static bw_status put_batch(bw_ctx *ctx, bw_store *s, int64_t seq, void *arg)
 {
     importer *im = arg;
     batch *b = &im->b;
-    return s->b->ops->signals_put(ctx, s->b, im->bank_id, b->out, b->n, seq, b->outcome, b->ids);
+    bw_status st =
+        s->b->ops->signals_put(ctx, s->b, im->bank_id, b->out, b->n, seq, b->outcome, b->ids);
+    if (st != BW_OK)
+        return st;
+    size_t added = 0;
+    for (size_t i = 0; i < b->n; i++)
+        added += b->outcome[i] == BWI_ADDED;
+    char subject[80], details[96];
+    snprintf(subject, sizeof subject, "bank:%s", im->bank);
+    snprintf(details, sizeof details, "{\"added\":%zu,\"duplicates\":%zu}", added, b->n - added);
+    return bwi_audit_append_locked(ctx, s, ctx->actor, "bank.import", subject, details);
 }
 
 static bw_status flush(importer *im)

@@ -21,11 +21,23 @@ typedef struct pg_backend {
     bwi_backend base;
     PGconn *conn;
     bool import_table;
+    bool in_txn;
 } pg_backend;
 
+/*
+ * The connection, re-established first when the server dropped it
+ * (restart, failover) and no transaction is open: a node rides out a
+ * database restart instead of failing until it is restarted itself. Inside
+ * a transaction nothing is retried; the transaction fails as a whole.
+ */
 static PGconn *C(bwi_backend *b)
 {
-    return ((pg_backend *)b)->conn;
+    pg_backend *pb = (pg_backend *)b;
+    if (!pb->in_txn && PQstatus(pb->conn) == CONNECTION_BAD) {
+        PQreset(pb->conn);
+        pb->import_table = false; /* temporary tables died with the session */
+    }
+    return pb->conn;
 }
 
 static bw_status pg_fail(bw_ctx *ctx, PGconn *conn, const char *what)
@@ -95,6 +107,7 @@ static bw_status pg_begin(bw_ctx *ctx, bwi_backend *b, int64_t *seq_out)
     PGconn *conn = C(b);
     if (simple(ctx, conn, "begin", "BEGIN") != BW_OK)
         return BW_ERR_STORAGE;
+    ((pg_backend *)b)->in_txn = true;
     PGresult *r = run(ctx, conn, "sequence",
                       "UPDATE bw_meta SET value = (value::bigint + 1)::text WHERE key = 'seq'"
                       " RETURNING value::bigint",
@@ -103,6 +116,7 @@ static bw_status pg_begin(bw_ctx *ctx, bwi_backend *b, int64_t *seq_out)
         if (r)
             PQclear(r);
         simple(NULL, conn, "rollback", "ROLLBACK");
+        ((pg_backend *)b)->in_txn = false;
         return r ? bwi_fail(ctx, BW_ERR_STORAGE, "PostgreSQL: no sequence row") : BW_ERR_STORAGE;
     }
     *seq_out = be_int(r, 0, 0);
@@ -112,12 +126,15 @@ static bw_status pg_begin(bw_ctx *ctx, bwi_backend *b, int64_t *seq_out)
 
 static bw_status pg_commit(bw_ctx *ctx, bwi_backend *b)
 {
-    return simple(ctx, C(b), "commit", "COMMIT");
+    const bw_status st = simple(ctx, C(b), "commit", "COMMIT");
+    ((pg_backend *)b)->in_txn = false;
+    return st;
 }
 
 static void pg_rollback(bwi_backend *b)
 {
     simple(NULL, C(b), "rollback", "ROLLBACK");
+    ((pg_backend *)b)->in_txn = false;
 }
 
 static bw_status pg_bank_insert(bw_ctx *ctx, bwi_backend *b, const char *name,
@@ -334,7 +351,8 @@ static bw_status pg_signals_put(bw_ctx *ctx, bwi_backend *b, int64_t bank_id,
         added[i] = be_int(ins, i, 0);
         per_type[be_int(ins, i, 1) & 7]++;
     }
-    qsort(added, (size_t)added_n, sizeof *added, cmp_i64);
+    if (added_n > 0)
+        qsort(added, (size_t)added_n, sizeof *added, cmp_i64);
     for (size_t i = 0; i < n; i++) {
         outcome[i] = BWI_DUPLICATE;
         ids[i] = 0;
@@ -578,12 +596,98 @@ static void pg_bulk(bwi_backend *b, bool on)
     (void)b, (void)on; /* the server manages its own memory */
 }
 
+enum { OID_BYTEA = 17, OID_INT8 = 20, OID_INT2 = 21, OID_INT4 = 23 };
+
+static bw_status pg_sql(bw_ctx *ctx, bwi_backend *b, const char *sql,
+                        const bwi_sql_value *params, int nparams, bwi_sql_row_fn fn, void *arg)
+{
+    if (nparams > 32)
+        return bwi_fail(ctx, BW_ERR_INVALID_ARGUMENT, "too many parameters");
+    const char *values[32];
+    int lengths[32], formats[32];
+    char numbers[32][24];
+    for (int i = 0; i < nparams; i++) {
+        const bwi_sql_value *v = &params[i];
+        lengths[i] = 0;
+        formats[i] = 0;
+        switch (v->kind) {
+        case BWI_SQL_INT:
+            fmt_i64(numbers[i], v->i);
+            values[i] = numbers[i];
+            break;
+        case BWI_SQL_TEXT:
+            values[i] = v->s;
+            break;
+        case BWI_SQL_BLOB:
+            values[i] = v->b;
+            lengths[i] = (int)v->n;
+            formats[i] = 1;
+            break;
+        case BWI_SQL_NULL:
+            values[i] = NULL;
+            break;
+        }
+    }
+    PGresult *r = PQexecParams(C(b), sql, nparams, NULL, values, lengths, formats, 0);
+    const ExecStatusType status = PQresultStatus(r);
+    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        bw_status st = state && !strcmp(state, "23505")
+                           ? bwi_fail(ctx, BW_ERR_EXISTS, "already exists")
+                           : bwi_fail(ctx, BW_ERR_STORAGE, "PostgreSQL: %s",
+                                      PQresultErrorMessage(r));
+        PQclear(r);
+        return st;
+    }
+    const int rows = PQntuples(r), n = PQnfields(r) < 32 ? PQnfields(r) : 32;
+    bwi_sql_value cols[32];
+    unsigned char *blobs[32];
+    bool stop = false;
+    for (int row = 0; row < rows && !stop && fn; row++) {
+        for (int c = 0; c < n; c++) {
+            blobs[c] = NULL;
+            if (PQgetisnull(r, row, c)) {
+                cols[c] = BWI_NULL;
+                continue;
+            }
+            const char *text = PQgetvalue(r, row, c);
+            switch (PQftype(r, c)) {
+            case OID_INT8:
+            case OID_INT4:
+            case OID_INT2:
+                cols[c] = BWI_INT(strtoll(text, NULL, 10));
+                break;
+            case OID_BYTEA: {
+                size_t len = 0;
+                blobs[c] = PQunescapeBytea((const unsigned char *)text, &len);
+                cols[c] = BWI_BLOB(blobs[c], len);
+                break;
+            }
+            default:
+                cols[c] = (bwi_sql_value){BWI_SQL_TEXT, 0, text, NULL, 0};
+                break;
+            }
+        }
+        stop = fn(arg, cols, n) != 0;
+        for (int c = 0; c < n; c++)
+            if (blobs[c])
+                PQfreemem(blobs[c]);
+    }
+    PQclear(r);
+    return BW_OK;
+}
+
+static bw_status pg_script(bw_ctx *ctx, bwi_backend *b, const char *sql)
+{
+    return simple(ctx, C(b), "schema", sql);
+}
+
 static const bwi_backend_ops pg_ops = {
     "postgresql",     pg_close,        pg_begin,        pg_commit,
     pg_rollback,      pg_bank_insert,  pg_bank_list,    pg_bank_remove,
     pg_signals_put,   pg_signal_update, pg_quarantine_log, pg_signal_get,
     pg_signal_lookup, pg_quarantined,  pg_changes,      pg_scan,
-    pg_sequence,      pg_bulk,
+    pg_sequence,      pg_bulk,         pg_sql,          pg_script,
 };
 
 static const char schema[] =

@@ -541,12 +541,91 @@ static void sq_bulk(bwi_backend *b, bool on)
         sqlite3_db_release_memory(S(b)->db);
 }
 
+/* $n placeholders (the shared dialect) become SQLite's ?n. */
+static char *sqlite_dialect(const char *sql)
+{
+    char *out = strdup(sql);
+    if (out)
+        for (char *p = out; *p; p++)
+            if (*p == '$' && p[1] >= '0' && p[1] <= '9')
+                *p = '?';
+    return out;
+}
+
+static bw_status sq_sql(bw_ctx *ctx, bwi_backend *b, const char *sql,
+                        const bwi_sql_value *params, int nparams, bwi_sql_row_fn fn, void *arg)
+{
+    sqlite3 *db = S(b)->db;
+    char *text = sqlite_dialect(sql);
+    if (!text)
+        return bwi_fail(ctx, BW_ERR_NOMEM, "out of memory");
+    sqlite3_stmt *q;
+    bw_status st = prepare(ctx, db, text, &q);
+    free(text);
+    if (st != BW_OK)
+        return st;
+    for (int i = 0; i < nparams; i++) {
+        const bwi_sql_value *v = &params[i];
+        switch (v->kind) {
+        case BWI_SQL_INT:
+            sqlite3_bind_int64(q, i + 1, v->i);
+            break;
+        case BWI_SQL_TEXT:
+            sqlite3_bind_text(q, i + 1, v->s, -1, SQLITE_STATIC);
+            break;
+        case BWI_SQL_BLOB:
+            sqlite3_bind_blob(q, i + 1, v->b, (int)v->n, SQLITE_STATIC);
+            break;
+        case BWI_SQL_NULL:
+            sqlite3_bind_null(q, i + 1);
+            break;
+        }
+    }
+    int rc;
+    bwi_sql_value cols[32];
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        const int n = sqlite3_column_count(q) < 32 ? sqlite3_column_count(q) : 32;
+        for (int c = 0; c < n; c++) {
+            switch (sqlite3_column_type(q, c)) {
+            case SQLITE_INTEGER:
+                cols[c] = BWI_INT(sqlite3_column_int64(q, c));
+                break;
+            case SQLITE_NULL:
+                cols[c] = BWI_NULL;
+                break;
+            case SQLITE_BLOB:
+                cols[c] = BWI_BLOB(sqlite3_column_blob(q, c), (size_t)sqlite3_column_bytes(q, c));
+                break;
+            default:
+                cols[c] = (bwi_sql_value){BWI_SQL_TEXT, 0, (const char *)sqlite3_column_text(q, c),
+                                          NULL, 0};
+                break;
+            }
+        }
+        if (fn && fn(arg, cols, n)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        st = sqlite3_errcode(db) == SQLITE_CONSTRAINT
+                 ? bwi_fail(ctx, BW_ERR_EXISTS, "already exists")
+                 : db_error(ctx, db, "query");
+    sqlite3_finalize(q);
+    return st;
+}
+
+static bw_status sq_script(bw_ctx *ctx, bwi_backend *b, const char *sql)
+{
+    return exec(ctx, S(b)->db, sql);
+}
+
 static const bwi_backend_ops sqlite_ops = {
     "sqlite",        sq_close,        sq_begin,       sq_commit,
     sq_rollback,     sq_bank_insert,  sq_bank_list,   sq_bank_remove,
     sq_signals_put,  sq_signal_update, sq_quarantine_log, sq_signal_get,
     sq_signal_lookup, sq_quarantined, sq_changes,     sq_scan,
-    sq_sequence,     sq_bulk,
+    sq_sequence,     sq_bulk,         sq_sql,         sq_script,
 };
 
 static const char schema[] =

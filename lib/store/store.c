@@ -55,6 +55,10 @@ BW_API bw_status bw_store_open(bw_ctx *ctx, bw_store **store_out, const char *lo
         return st;
     }
     pthread_mutex_init(&s->lock, NULL);
+    if ((st = bwi_service_schema(ctx, s)) != BW_OK) {
+        bw_store_close(s);
+        return st;
+    }
     *store_out = s;
     return BW_OK;
 }
@@ -159,9 +163,9 @@ bw_status bwi_bank_by_name(bw_ctx *ctx, bw_store *s, const char *name,
     return bwi_fail(ctx, BW_ERR_NOT_FOUND, "no bank named '%s'", name ? name : "");
 }
 
-static bool valid_bank_name(const char *name)
+bool bwi_valid_bank_name(const char *name)
 {
-    const size_t n = strlen(name);
+    const size_t n = name ? strlen(name) : 0;
     if (n == 0 || n > BW_BANK_NAME_MAX)
         return false;
     for (size_t i = 0; i < n; i++) {
@@ -284,12 +288,29 @@ typedef struct bank_new {
 static bw_status insert_bank(bw_ctx *ctx, bw_store *s, int64_t seq, void *arg)
 {
     bank_new *b = arg;
-    return s->b->ops->bank_insert(ctx, s->b, b->name, b->kind, bwi_now(), seq, &b->id);
+    bw_status st = s->b->ops->bank_insert(ctx, s->b, b->name, b->kind, bwi_now(), seq, &b->id);
+    char subject[80], details[32];
+    snprintf(subject, sizeof subject, "bank:%s", b->name);
+    snprintf(details, sizeof details, "{\"kind\":\"%s\"}", bw_bank_kind_name(b->kind));
+    return st == BW_OK
+               ? bwi_audit_append_locked(ctx, s, ctx->actor, "bank.create", subject, details)
+               : st;
 }
+
+typedef struct bank_gone {
+    int64_t id;
+    const char *name;
+} bank_gone;
 
 static bw_status remove_bank(bw_ctx *ctx, bw_store *s, int64_t seq, void *arg)
 {
-    return s->b->ops->bank_remove(ctx, s->b, *(const int64_t *)arg, seq);
+    const bank_gone *g = arg;
+    bw_status st = s->b->ops->bank_remove(ctx, s->b, g->id, seq);
+    char subject[80];
+    snprintf(subject, sizeof subject, "bank:%s", g->name);
+    return st == BW_OK
+               ? bwi_audit_append_locked(ctx, s, ctx->actor, "bank.delete", subject, NULL)
+               : st;
 }
 
 BW_API bw_status bw_bank_create(bw_ctx *ctx, bw_store *s, const char *name,
@@ -298,7 +319,7 @@ BW_API bw_status bw_bank_create(bw_ctx *ctx, bw_store *s, const char *name,
     if (!ctx || !s || !name)
         return BW_ERR_INVALID_ARGUMENT;
     bwi_clear(ctx);
-    if (!valid_bank_name(name))
+    if (!bwi_valid_bank_name(name))
         return bwi_fail(ctx, BW_ERR_PARSE,
                         "bank names are 1 to 64 letters, digits, '-', '_' or '.'");
     if (kind != BW_BANK_BLOCK && kind != BW_BANK_ALLOW)
@@ -324,8 +345,8 @@ BW_API bw_status bw_bank_delete(bw_ctx *ctx, bw_store *s, const char *name)
     const bwi_cached_bank *bank;
     bw_status st = bwi_bank_by_name(ctx, s, name, &bank);
     if (st == BW_OK) {
-        const int64_t id = bank->id;
-        st = bwi_write(ctx, s, remove_bank, (void *)&id);
+        bank_gone g = {bank->id, name};
+        st = bwi_write(ctx, s, remove_bank, &g);
         if (st == BW_OK)
             reload_banks(ctx, s);
     }
@@ -381,6 +402,7 @@ BW_API bw_status bw_bank_get(bw_ctx *ctx, bw_store *s, const char *name, bw_bank
 /* ---- signals ------------------------------------------------------------ */
 
 typedef struct signal_new {
+    const char *bank;
     int64_t bank_id;
     const bwi_row *row;
     int outcome;
@@ -390,7 +412,15 @@ typedef struct signal_new {
 static bw_status put_signal(bw_ctx *ctx, bw_store *s, int64_t seq, void *arg)
 {
     signal_new *p = arg;
-    return s->b->ops->signals_put(ctx, s->b, p->bank_id, p->row, 1, seq, &p->outcome, &p->id);
+    bw_status st =
+        s->b->ops->signals_put(ctx, s->b, p->bank_id, p->row, 1, seq, &p->outcome, &p->id);
+    if (st != BW_OK || p->outcome != BWI_ADDED)
+        return st;
+    char subject[32], details[128];
+    snprintf(subject, sizeof subject, "signal:%lld", (long long)p->id);
+    snprintf(details, sizeof details, "{\"bank\":\"%s\",\"type\":\"%s\"}", p->bank,
+             bw_signal_type_name(p->row->type));
+    return bwi_audit_append_locked(ctx, s, ctx->actor, "signal.add", subject, details);
 }
 
 typedef struct signal_change {
@@ -407,6 +437,19 @@ static bw_status change_signal(bw_ctx *ctx, bw_store *s, int64_t seq, void *arg)
     bw_status st = s->b->ops->signal_update(ctx, s->b, c->id, c->field, c->value, seq);
     if (st == BW_OK && c->log_action)
         st = s->b->ops->quarantine_log(ctx, s->b, c->id, bwi_now(), c->log_action, c->reason);
+    if (st != BW_OK)
+        return st;
+    static const char *const actions[3][2] = {{"signal.disable", "signal.enable"},
+                                              {"signal.release", "signal.quarantine"},
+                                              {"signal.restore", "signal.remove"}};
+    char subject[32];
+    snprintf(subject, sizeof subject, "signal:%lld", (long long)c->id);
+    json_t *d = c->reason ? json_pack("{s:s}", "reason", c->reason) : NULL;
+    char *details = d ? json_dumps(d, JSON_COMPACT) : NULL;
+    json_decref(d);
+    st = bwi_audit_append_locked(ctx, s, ctx->actor, actions[c->field][c->value ? 1 : 0],
+                                 subject, details);
+    free(details);
     return st;
 }
 
@@ -426,7 +469,7 @@ BW_API bw_status bw_signal_add(bw_ctx *ctx, bw_store *s, const char *bank_name,
     if (st != BW_OK)
         return st;
     const bwi_row row = {type, raw, raw_size, source, bwi_now(), meta, 1};
-    signal_new put = {0, &row, BWI_ADDED, 0};
+    signal_new put = {bank_name, 0, &row, BWI_ADDED, 0};
     bwi_store_lock(s);
     const bwi_cached_bank *bank;
     st = bwi_bank_by_name(ctx, s, bank_name, &bank);

@@ -22,6 +22,17 @@ struct bw_store {
 };
 
 int64_t bwi_now(void);
+
+/* Bank names: 1 to BW_BANK_NAME_MAX of [A-Za-z0-9._-]; false for NULL. */
+bool bwi_valid_bank_name(const char *name);
+
+/* Appends an audit entry inside a write transaction the caller holds. */
+bw_status bwi_audit_append_locked(bw_ctx *ctx, bw_store *store, int64_t actor,
+                                  const char *action, const char *subject,
+                                  const char *details_json);
+
+/* Creates the service's tables (service_schema.c). */
+bw_status bwi_service_schema(bw_ctx *ctx, bw_store *store);
 void bwi_store_lock(bw_store *s);
 void bwi_store_unlock(bw_store *s);
 

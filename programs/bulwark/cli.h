@@ -130,11 +130,62 @@ int cli_cpu_count(void);
  */
 bw_store *cli_open_store(bw_ctx *ctx, const char *db);
 
+/* Videos in `bulwark hash` (cmd_video.c). */
+#define CLI_MAX_DIGESTS 3
+
+typedef struct cli_video_options {
+    bw_vpdq_options *vpdq;              /* shared read-only by the threads */
+    bw_digest_alg digests[CLI_MAX_DIGESTS]; /* in --algo order */
+    int digest_count;
+    bool vpdq_wanted; /* pdq among --algo */
+    bool json;
+    bool header;      /* a '#vpdq,...' line before each video's lines */
+    bool dihedral;    /* asked for, and refused for videos */
+} cli_video_options;
+
+/* Video options shared by `hash` and `vpdq-match` (cli_video_opts.c). */
+typedef struct cli_video_flags {
+    bool force;          /* --video */
+    bool partial;        /* --partial */
+    bool skip_unsampled; /* --fast: decode only sampled and reference frames */
+    double seconds;      /* --seconds-per-hash */
+    uint32_t size;       /* --video-size */
+    uint64_t max_duration_ms, max_frames, max_decode_ms, max_pixels, max_streams;
+} cli_video_flags;
+
+/* getopt_long entries for them, with values first, first + 1, ... */
+#define CLI_VIDEO_LONGOPTS(first)                                   \
+    {"video", no_argument, NULL, (first) + 0},                      \
+    {"seconds-per-hash", required_argument, NULL, (first) + 1},     \
+    {"video-size", required_argument, NULL, (first) + 2},           \
+    {"partial", no_argument, NULL, (first) + 3},                    \
+    {"max-duration", required_argument, NULL, (first) + 4},         \
+    {"max-frames", required_argument, NULL, (first) + 5},           \
+    {"max-decode-time", required_argument, NULL, (first) + 6},      \
+    {"max-streams", required_argument, NULL, (first) + 7}
+
+/* Records option number `which` (0..7 above); false (after an error
+ * message) for a bad value. */
+bool cli_video_option(cli_video_flags *flags, int which, const char *arg);
+
+/* vPDQ options from the flags; NULL (after an error message) on failure. */
+bw_vpdq_options *cli_video_options_make(const cli_video_flags *flags, int threads);
+
+/* Whether the file's first bytes are those of a video container. */
+bool cli_is_video(bw_ctx *ctx, const char *path);
+
+/* Hashes one video (and its digests) into res, as `bulwark hash` prints it. */
+void cli_video_hash(bw_ctx *ctx, const cli_video_options *opt, const char *path,
+                    cli_result *res);
+
 /* Subcommands. */
 int cmd_hash(int argc, char **argv);
 int cmd_bank(int argc, char **argv);
 int cmd_match(int argc, char **argv);
 int cmd_nudity(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
+int cmd_key(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
+int cmd_vpdq_match(int argc, char **argv);
 
 #endif

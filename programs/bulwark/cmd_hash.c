@@ -1,4 +1,4 @@
-/* bulwark hash: PDQ and exact hashes of image files. */
+/* bulwark hash: PDQ and exact hashes of image files, vPDQ of videos. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +18,8 @@ typedef struct hash_options {
     bool fast;
     unsigned flags;
     cli_batch batch;
+    bool force_video;
+    cli_video_options video;
 } hash_options;
 
 typedef struct hash_thread {
@@ -36,24 +38,46 @@ static void usage(FILE *f)
         "Prints the PDQ hash of each image, bit-identical to Meta's reference\n"
         "pdq-photo-hasher, and exact digests of its bytes. Formats: JPEG, PNG,\n"
         "WebP, GIF (first frame), BMP, PNM/PAM, TIFF, HEIF and AVIF.\n"
+        "Videos (MP4, MOV, MKV, WebM, AVI, FLV, MPEG-PS/TS, Ogg, ASF, ...: any\n"
+        "FFmpeg reads) get vPDQ lines, identical to Meta's vpdq-hash-video.\n"
         "\n"
         "Options:\n"
         "  --algo LIST      comma-separated: pdq,md5,sha1,sha256 (default: pdq)\n"
         "  --dihedral       the 8 rotation/mirror PDQ hashes instead of one\n"
         "  --format FMT     csv (default) or json (one object a line)\n"
         "  --fast           decode JPEGs at reduced scale: faster, hash a few\n"
-        "                   bits from the exact one\n"
+        "                   bits from the exact one. For videos sampled with\n"
+        "                   --seconds-per-hash: skip decoding H.264 frames that are\n"
+        "                   neither hashed nor referenced (same output)\n"
         "  -j, --jobs N     hash on N threads (default 1; 0 = one per core)\n"
         "  -k, --keep-going go on after a file fails (exit status still 1)\n"
         "  --from LIST      read paths from LIST instead of the command line\n"
         "  --max-pixels N   refuse images over N pixels (default 100M)\n"
-        "  --max-bytes N    refuse files over N bytes (default 256M)\n"
+        "  --max-bytes N    refuse image files over N bytes (default 256M)\n"
         "  --no-progress    no progress line on a terminal\n"
         "  -h, --help       this help\n"
+        "\n"
+        "Video options:\n"
+        "  --video          hash every file as a video (else detected from its bytes)\n"
+        "  --seconds-per-hash S  hash one frame every S seconds (default 0: every\n"
+        "                   frame), as the reference's -r\n"
+        "  --video-size N   scale frames to NxN before hashing, as the reference's -s\n"
+        "                   (default 0: their own size)\n"
+        "  --partial        for a damaged video, print the frames hashed before the\n"
+        "                   error (the file still counts as failed)\n"
+        "  --max-duration S refuse videos longer than S seconds (default 14400)\n"
+        "  --max-frames N   refuse videos of more than N frames (default 1M)\n"
+        "  --max-decode-time S  give up on a video after S seconds (default 1800)\n"
+        "  --max-streams N  refuse files of more than N streams (default 64)\n"
         "\n"
         "CSV columns: HASH,QUALITY,FILENAME as the reference prints them; with\n"
         "--dihedral ORIG,ROT90,ROT180,ROT270,FLIPX,FLIPY,FLIPPLUS1,FLIPMINUS1,\n"
         "QUALITY,FILENAME; digests follow in --algo order, before FILENAME.\n"
+        "A video prints FRAME,QUALITY,HASH,TIMESTAMP lines exactly as the reference\n"
+        "writes them. When several files are given, or digests are asked for, a\n"
+        "header line '#vpdq,LINES,DIGESTS...,FILENAME' comes before each video's\n"
+        "lines. In JSON a video is one object with a \"vpdq\" array.\n"
+        "-j N hashes N files at once; a single video uses the N threads itself.\n"
         "Exit status: 0 when every file hashed, 1 when any failed, 2 on usage errors.\n",
         f);
 }
@@ -203,6 +227,10 @@ static void json_line(const hash_thread *t, const char *path, cli_buf *out)
 static void process(void *state, const char *path, cli_result *res)
 {
     hash_thread *t = state;
+    if (t->opt->force_video || cli_is_video(t->ctx, path)) {
+        cli_video_hash(t->ctx, &t->opt->video, path, res);
+        return;
+    }
     bw_status st = bw_hash_file(t->ctx, t->hashes, t->opt->flags, path);
     if (st == BW_OK) {
         if (t->opt->json)
@@ -228,15 +256,17 @@ static void process(void *state, const char *path, cli_result *res)
 int cmd_hash(int argc, char **argv)
 {
     hash_options opt = {.order = {ALGO_PDQ}, .count = 1, .batch = CLI_BATCH_DEFAULTS};
-    enum { OPT_ALGO = 256, OPT_DIHEDRAL, OPT_FORMAT, OPT_FAST };
+    enum { OPT_ALGO = 256, OPT_DIHEDRAL, OPT_FORMAT, OPT_FAST, OPT_VIDEO_FIRST };
     static const struct option longopts[] = {
         {"algo", required_argument, NULL, OPT_ALGO},
         {"dihedral", no_argument, NULL, OPT_DIHEDRAL},
         {"format", required_argument, NULL, OPT_FORMAT},
         {"fast", no_argument, NULL, OPT_FAST},
         CLI_BATCH_LONGOPTS,
+        CLI_VIDEO_LONGOPTS(OPT_VIDEO_FIRST),
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
+    cli_video_flags vflags = {0};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "j:kh", longopts, NULL)) != -1) {
@@ -245,6 +275,11 @@ int cmd_hash(int argc, char **argv)
             return CLI_EXIT_USAGE;
         if (batch > 0)
             continue;
+        if (c >= OPT_VIDEO_FIRST && c < OPT_VIDEO_FIRST + 8) {
+            if (!cli_video_option(&vflags, c - OPT_VIDEO_FIRST, optarg))
+                return CLI_EXIT_USAGE;
+            continue;
+        }
         switch (c) {
         case OPT_ALGO:
             if (!parse_algos(optarg, &opt))
@@ -298,7 +333,27 @@ int cmd_hash(int argc, char **argv)
     }
     if (opt.fast)
         opt.flags |= BW_HASH_FAST;
+    opt.force_video = vflags.force;
+    vflags.skip_unsampled = opt.fast;
+    opt.video.json = opt.json;
+    opt.video.dihedral = opt.dihedral;
+    opt.video.vpdq_wanted = (opt.flags & BW_HASH_PDQ) != 0;
+    for (int i = 0; i < opt.count; i++)
+        if (opt.order[i] != ALGO_PDQ)
+            opt.video.digests[opt.video.digest_count++] = digest_of(opt.order[i]);
+    /* Lines of several videos need a header to tell them apart. */
+    const bool stdin_list = argc - optind == 1 && strcmp(argv[optind], "-") == 0;
+    opt.video.header = opt.batch.from || stdin_list || argc - optind > 1;
+    if (opt.batch.max_pixels)
+        vflags.max_pixels = opt.batch.max_pixels;
+    /* One file gets every thread; several files get one each. */
+    opt.video.vpdq = cli_video_options_make(&vflags, opt.video.header ? 1 : opt.batch.jobs);
+    if (!opt.video.vpdq)
+        return CLI_EXIT_USAGE;
 
     const cli_work work = {thread_init, thread_free, process, &opt};
-    return cli_batch_run(&opt.batch, &work, argv + optind, argc - optind, "files", usage);
+    const int rc =
+        cli_batch_run(&opt.batch, &work, argv + optind, argc - optind, "files", usage);
+    bw_vpdq_options_free(opt.video.vpdq);
+    return rc;
 }

@@ -19,11 +19,14 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const command commands[] = {
-    {"hash", cmd_hash, "PDQ and exact hashes of images"},
+    {"hash", cmd_hash, "PDQ of images, vPDQ of videos, exact hashes of files"},
     {"bank", cmd_bank, "create, import, export and edit hash banks"},
     {"match", cmd_match, "match images or hashes against the banks"},
     {"nudity", cmd_nudity, "on-device nudity-warning scores of images"},
     {"snapshot", cmd_snapshot, "signed bank snapshots and deltas for devices"},
+    {"key", cmd_key, "create, list and revoke API keys for bulwarkd"},
+    {"audit", cmd_audit, "verify and read the tamper-evident audit log"},
+    {"vpdq-match", cmd_vpdq_match, "how much of two videos match (vPDQ)"},
     {"version", cmd_version, "print the version"},
 };
 
@@ -31,12 +34,16 @@ static void usage(FILE *f)
 {
     fprintf(f, "Usage: bulwark COMMAND [OPTIONS] [ARGS]\n\nCommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nRun 'bulwark COMMAND --help' for a command's options.\n");
 }
 
 int main(int argc, char **argv)
 {
+    /* FFmpeg's demuxers would print warnings about damaged videos on stderr;
+     * the CLI reports its own errors, so it turns that process-wide logger
+     * off before any thread starts. */
+    bw_video_quiet_ffmpeg_log();
     if (argc < 2) {
         usage(stderr);
         return CLI_EXIT_USAGE;

@@ -153,6 +153,22 @@ static void allow_list_suppresses(void)
     CHECK_EQ(first->suppressed, 1);
     CHECK_EQ(last->bank_kind, BW_BANK_ALLOW);
     CHECK_EQ(bw_matches_actionable(matches), 0);
+
+    /* A look-alike allow-listed 12 bits from a banked hash suppresses
+     * queries nearer to it, not the banked hash itself. */
+    uint8_t lookalike[32];
+    flip(lookalike, banked[12], 12);
+    bw_pdq_to_hex(hex, lookalike);
+    CHECK_EQ(bw_signal_add(ctx, other, "false-positives", BW_SIGNAL_PDQ, hex, "review", NULL,
+                           NULL),
+             BW_OK);
+    CHECK_EQ(bw_matcher_refresh(ctx, matcher, NULL), BW_OK);
+    CHECK_EQ(bw_matcher_match_pdq(ctx, matcher, matches, lookalike, 31), BW_OK);
+    CHECK_EQ(bw_matches_actionable(matches), 0);
+    CHECK_EQ(bw_matcher_match_pdq(ctx, matcher, matches, banked[12], 31), BW_OK);
+    CHECK_EQ(bw_matches_actionable(matches), 1);
+    CHECK_EQ(nth(0)->distance, 0);
+    CHECK_EQ(nth(0)->suppressed, 0);
 }
 
 static void exact_values_and_urls(void)

@@ -1,0 +1,300 @@
+/*
+ * bulwarkd, the matching service: shared types of its files.
+ *
+ * Requests are served by libmicrohttpd's epoll thread pool. Routes that
+ * decode media or stream bank lists run on a separate pool of workers (the
+ * connection is suspended meanwhile), so a slow decode never stalls the
+ * fast match-by-hash path and the number of concurrent uploads is bounded.
+ */
+#ifndef BULWARKD_H
+#define BULWARKD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include <bulwark/bulwark.h>
+
+/* ---- configuration (config.c) ------------------------------------------- */
+
+typedef struct bwd_config {
+    char db[4096];               /* SQLite path or postgres:// URI */
+    char listen[256];            /* HOST:PORT */
+    char tls_cert[4096];         /* PEM files: serve HTTPS directly */
+    char tls_key[4096];
+    unsigned http_threads;       /* epoll threads (0: one per core) */
+    unsigned workers;            /* upload/decode workers (0: one per core) */
+    unsigned queue;              /* uploads waiting for a worker before 503 */
+    unsigned max_connections;
+    unsigned per_ip_connections; /* 0: unlimited */
+    unsigned idle_timeout;       /* seconds without a byte from the client */
+    unsigned request_timeout;    /* seconds for a whole request body */
+    uint64_t header_bytes;       /* memory per connection for headers */
+    uint64_t max_json_bytes;
+    uint64_t max_media_bytes;
+    uint64_t max_import_bytes;
+    uint64_t max_pixels;
+    unsigned decode_ms;          /* per upload, 0: unbounded */
+    unsigned batch_max;          /* signals per /v1/match/hashes */
+    int threshold;               /* PDQ distance for a match */
+    bool dihedral;               /* also match rotations/mirrors of uploads */
+    unsigned rate_per_minute;    /* default per key, 0: unlimited */
+    unsigned key_cache_seconds;
+    unsigned refresh_ms;         /* how often to follow the change feed */
+    char allow_bank[65];         /* where false positives go */
+    char webhook_url[2048];
+    char webhook_secret[256];
+    unsigned webhook_attempts;
+    unsigned webhook_timeout;    /* seconds per attempt */
+    bool metrics_public;         /* /metrics without a key */
+    unsigned shutdown_grace;     /* seconds in-flight requests get on SIGTERM */
+    char log_level[16];          /* debug, info, warn, error */
+    int64_t flood_window;        /* seconds; 0 disables flood quarantine */
+    unsigned flood_min;
+    double flood_factor;
+} bwd_config;
+
+void bwd_config_defaults(bwd_config *c);
+/* Reads KEY = VALUE lines; false with a message in err on a bad line. */
+bool bwd_config_file(bwd_config *c, const char *path, char *err, size_t err_size);
+/* Sets one option by name (file keys and --long-options share names,
+ * with '-' and '_' interchangeable). */
+bool bwd_config_set(bwd_config *c, const char *key, const char *value, char *err,
+                    size_t err_size);
+void bwd_config_help(FILE *out);
+/* Every option as a commented config file. */
+void bwd_config_print(FILE *out, const bwd_config *c);
+/* The effective configuration as JSON (secrets masked). */
+json_t *bwd_config_json(const bwd_config *c);
+
+/* ---- logging (log.c) ------------------------------------------------------ */
+
+typedef enum bwd_level { BWD_DEBUG = 0, BWD_INFO = 1, BWD_WARN = 2, BWD_ERROR = 3 } bwd_level;
+
+void bwd_log_init(const char *level);
+/* Starts and stops the thread that writes buffered lines out. */
+void bwd_log_start(void);
+void bwd_log_stop(void);
+/* The line for one completed request (no JSON library on this path). */
+void bwd_log_request(bwd_level level, const char *method, const char *route, int status,
+                     double ms, int64_t key, uint64_t bytes_in, const char *code);
+/* One JSON line on stderr: {"ts":..., "level":..., "msg":..., fields...}.
+ * Takes ownership of fields (may be NULL). */
+void bwd_log(bwd_level level, const char *msg, json_t *fields);
+#define bwd_logf(level, msg, ...) bwd_log(level, msg, json_pack(__VA_ARGS__))
+
+/* ---- metrics (metrics.c) ------------------------------------------------- */
+
+typedef struct bwd_metrics bwd_metrics;
+bwd_metrics *bwd_metrics_create(void);
+void bwd_metrics_free(bwd_metrics *m);
+void bwd_metrics_request(bwd_metrics *m, int route, int status, double seconds);
+void bwd_metrics_match(bwd_metrics *m, const char *bank);
+void bwd_metrics_count(bwd_metrics *m, const char *name, uint64_t n);
+
+/* ---- the server ----------------------------------------------------------- */
+
+typedef struct bwd_keys bwd_keys;
+typedef struct bwd_jobs bwd_jobs;
+
+typedef struct bwd_server {
+    bwd_config cfg;
+    bw_store *store;
+    bw_matcher *matcher;
+    bwd_metrics *metrics;
+    bwd_keys *keys;
+    bwd_jobs *jobs;
+    struct MHD_Daemon *daemon;
+    atomic_long inflight;        /* requests begun and not completed */
+    atomic_bool stopping;
+    atomic_llong last_refresh;   /* monotonic ms of the last good refresh */
+    atomic_bool ready;
+    double started;              /* monotonic seconds */
+    pthread_mutex_t stop_lock;
+    pthread_cond_t stop_cond;    /* signalled when background loops must end */
+    char *tls_cert_pem, *tls_key_pem;
+} bwd_server;
+
+/* Per-thread scratch: a context and reusable result objects. */
+typedef struct bwd_thread {
+    bw_ctx *ctx;
+    bw_hashes *hashes;
+    bw_matches *matches;
+} bwd_thread;
+bwd_thread *bwd_thread_get(void);
+
+double bwd_now(void); /* monotonic seconds */
+/* The CLOCK_REALTIME instant ms from now, for pthread_cond_timedwait. */
+void bwd_after_ms(struct timespec *ts, unsigned ms);
+
+/* ---- requests (http.c, respond.c) ---------------------------------------- */
+
+enum { BWD_MAX_PARAMS = 3 };
+
+typedef enum bwd_body {
+    BWD_BODY_NONE = 0,
+    BWD_BODY_JSON = 1,   /* application/json */
+    BWD_BODY_MEDIA = 2,  /* raw media or multipart field "file" */
+    BWD_BODY_LIST = 3    /* a hash list, spooled to a temporary file */
+} bwd_body;
+
+typedef struct bwd_request bwd_request;
+typedef void (*bwd_handler)(bwd_request *r);
+
+typedef struct bwd_route {
+    const char *method;
+    const char *pattern;  /* "/v1/banks/{}/signals/{}" */
+    unsigned roles;       /* bit (1 << bw_role) per allowed role; 0: no key needed */
+    bwd_body body;
+    bool worker;          /* runs on the worker pool */
+    bwd_handler handler;
+    const char *name;     /* metrics label: the pattern */
+} bwd_route;
+
+#define BWD_ROLES(...) bwd_roles_mask(__VA_ARGS__, 0)
+unsigned bwd_roles_mask(int first, ...);
+
+struct bwd_request {
+    bwd_server *srv;
+    struct MHD_Connection *conn;
+    const bwd_route *route;
+    int route_index;
+    char path[512];
+    char params[BWD_MAX_PARAMS][256];
+    double started;
+    /* who */
+    int64_t key_id;
+    bw_role role;
+    /* body */
+    char *body;
+    size_t size, cap;
+    uint64_t limit;
+    bool overflow;
+    FILE *spool;                     /* BWD_BODY_LIST */
+    struct MHD_PostProcessor *post;  /* multipart */
+    bool saw_file;
+    bool bad_multipart;
+    char *context;                   /* multipart field "context" (JSON) */
+    size_t context_size;
+    /* response */
+    int status;
+    char *out;                       /* malloc'd body */
+    size_t out_size;
+    const char *out_type;
+    int out_fd;                      /* file response, -1 if none */
+    uint64_t out_fd_size;
+    char location[512];
+    int retry_after;
+    const char *error_code;          /* for the log line */
+    bool suspended, done;
+};
+
+/* JSON parsed from the body, or NULL after answering 400 (caller returns). */
+json_t *bwd_body_json(bwd_request *r);
+/* A query-string argument, or NULL. */
+const char *bwd_arg(const bwd_request *r, const char *name);
+/* An integer query argument within [lo, hi]; false after answering 400. */
+bool bwd_arg_int(bwd_request *r, const char *name, long long lo, long long hi,
+                 long long *out);
+
+/* Responses: the JSON is consumed. */
+void bwd_reply(bwd_request *r, int status, json_t *body);
+void bwd_error(bwd_request *r, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The status and code a library failure maps to, message from the context. */
+void bwd_fail(bwd_request *r, bw_status st, const bw_ctx *ctx);
+int bwd_http_status(bw_status st);
+
+/* ---- keys and rate limits (auth.c) --------------------------------------- */
+
+bwd_keys *bwd_keys_create(unsigned cache_seconds, unsigned default_rate);
+void bwd_keys_free(bwd_keys *k);
+/* Authenticates a bearer key: 0 and fills id/role/rate, or an HTTP status
+ * (401, 503) with code and message set. */
+int bwd_keys_check(bwd_server *srv, const char *bearer, int64_t *id, bw_role *role,
+                   uint32_t *rate, const char **code, const char **message);
+/* Takes one request from a key's budget; false (with the seconds to wait)
+ * when over the limit. */
+bool bwd_keys_take(bwd_keys *k, int64_t id, uint32_t rate_per_minute, int *retry_after);
+/* Forgets a key at once (after a revocation on this node). */
+void bwd_keys_forget(bwd_keys *k, int64_t id);
+
+/* ---- the worker pool (jobs.c) -------------------------------------------- */
+
+bwd_jobs *bwd_jobs_create(unsigned workers, unsigned queue);
+/* Stops accepting, runs what is queued, joins the workers. */
+void bwd_jobs_free(bwd_jobs *j);
+/* Queues a request; false when the queue is full. */
+bool bwd_jobs_submit(bwd_jobs *j, bwd_request *r);
+unsigned bwd_jobs_depth(bwd_jobs *j);
+
+/* ---- background loops ------------------------------------------------------ */
+
+/* Follows the change feed (refresh.c). */
+void *bwd_refresh_loop(void *srv);
+/* Delivers webhooks (webhook.c). */
+void *bwd_webhook_loop(void *srv);
+/* Sleeps up to ms, waking early when the server stops; false once stopping. */
+bool bwd_sleep(bwd_server *srv, unsigned ms);
+
+/* ---- routes ---------------------------------------------------------------- */
+
+extern const bwd_route bwd_routes[];
+extern const size_t bwd_route_count;
+/* Finds the route for a path: its index, or -1 (no path), or -2 - index of
+ * a route with that path but another method. Fills params. */
+int bwd_route_find(const char *method, const char *path, char params[][256]);
+/* The methods path accepts, as an Allow header lists them. */
+void bwd_route_allow(const char *path, char *out, size_t size);
+
+/* Runs a request's handler on this thread (the worker pool calls it). */
+void bwd_run(bwd_request *r);
+
+/* Starts serving HTTP with libmicrohttpd. */
+bool bwd_http_start(bwd_server *srv, char *err, size_t err_size);
+
+/* Handlers, by area. */
+void bwd_api_hash(bwd_request *r);
+void bwd_api_match(bwd_request *r);
+void bwd_api_match_hashes(bwd_request *r);
+void bwd_api_health(bwd_request *r);
+void bwd_api_ready(bwd_request *r);
+void bwd_api_metrics(bwd_request *r);
+void bwd_api_banks_list(bwd_request *r);
+void bwd_api_bank_create(bwd_request *r);
+void bwd_api_bank_get(bwd_request *r);
+void bwd_api_bank_delete(bwd_request *r);
+void bwd_api_signal_add(bwd_request *r);
+void bwd_api_signal_get(bwd_request *r);
+void bwd_api_signal_update(bwd_request *r);
+void bwd_api_signal_delete(bwd_request *r);
+void bwd_api_bank_content(bwd_request *r);
+void bwd_api_bank_import(bwd_request *r);
+void bwd_api_bank_export(bwd_request *r);
+void bwd_api_events_list(bwd_request *r);
+void bwd_api_events_queue(bwd_request *r);
+void bwd_api_event_get(bwd_request *r);
+void bwd_api_event_review(bwd_request *r);
+void bwd_api_keys_list(bwd_request *r);
+void bwd_api_key_create(bwd_request *r);
+void bwd_api_key_revoke(bwd_request *r);
+void bwd_api_audit_list(bwd_request *r);
+void bwd_api_audit_verify(bwd_request *r);
+void bwd_api_quarantine_list(bwd_request *r);
+void bwd_api_quarantine_release(bwd_request *r);
+void bwd_api_deliveries_list(bwd_request *r);
+void bwd_api_config(bwd_request *r);
+
+/* Audits an admin action by the request's key (failures are logged). */
+void bwd_audit(bwd_request *r, const char *action, const char *subject, json_t *details);
+
+/* Renders /metrics text into a malloc'd buffer (metrics.c). */
+char *bwd_metrics_render(bwd_server *srv, size_t *size_out);
+
+#endif

@@ -1,0 +1,141 @@
+/*
+ * Building responses: JSON bodies, errors as {"error": {"code", "message"}}
+ * with a stable code, and the mapping from library statuses to HTTP.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bulwarkd.h"
+
+unsigned bwd_roles_mask(int first, ...)
+{
+    unsigned mask = 0;
+    va_list ap;
+    va_start(ap, first);
+    for (int r = first; r; r = va_arg(ap, int))
+        mask |= 1u << r;
+    va_end(ap);
+    return mask;
+}
+
+void bwd_reply(bwd_request *r, int status, json_t *body)
+{
+    free(r->out);
+    r->out = NULL;
+    r->status = status;
+    if (body) {
+        r->out = json_dumps(body, JSON_COMPACT | JSON_ENSURE_ASCII);
+        json_decref(body);
+        if (!r->out) {
+            r->status = 500;
+            r->out = strdup("{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}");
+        }
+        r->out_size = r->out ? strlen(r->out) : 0;
+        r->out_type = "application/json";
+    }
+}
+
+void bwd_error(bwd_request *r, int status, const char *code, const char *fmt, ...)
+{
+    char message[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    r->error_code = code;
+    bwd_reply(r, status, json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", message));
+}
+
+int bwd_http_status(bw_status st)
+{
+    switch (st) {
+    case BW_OK: return 200;
+    case BW_ERR_INVALID_ARGUMENT: return 400;
+    case BW_ERR_PERMISSION: return 403;
+    case BW_ERR_NOT_FOUND: return 404;
+    case BW_ERR_EXISTS: return 409;
+    case BW_ERR_TOO_LARGE:
+    case BW_ERR_TOO_MANY_PIXELS:
+    case BW_ERR_LIMIT: return 413;
+    case BW_ERR_UNSUPPORTED: return 415;
+    case BW_ERR_CORRUPT:
+    case BW_ERR_TRUNCATED:
+    case BW_ERR_IMAGE_TOO_SMALL:
+    case BW_ERR_PARSE:
+    case BW_ERR_VERIFY:
+    case BW_ERR_TIMEOUT: return 422;
+    case BW_ERR_NOMEM:
+    case BW_ERR_STORAGE:
+    case BW_ERR_UNAVAILABLE: return 503;
+    case BW_ERR_IO:
+    case BW_ERR_INTERNAL: break;
+    }
+    return 500;
+}
+
+void bwd_fail(bwd_request *r, bw_status st, const bw_ctx *ctx)
+{
+    const int status = bwd_http_status(st);
+    const char *msg = ctx ? bw_ctx_message(ctx) : "";
+    if (status >= 500)
+        bwd_logf(BWD_ERROR, "request failed", "{s:s, s:s, s:s}", "route", r->route->name,
+                 "code", bw_status_code(st), "error", msg);
+    /* Internal details of a storage failure are for the log, not the client. */
+    if (st == BW_ERR_STORAGE)
+        msg = "the bank store failed; try again";
+    bwd_error(r, status, bw_status_code(st), "%s", *msg ? msg : bw_strerror(st));
+}
+
+json_t *bwd_body_json(bwd_request *r)
+{
+    json_error_t e;
+    json_t *j = json_loadb(r->body ? r->body : "", r->size, JSON_REJECT_DUPLICATES, &e);
+    if (!j) {
+        bwd_error(r, 400, "invalid_json", "the body is not valid JSON: %s (at byte %d)", e.text,
+                  e.position);
+        return NULL;
+    }
+    if (!json_is_object(j)) {
+        json_decref(j);
+        bwd_error(r, 400, "invalid_json", "the body must be a JSON object");
+        return NULL;
+    }
+    return j;
+}
+
+const char *bwd_arg(const bwd_request *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+bool bwd_arg_int(bwd_request *r, const char *name, long long lo, long long hi, long long *out)
+{
+    const char *v = bwd_arg(r, name);
+    if (!v)
+        return true;
+    char *end;
+    const long long x = strtoll(v, &end, 10);
+    if (!*v || *end || x < lo || x > hi) {
+        bwd_error(r, 400, "invalid_argument", "query argument '%s' must be an integer from %lld"
+                  " to %lld", name, lo, hi);
+        return false;
+    }
+    *out = x;
+    return true;
+}
+
+void bwd_audit(bwd_request *r, const char *action, const char *subject, json_t *details)
+{
+    char *text = details ? json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(details);
+    bwd_thread *t = bwd_thread_get();
+    const bw_status st =
+        t ? bw_audit_append(t->ctx, r->srv->store, r->key_id, action, subject, text)
+          : BW_ERR_NOMEM;
+    if (st != BW_OK)
+        bwd_logf(BWD_ERROR, "audit append failed", "{s:s, s:s, s:s}", "action", action,
+                 "subject", subject ? subject : "", "error",
+                 t ? bw_ctx_message(t->ctx) : "out of memory");
+    free(text);
+}

@@ -1,0 +1,131 @@
+/*
+ * Webhook deliveries: each node's worker claims what is due (so several
+ * nodes never send one twice), POSTs it with an HMAC-SHA256 signature of
+ * the body, and records the outcome: retried with exponential backoff and
+ * jitter, and kept as a dead letter (GET /v1/webhooks/deliveries) once
+ * webhook_attempts have failed.
+ */
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bulwarkd.h"
+
+typedef struct due {
+    int64_t id, event_id;
+    char *url, *body;
+    int attempts;
+} due;
+
+typedef struct due_list {
+    due items[16];
+    int n;
+} due_list;
+
+static int take_due(void *arg, const bw_delivery_info *d)
+{
+    due_list *l = arg;
+    if (l->n < 16 && d->url && d->body) {
+        due *x = &l->items[l->n++];
+        x->id = d->id;
+        x->event_id = d->event_id;
+        x->url = strdup(d->url);
+        x->body = strdup(d->body);
+        x->attempts = d->attempts;
+    }
+    return 0;
+}
+
+static size_t discard(char *p, size_t size, size_t n, void *arg)
+{
+    (void)p, (void)arg;
+    return size * n;
+}
+
+/* One attempt: NULL when delivered, else why not (in err). */
+static const char *post(const bwd_config *c, const due *d, char *err, size_t err_size)
+{
+    CURL *curl = curl_easy_init();
+    if (!curl)
+        return "cannot start an HTTP client";
+    char sig[72], header_sig[96], header_id[64], header_event[64], agent[64];
+    bw_webhook_signature(sig, c->webhook_secret, d->body, strlen(d->body));
+    snprintf(header_sig, sizeof header_sig, "X-Bulwark-Signature: %s", sig);
+    snprintf(header_id, sizeof header_id, "X-Bulwark-Delivery: %lld", (long long)d->id);
+    snprintf(header_event, sizeof header_event, "X-Bulwark-Event: %lld",
+             (long long)d->event_id);
+    snprintf(agent, sizeof agent, "bulwarkd/%s", bw_version_string());
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    h = curl_slist_append(h, header_sig);
+    h = curl_slist_append(h, header_id);
+    h = curl_slist_append(h, header_event);
+    curl_easy_setopt(curl, CURLOPT_URL, d->url);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, d->body);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, agent);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)(c->webhook_timeout ? c->webhook_timeout : 10));
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+    const CURLcode rc = curl_easy_perform(curl);
+    long code = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(curl);
+    if (rc != CURLE_OK) {
+        snprintf(err, err_size, "%s", curl_easy_strerror(rc));
+        return err;
+    }
+    if (code < 200 || code > 299) {
+        snprintf(err, err_size, "HTTP %ld", code);
+        return err;
+    }
+    return NULL;
+}
+
+void *bwd_webhook_loop(void *arg)
+{
+    bwd_server *srv = arg;
+    const bwd_config *c = &srv->cfg;
+    bwd_thread *t = bwd_thread_get();
+    unsigned seed = (unsigned)time(NULL) ^ ((unsigned)getpid() << 8);
+    while (t && bwd_sleep(srv, 750 + (unsigned)rand_r(&seed) % 500)) {
+        due_list l = {.n = 0};
+        if (bw_delivery_due(t->ctx, srv->store, 16, take_due, &l) != BW_OK) {
+            bwd_logf(BWD_WARN, "cannot read webhook deliveries", "{s:s}", "error",
+                     bw_ctx_message(t->ctx));
+            continue;
+        }
+        for (int i = 0; i < l.n; i++) {
+            due *d = &l.items[i];
+            char why[256];
+            const char *failed = post(c, d, why, sizeof why);
+            /* 5 s, 10 s, 20 s ... capped at an hour, each +-20 %. */
+            int64_t wait = 5ll << (d->attempts < 10 ? d->attempts : 10);
+            wait = wait > 3600 ? 3600 : wait;
+            wait += (int64_t)(rand_r(&seed) % (unsigned)(wait * 2 / 5 + 1)) - wait / 5;
+            const int max = (int)(c->webhook_attempts ? c->webhook_attempts : 1);
+            if (bw_delivery_result(t->ctx, srv->store, d->id, !failed, failed, wait, max) !=
+                BW_OK)
+                bwd_logf(BWD_WARN, "cannot record a webhook outcome", "{s:s}", "error",
+                         bw_ctx_message(t->ctx));
+            if (!failed) {
+                bwd_metrics_count(srv->metrics, "webhook_delivered", 1);
+                bwd_logf(BWD_INFO, "webhook delivered", "{s:I, s:I}", "delivery",
+                         (json_int_t)d->id, "event", (json_int_t)d->event_id);
+            } else {
+                const bool dead = d->attempts + 1 >= max;
+                bwd_metrics_count(srv->metrics, dead ? "webhook_dead" : "webhook_failed", 1);
+                bwd_logf(dead ? BWD_ERROR : BWD_WARN,
+                         dead ? "webhook gave up: dead letter" : "webhook failed, will retry",
+                         "{s:I, s:I, s:i, s:s}", "delivery", (json_int_t)d->id, "event",
+                         (json_int_t)d->event_id, "attempt", d->attempts + 1, "error", failed);
+            }
+            free(d->url);
+            free(d->body);
+        }
+    }
+    return NULL;
+}
