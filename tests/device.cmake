@@ -34,3 +34,24 @@ add_test(NAME test_cli_snapshot
   COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_cli_snapshot.sh $<TARGET_FILE:bulwark_cli>
           ${BW_TEST_DATA})
 set_tests_properties(test_cli_snapshot PROPERTIES TIMEOUT 600)
+
+# bulwarkd's device endpoints over real HTTP (tests/service/bwtest.py).
+find_program(BW_PYTHON3 python3)
+add_test(NAME test_service_device
+  COMMAND ${BW_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/service/test_device_api.py
+          $<TARGET_FILE:bulwarkd> $<TARGET_FILE:bulwark_cli>)
+set_tests_properties(test_service_device PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+
+# bulwark-chat end to end: relay, bulwarkd and clients as real processes.
+if(TARGET bulwark_chat)
+  add_test(NAME test_chat_e2e
+    COMMAND ${BW_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/chat/test_chat_e2e.py
+            $<TARGET_FILE:bulwark_chat> $<TARGET_FILE:bulwarkd> $<TARGET_FILE:bulwark_cli>)
+  set_tests_properties(test_chat_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900)
+endif()
+if(TARGET bulwark_chat)
+  add_test(NAME test_chat_relay
+    COMMAND ${BW_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/chat/test_relay.py
+            $<TARGET_FILE:bulwark_chat>)
+  set_tests_properties(test_chat_relay PROPERTIES TIMEOUT 300)
+endif()

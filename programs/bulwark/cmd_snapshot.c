@@ -15,7 +15,7 @@
 #include <bulwark/bw_psm.h>
 #include <bulwark/bw_snapshot.h>
 
-#include "cli.h"
+#include "snapshot_cli.h"
 
 static void usage(FILE *f)
 {
@@ -31,7 +31,9 @@ static void usage(FILE *f)
         "                            a full snapshot of block banks' enabled signals;\n"
         "                            LIST of pdq, md5, sha256, psm (default pdq,md5,sha256;\n"
         "                            psm: SHA-256s as OPRF tokens, needs --psm-key);\n"
-        "                            version defaults to the store's change sequence\n"
+        "                            version defaults to the store's change sequence;\n"
+        "                            self-reported hashes go in only as PSM tokens unless\n"
+        "                            --include-self-reports (docs/privacy.md)\n"
         "  diff OLD NEW --key KEYFILE -o DELTA\n"
         "                            the signed delta from one full snapshot to another\n"
         "  verify --pubkey HEX FILE [DELTA...]\n"
@@ -42,16 +44,10 @@ static void usage(FILE *f)
         f);
 }
 
-typedef struct snap_opts {
-    const char *db, *key, *psm_key, *output, *types, *pubkey;
-    const char *banks[32];
-    int bank_count;
-    uint64_t version;
-} snap_opts;
-
 static int parse_opts(int argc, char **argv, snap_opts *o)
 {
-    enum { OPT_DB = 256, OPT_BANK, OPT_KEY, OPT_PSM_KEY, OPT_TYPES, OPT_VERSION, OPT_PUBKEY };
+    enum { OPT_DB = 256, OPT_BANK, OPT_KEY, OPT_PSM_KEY, OPT_TYPES, OPT_VERSION, OPT_PUBKEY,
+           OPT_SELF_REPORTS };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"bank", required_argument, NULL, OPT_BANK},
@@ -60,6 +56,7 @@ static int parse_opts(int argc, char **argv, snap_opts *o)
         {"types", required_argument, NULL, OPT_TYPES},
         {"version", required_argument, NULL, OPT_VERSION},
         {"pubkey", required_argument, NULL, OPT_PUBKEY},
+        {"include-self-reports", no_argument, NULL, OPT_SELF_REPORTS},
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
@@ -72,6 +69,7 @@ static int parse_opts(int argc, char **argv, snap_opts *o)
         case OPT_PSM_KEY: o->psm_key = optarg; break;
         case OPT_TYPES: o->types = optarg; break;
         case OPT_PUBKEY: o->pubkey = optarg; break;
+        case OPT_SELF_REPORTS: o->include_self_reports = true; break;
         case 'o': o->output = optarg; break;
         case OPT_BANK:
             if (o->bank_count == (int)(sizeof o->banks / sizeof o->banks[0])) {
@@ -95,7 +93,7 @@ static int parse_opts(int argc, char **argv, snap_opts *o)
 
 /* ---- keys and files -------------------------------------------------------- */
 
-static bool parse_hex(uint8_t *out, size_t size, const char *hex, size_t len)
+bool snap_parse_hex(uint8_t *out, size_t size, const char *hex, size_t len)
 {
     if (len != 2 * size)
         return false;
@@ -113,7 +111,7 @@ static bool parse_hex(uint8_t *out, size_t size, const char *hex, size_t len)
 }
 
 /* Reads a whole file; NULL (after printing why) when it cannot. */
-static uint8_t *slurp(const char *path, size_t *size_out)
+uint8_t *snap_slurp(const char *path, size_t *size_out)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -136,15 +134,15 @@ static uint8_t *slurp(const char *path, size_t *size_out)
     return b.data ? (uint8_t *)b.data : calloc(1, 1);
 }
 
-static bool read_key(uint8_t key[32], const char *path)
+bool snap_read_key(uint8_t key[32], const char *path)
 {
     size_t size = 0;
-    char *text = (char *)slurp(path, &size);
+    char *text = (char *)snap_slurp(path, &size);
     if (!text)
         return false;
     while (size && (text[size - 1] == '\n' || text[size - 1] == '\r' || text[size - 1] == ' '))
         size--;
-    const bool ok = parse_hex(key, 32, text, size);
+    const bool ok = snap_parse_hex(key, 32, text, size);
     memset(text, 0, size);
     free(text);
     if (!ok)
@@ -168,19 +166,12 @@ static bool write_secret(const char *path, const uint8_t key[32])
     return ok;
 }
 
-static int write_file(void *arg, const void *buf, size_t size)
+int snap_write_file(void *arg, const void *buf, size_t size)
 {
     return fwrite(buf, 1, size, arg) != size;
 }
 
-/* Writes through a temporary file and renames, so OUT is whole or absent. */
-typedef struct output {
-    FILE *f;
-    char tmp[4200];
-    const char *path;
-} output;
-
-static bool output_open(output *o, const char *path)
+bool snap_output_open(snap_output *o, const char *path)
 {
     o->path = path;
     snprintf(o->tmp, sizeof o->tmp, "%s.tmp%d", path, (int)getpid());
@@ -190,7 +181,7 @@ static bool output_open(output *o, const char *path)
     return o->f != NULL;
 }
 
-static bool output_close(output *o, bool keep)
+bool snap_output_close(snap_output *o, bool keep)
 {
     const bool ok = fclose(o->f) == 0 && keep && rename(o->tmp, o->path) == 0;
     if (!ok)
@@ -231,157 +222,11 @@ static int cmd_pubkey(const char *path)
 {
     uint8_t seed[32], pub[32];
     char hex[65];
-    if (!read_key(seed, path) || bw_snapshot_public_key(pub, seed) != BW_OK)
+    if (!snap_read_key(seed, path) || bw_snapshot_public_key(pub, seed) != BW_OK)
         return CLI_EXIT_FAILED;
     bw_hex_encode(hex, pub, 32);
     printf("%s\n", hex);
     return CLI_EXIT_OK;
-}
-
-/* ---- build ------------------------------------------------------------------ */
-
-typedef struct build_state {
-    bw_ctx *ctx;
-    bw_snapshot *snap;
-    const snap_opts *o;
-    bool want[5]; /* by bw_snapshot_section */
-    uint8_t psm_key[32];
-    bw_status st;
-} build_state;
-
-static bool chosen_bank(const snap_opts *o, const char *bank)
-{
-    for (int i = 0; i < o->bank_count; i++)
-        if (!strcmp(o->banks[i], bank))
-            return true;
-    return false;
-}
-
-static int collect(void *arg, const bw_signal_info *s)
-{
-    build_state *b = arg;
-    if (!chosen_bank(b->o, s->bank) || !s->enabled || s->quarantined)
-        return 0;
-    bw_snapshot_section section = 0;
-    uint8_t token[BW_PSM_TOKEN_BYTES];
-    const uint8_t *entry = s->raw;
-    size_t size = s->raw_size;
-    if (s->type == BW_SIGNAL_PDQ && b->want[BW_SNAPSHOT_PDQ])
-        section = BW_SNAPSHOT_PDQ;
-    else if (s->type == BW_SIGNAL_MD5 && b->want[BW_SNAPSHOT_MD5])
-        section = BW_SNAPSHOT_MD5;
-    if (s->type == BW_SIGNAL_SHA256 && b->want[BW_SNAPSHOT_SHA256])
-        b->st = bw_snapshot_add(b->ctx, b->snap, BW_SNAPSHOT_SHA256, entry, size);
-    if (b->st == BW_OK && s->type == BW_SIGNAL_SHA256 && b->want[BW_SNAPSHOT_PSM_TOKEN]) {
-        b->st = bw_psm_token(token, b->psm_key, s->raw, s->raw_size);
-        section = BW_SNAPSHOT_PSM_TOKEN;
-        entry = token;
-        size = sizeof token;
-    }
-    if (b->st == BW_OK && section)
-        b->st = bw_snapshot_add(b->ctx, b->snap, section, entry, size);
-    return b->st != BW_OK;
-}
-
-static int check_bank(void *arg, const bw_bank_info *bank)
-{
-    *(bw_bank_kind *)arg = bank->kind;
-    return 0;
-}
-
-static bool parse_types(build_state *b, const char *list)
-{
-    char copy[256];
-    snprintf(copy, sizeof copy, "%s", list ? list : "pdq,md5,sha256");
-    for (char *save = NULL, *t = strtok_r(copy, ",", &save); t;
-         t = strtok_r(NULL, ",", &save)) {
-        int found = 0;
-        for (int s = 1; s <= 4; s++)
-            if (!strcmp(t, bw_snapshot_section_name((bw_snapshot_section)s)))
-                b->want[s] = true, found = 1;
-        if (!found) {
-            cli_error("unknown snapshot type '%s' (pdq, md5, sha256, psm)", t);
-            return false;
-        }
-    }
-    return true;
-}
-
-static int cmd_build(bw_ctx *ctx, const snap_opts *o, const uint8_t seed[32])
-{
-    build_state b = {ctx, NULL, o, {0}, {0}, BW_OK};
-    if (!o->bank_count || !o->output) {
-        cli_error("build needs --bank NAME and -o OUT");
-        return CLI_EXIT_USAGE;
-    }
-    if (!parse_types(&b, o->types))
-        return CLI_EXIT_USAGE;
-    if (b.want[BW_SNAPSHOT_PSM_TOKEN] != (o->psm_key != NULL)) {
-        cli_error("the psm type and --psm-key go together");
-        return CLI_EXIT_USAGE;
-    }
-    if (o->psm_key && !read_key(b.psm_key, o->psm_key))
-        return CLI_EXIT_FAILED;
-    bw_store *store = cli_open_store(ctx, o->db);
-    if (!store)
-        return CLI_EXIT_FAILED;
-    int rc = CLI_EXIT_FAILED;
-    for (int i = 0; i < o->bank_count; i++) {
-        bw_bank_kind kind = 0;
-        if (bw_bank_get(ctx, store, o->banks[i], check_bank, &kind) != BW_OK) {
-            cli_error("bank %s: %s", o->banks[i], bw_ctx_message(ctx));
-            goto done;
-        }
-        if (kind != BW_BANK_BLOCK) {
-            cli_error("bank %s is an allow list; snapshots carry block lists", o->banks[i]);
-            goto done;
-        }
-    }
-    if (bw_snapshot_create(&b.snap) != BW_OK)
-        goto done;
-    int64_t seq = 0;
-    static const bw_signal_type types[] = {BW_SIGNAL_PDQ, BW_SIGNAL_MD5, BW_SIGNAL_SHA256};
-    for (size_t i = 0; i < 3 && b.st == BW_OK; i++) {
-        int64_t at = 0;
-        bw_status st = bw_store_scan(ctx, store, types[i], collect, &b, &at);
-        if (b.st == BW_OK && st != BW_OK)
-            b.st = st;
-        seq = at > seq ? at : seq;
-    }
-    if (b.st != BW_OK) {
-        cli_error("%s", bw_ctx_message(ctx));
-        goto done;
-    }
-    bw_snapshot_set_version(b.snap, o->version ? o->version : seq > 0 ? (uint64_t)seq : 1);
-    bw_snapshot_set_created_at(b.snap, (int64_t)time(NULL));
-    if (o->psm_key) {
-        uint8_t id[BW_PSM_KEY_ID_BYTES];
-        if (bw_psm_key_id(id, b.psm_key) != BW_OK) {
-            cli_error("%s: not a valid PSM key", o->psm_key);
-            goto done;
-        }
-        bw_snapshot_set_psm_key_id(b.snap, id);
-    }
-    output out;
-    if (!output_open(&out, o->output))
-        goto done;
-    bw_status st = bw_snapshot_write(ctx, b.snap, seed, write_file, out.f);
-    if (st != BW_OK)
-        cli_error("%s", bw_ctx_message(ctx));
-    if (output_close(&out, st == BW_OK)) {
-        fprintf(stderr, "%s: version %llu, %zu pdq, %zu md5, %zu sha256, %zu psm\n",
-                o->output, (unsigned long long)bw_snapshot_version(b.snap),
-                bw_snapshot_count(b.snap, BW_SNAPSHOT_PDQ),
-                bw_snapshot_count(b.snap, BW_SNAPSHOT_MD5),
-                bw_snapshot_count(b.snap, BW_SNAPSHOT_SHA256),
-                bw_snapshot_count(b.snap, BW_SNAPSHOT_PSM_TOKEN));
-        rc = CLI_EXIT_OK;
-    }
-done:
-    memset(b.psm_key, 0, sizeof b.psm_key);
-    bw_snapshot_free(b.snap);
-    bw_store_close(store);
-    return rc;
 }
 
 /* ---- verify and diff ----------------------------------------------------------- */
@@ -393,7 +238,7 @@ static bw_snapshot *open_chain(bw_ctx *ctx, char **files, int count,
     bw_snapshot *snap = NULL;
     for (int i = 0; i < count; i++) {
         size_t size = 0;
-        uint8_t *data = slurp(files[i], &size);
+        uint8_t *data = snap_slurp(files[i], &size);
         if (!data) {
             bw_snapshot_free(snap);
             return NULL;
@@ -413,7 +258,7 @@ static bw_snapshot *open_chain(bw_ctx *ctx, char **files, int count,
 static int cmd_verify(bw_ctx *ctx, const snap_opts *o, char **files, int count)
 {
     uint8_t pub[32];
-    if (!o->pubkey || !parse_hex(pub, 32, o->pubkey, strlen(o->pubkey)) || count < 1) {
+    if (!o->pubkey || !snap_parse_hex(pub, 32, o->pubkey, strlen(o->pubkey)) || count < 1) {
         cli_error("verify needs --pubkey HEX (64 hex digits) and a snapshot file");
         return CLI_EXIT_USAGE;
     }
@@ -447,14 +292,14 @@ static int cmd_diff(bw_ctx *ctx, const snap_opts *o, const uint8_t seed[32], cha
     bw_snapshot_public_key(pub, seed);
     bw_snapshot *old_snap = open_chain(ctx, files, 1, pub);
     bw_snapshot *new_snap = old_snap ? open_chain(ctx, files + 1, 1, pub) : NULL;
-    output out;
+    snap_output out;
     int rc = CLI_EXIT_FAILED;
-    if (new_snap && output_open(&out, o->output)) {
+    if (new_snap && snap_output_open(&out, o->output)) {
         bw_status st = bw_snapshot_write_delta(ctx, old_snap, new_snap, seed,
-                                               (int64_t)time(NULL), write_file, out.f);
+                                               (int64_t)time(NULL), snap_write_file, out.f);
         if (st != BW_OK)
             cli_error("%s", bw_ctx_message(ctx));
-        if (output_close(&out, st == BW_OK))
+        if (snap_output_close(&out, st == BW_OK))
             rc = CLI_EXIT_OK;
     }
     bw_snapshot_free(old_snap);
@@ -498,10 +343,10 @@ int cmd_snapshot(int argc, char **argv)
     } else if (!strcmp(sub, "build") || !strcmp(sub, "diff")) {
         if (!o.key)
             cli_error("%s needs --key KEYFILE (the signing key)", sub);
-        else if (!read_key(seed, o.key))
+        else if (!snap_read_key(seed, o.key))
             rc = CLI_EXIT_FAILED;
         else
-            rc = sub[0] == 'b' ? cmd_build(ctx, &o, seed)
+            rc = sub[0] == 'b' ? cmd_snapshot_build(ctx, &o, seed)
                                : cmd_diff(ctx, &o, seed, args, nargs);
         memset(seed, 0, sizeof seed);
     } else {

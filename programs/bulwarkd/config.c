@@ -60,6 +60,10 @@ static const opt opts[] = {
     NUM(flood_window, OPT_I64, "flood quarantine window in seconds (0: off)"),
     NUM(flood_min, OPT_UINT, "distinct uploads a signal must match in a window to be suspect"),
     NUM(flood_factor, OPT_DOUBLE, "times its usual rate a signal must match to be quarantined"),
+    STR(psm_key, "file with the private-set-membership key (bulwark snapshot psm-keygen)"),
+    NUM(psm_per_minute, OPT_UINT, "PSM evaluations per minute per key (0: no limit)"),
+    NUM(psm_batch_max, OPT_UINT, "blinded elements in one /v1/device/psm request"),
+    STR(self_report_bank, "block bank that self-reported hashes are filed in"),
 };
 
 void bwd_config_defaults(bwd_config *c)
@@ -90,6 +94,9 @@ void bwd_config_defaults(bwd_config *c)
     c->flood_window = 3600;
     c->flood_min = 50;
     c->flood_factor = 10;
+    c->psm_per_minute = 60;
+    c->psm_batch_max = 16;
+    snprintf(c->self_report_bank, sizeof c->self_report_bank, "self-report");
 }
 
 static const opt *find(const char *key)

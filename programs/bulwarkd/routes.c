@@ -52,6 +52,7 @@ const bwd_route bwd_routes[] = {
     ROUTE("GET", "/v1/webhooks/deliveries", ADMINS, BWD_BODY_NONE, false,
           bwd_api_deliveries_list),
     ROUTE("GET", "/v1/config", ADMINS, BWD_BODY_NONE, false, bwd_api_config),
+    BWD_DEVICE_ROUTES(CLIENTS),
 };
 const size_t bwd_route_count = sizeof bwd_routes / sizeof bwd_routes[0];
 

@@ -62,6 +62,22 @@ chain=$(S verify --pubkey "$pub" "$tmp/v1.bwsnap" "$tmp/d12.bwsnap")
 S diff "$tmp/v2.bwsnap" "$tmp/v1.bwsnap" --key "$tmp/sign.key" -o "$tmp/back" 2>/dev/null \
   && fail "diff to an older version" || ok "diff refuses going back"
 
+# Self-reported hashes ship only as PSM tokens unless asked for.
+"$bw" bank --db "$db" create self-report 2>/dev/null
+"$bw" bank --db "$db" add self-report pdq "$(printf 'cd%.0s' $(seq 32))" --source self-report >/dev/null
+"$bw" bank --db "$db" add self-report sha256 "$(printf 'ef%.0s' $(seq 32))" --source self-report >/dev/null
+S build --db "$db" --bank self-report --key "$tmp/sign.key" --types pdq,sha256,psm \
+  --psm-key "$tmp/psm.key" -o "$tmp/sr.bwsnap" 2>"$tmp/e"
+sr=$(S verify --pubkey "$pub" "$tmp/sr.bwsnap")
+[ "$(echo "$sr" | json pdq)" = 0 ] && [ "$(echo "$sr" | json sha256)" = 0 ] && \
+  [ "$(echo "$sr" | json psm)" = 1 ] && grep -q "2 self-reported values left out" "$tmp/e" \
+  && ok "self-reports ship as PSM tokens only" || fail "self-reports: $sr $(cat "$tmp/e")"
+S build --db "$db" --bank self-report --key "$tmp/sign.key" --types pdq,sha256 \
+  --include-self-reports -o "$tmp/sr2.bwsnap" 2>/dev/null
+sr=$(S verify --pubkey "$pub" "$tmp/sr2.bwsnap")
+[ "$(echo "$sr" | json pdq)" = 1 ] && [ "$(echo "$sr" | json sha256)" = 1 ] \
+  && ok "--include-self-reports" || fail "--include-self-reports: $sr"
+
 # Refusals: a delta alone, another key, a flipped byte, a truncation.
 S verify --pubkey "$pub" "$tmp/d12.bwsnap" 2>/dev/null && fail "lone delta" || ok "lone delta refused"
 other=$(S keygen -o "$tmp/other.key")
