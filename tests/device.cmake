@@ -55,3 +55,15 @@ if(TARGET bulwark_chat)
             $<TARGET_FILE:bulwark_chat>)
   set_tests_properties(test_chat_relay PROPERTIES TIMEOUT 300)
 endif()
+
+# The nudity classifier inside the SDK gives libbulwark's answers.
+if(TARGET bulwark_device_decoders)
+  add_executable(test_device_nudity unit/test_device_nudity.c)
+  target_include_directories(test_device_nudity PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  target_compile_definitions(test_device_nudity PRIVATE BW_TEST_DATA="${BW_TEST_DATA}"
+    BW_NUDITY_MODEL_FILE="${BW_NUDITY_MODEL_FILE}")
+  target_link_libraries(test_device_nudity PRIVATE bulwark_device_decoders bulwark_static m)
+  add_dependencies(test_device_nudity nudity_model)
+  add_test(NAME test_device_nudity COMMAND test_device_nudity)
+  set_tests_properties(test_device_nudity PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+endif()

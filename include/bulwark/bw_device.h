@@ -7,9 +7,10 @@
  * It hashes pixels the app already decoded (PDQ and its 8 rotations and
  * mirrors, bit-identical to libbulwark) and file bytes (SHA-256, MD5);
  * checks them against a signed bank snapshot; and runs the client half of
- * private set membership for exact file hashes. It depends on libc and
+ * private set membership for exact file hashes; and classifies images for
+ * nudity warnings on child accounts. It depends on libc (with libm) and
  * libsodium only; a build with decoders (bw_device_has_decoders()) also
- * hashes encoded image files.
+ * hashes and decodes encoded image files.
  *
  * Only the bw_device_* functions are in libbulwark_device. It uses the
  * bw_status codes and BW_API from bw_common.h and the bw_pixel_format
@@ -19,8 +20,9 @@
  * THREAD SAFETY: a bw_device (scratch memory, last error) is used by one
  * thread at a time: make one per thread. A bw_device_bank may be queried
  * from many threads at once, each with its own bw_device, while another
- * thread updates it. The PSM functions and the version and status
- * functions are thread-safe.
+ * thread updates it. A bw_device_nudity model is immutable and shared by any
+ * number of threads, each with its own bw_device. The PSM functions and the
+ * version and status functions are thread-safe.
  */
 #ifndef BULWARK_BW_DEVICE_H
 #define BULWARK_BW_DEVICE_H
@@ -189,6 +191,71 @@ BW_API bw_status bw_device_psm_finalize(
     const uint8_t blind[BW_DEVICE_PSM_BLIND_BYTES],
     const uint8_t evaluated[BW_DEVICE_PSM_ELEMENT_BYTES], const void *input,
     size_t size);
+
+/* ---- nudity warnings for child accounts (docs/nudity.md) ------------------ */
+
+#define BW_DEVICE_NUDITY_CLASSES 5 /* drawing, hentai, neutral, porn, sexy */
+
+/* The nudity classifier (libbulwark's, compiled in); immutable once loaded
+ * and shareable between threads, each with its own bw_device. */
+typedef struct bw_device_nudity bw_device_nudity;
+
+/*
+ * Loads a model file's bytes (the build writes
+ * build/nudity/nsfw-mobilenetv2.bwnm; an app bundles it as an asset); the
+ * bytes are not referenced afterwards. Fails as bw_nudity_model_from_bytes:
+ * BW_ERR_VERIFY (checksum), BW_ERR_TRUNCATED, BW_ERR_CORRUPT or
+ * BW_ERR_UNSUPPORTED, with the detail in bw_device_message(). Free the
+ * model with bw_device_nudity_free().
+ */
+BW_API bw_status bw_device_nudity_load(bw_device *device,
+                                       bw_device_nudity **model_out,
+                                       const void *data, size_t size);
+
+/* Frees a model. Accepts NULL. */
+BW_API void bw_device_nudity_free(bw_device_nudity *model);
+
+/*
+ * The five class probabilities of decoded pixels (indexed as bw_nudity_class
+ * in bw_nudity.h), identical to libbulwark's bw_nudity_classify_pixels.
+ * Errors: bad sizes or formats, dimensions over the device's limits.
+ */
+BW_API bw_status bw_device_nudity_classify_pixels(
+    bw_device *device, float scores_out[BW_DEVICE_NUDITY_CLASSES],
+    const bw_device_nudity *model, const void *pixels, size_t stride,
+    uint32_t width, uint32_t height, bw_pixel_format format);
+
+/* P(porn) + P(hentai) + P(sexy), in 0..1. Thread-safe. */
+BW_API float bw_device_nudity_score(const float scores[BW_DEVICE_NUDITY_CLASSES]);
+
+/* 1 when the score reaches threshold: blur before showing, ask before
+ * sending. Thread-safe. */
+BW_API int bw_device_nudity_should_warn(
+    const float scores[BW_DEVICE_NUDITY_CLASSES], float threshold);
+
+/* The documented default threshold (BW_NUDITY_DEFAULT_THRESHOLD). */
+BW_API float bw_device_nudity_default_threshold(void);
+
+/* A heavily blurred copy of pixels for display behind the warning, as
+ * bw_nudity_blur_pixels (out has the same size and layout; cell_px 0 picks
+ * 1/16 of the longer side). BW_ERR_INVALID_ARGUMENT for impossible sizes. */
+BW_API bw_status bw_device_nudity_blur_pixels(
+    bw_device *device, void *out, size_t out_stride, const void *pixels,
+    size_t stride, uint32_t width, uint32_t height, bw_pixel_format format,
+    uint32_t cell_px);
+
+/*
+ * Decodes an encoded image held in memory into 8-bit RGB rows of width * 3
+ * bytes (grey is expanded), for the classifier and the blur. The caller
+ * frees *pixels_out with bw_device_pixels_free(). BW_ERR_UNAVAILABLE in a
+ * build without decoders; decoding errors as bw_device_pdq_file().
+ */
+BW_API bw_status bw_device_decode_rgb(bw_device *device, uint8_t **pixels_out,
+                                      uint32_t *width_out, uint32_t *height_out,
+                                      const void *data, size_t size);
+
+/* Frees pixels from bw_device_decode_rgb(). Accepts NULL. */
+BW_API void bw_device_pixels_free(uint8_t *pixels);
 
 #ifdef __cplusplus
 }

@@ -1,8 +1,8 @@
 # libbulwark_device, the on-device SDK (docs/device.md): the PDQ core,
-# index, snapshot reader and PSM client compiled from libbulwark's own
-# sources, depending on libc and libsodium only. A second build with the
-# image decoders (libbulwark_device_decoders) is for desktop apps and
-# bulwark-chat; -DBW_DEVICE_DECODERS=OFF skips it.
+# index, snapshot reader, PSM client and nudity classifier compiled from
+# libbulwark's own sources, depending on libc (with libm) and libsodium
+# only. A second build with the image decoders (libbulwark_device_decoders)
+# is for desktop apps and bulwark-chat; -DBW_DEVICE_DECODERS=OFF skips it.
 option(BW_DEVICE_DECODERS "Also build libbulwark_device_decoders" ON)
 
 set(BW_DEVICE_SOURCES
@@ -13,6 +13,7 @@ set(BW_DEVICE_SOURCES
   device/device_bank.c
   device/device_ctx.c
   device/device_hash.c
+  device/device_nudity.c
   device/device_psm.c
   device/md5.c
   hash/pdq_core.c
@@ -21,6 +22,13 @@ set(BW_DEVICE_SOURCES
   index/pdq_results.c
   index/pdq_scan.c
   index/pdq_table.c
+  nudity/nudity_blur.c
+  nudity/nudity_kernels.c
+  nudity/nudity_kernels_avx2.c
+  nudity/nudity_load.c
+  nudity/nudity_model.c
+  nudity/nudity_preprocess.c
+  nudity/nudity_run.c
   psm/psm_core.c
   snapshot/snapshot_parse.c
   snapshot/snapshot_set.c
@@ -49,11 +57,11 @@ function(bw_device_library name with_decoders)
     PUBLIC ${PROJECT_SOURCE_DIR}/include
     PRIVATE ${PROJECT_SOURCE_DIR}/lib ${GIF_INCLUDE_DIR})
   target_compile_definitions(${name} PRIVATE BW_BUILDING_LIBRARY)
-  target_link_libraries(${name} PRIVATE PkgConfig::SODIUM Threads::Threads)
+  target_link_libraries(${name} PRIVATE PkgConfig::SODIUM Threads::Threads m)
   if(with_decoders)
     target_compile_definitions(${name} PRIVATE BW_DEVICE_DECODERS)
     target_link_libraries(${name} PRIVATE PkgConfig::JPEG PkgConfig::PNG
-      PkgConfig::WEBP PkgConfig::TIFF PkgConfig::HEIF ${GIF_LIBRARY} m)
+      PkgConfig::WEBP PkgConfig::TIFF PkgConfig::HEIF ${GIF_LIBRARY})
   endif()
   target_link_options(${name} PRIVATE -Wl,--version-script=${BW_DEVICE_MAP})
   if(NOT BW_FUZZ AND NOT BW_SANITIZE)
