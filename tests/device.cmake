@@ -46,7 +46,9 @@ set_tests_properties(test_service_device PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 
 if(TARGET bulwark_chat)
   add_test(NAME test_chat_e2e
     COMMAND ${BW_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/chat/test_chat_e2e.py
-            $<TARGET_FILE:bulwark_chat> $<TARGET_FILE:bulwarkd> $<TARGET_FILE:bulwark_cli>)
+            $<TARGET_FILE:bulwark_chat> $<TARGET_FILE:bulwarkd> $<TARGET_FILE:bulwark_cli>
+            ${BW_NUDITY_MODEL_FILE})
+  add_dependencies(bulwark_chat nudity_model)
   set_tests_properties(test_chat_e2e PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900)
 endif()
 if(TARGET bulwark_chat)

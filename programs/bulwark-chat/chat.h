@@ -21,6 +21,7 @@
 #define CHAT_EXIT_FAILED 1
 #define CHAT_EXIT_USAGE 2
 #define CHAT_EXIT_BLOCKED 3 /* a match was refused or withheld */
+#define CHAT_EXIT_CONFIRM 4 /* a child account must confirm before sending */
 
 #define CHAT_NAME_MAX 32
 #define CHAT_MESSAGE_MAX ((size_t)48 << 20) /* one message on the relay */
@@ -103,6 +104,11 @@ typedef struct chat_opts {
     const char *key;            /* bulwarkd API key */
     const char *out;            /* recv: where files go */
     int threshold;
+    bool child;                 /* register: mark the account as a child's */
+    bool confirm;               /* the child confirmed: send, or keep originals */
+    bool hash_only;             /* report-self: hashing, no policy checks */
+    const char *nudity_model;   /* the classifier's model file */
+    float nudity_threshold;
 } chat_opts;
 
 /* The user's directory (created), e.g. ~/.local/share/bulwark-chat/alice. */
@@ -113,6 +119,7 @@ typedef struct chat_checker {
     const chat_opts *o;
     bw_device *device;
     bw_device_bank *bank;       /* NULL without --snapshot */
+    bw_device_nudity *nudity;   /* a child account's classifier, else NULL */
 } chat_checker;
 
 bool chat_checker_init(chat_checker *c, const chat_opts *o);
@@ -133,6 +140,31 @@ bool chat_check_media(chat_checker *c, const uint8_t *data, size_t size,
 bool chat_media_hashes(chat_checker *c, const uint8_t *data, size_t size,
                        char pdq_hex[65], bool *has_pdq, char md5_hex[33],
                        char sha256_hex[65]);
+
+/* ---- the child-account policy (chat_nudity.c) ------------------------------- */
+
+/* Whether the user's account is marked as a child's; marking it. */
+bool chat_account_is_child(const chat_opts *o);
+bool chat_mark_child(const chat_opts *o);
+
+/* Loads the classifier into c->nudity; false after printing why. */
+bool chat_nudity_init(chat_checker *c);
+
+/* A decoded picture, RGB rows of width * 3 bytes. */
+typedef struct chat_picture {
+    uint8_t *rgb;
+    uint32_t width, height;
+} chat_picture;
+
+/* 1 when the file is a picture to warn about (score at or over the
+ * threshold), 0 when not or not a picture, -1 after printing why the check
+ * failed. The decoded picture is left in *picture (free it). */
+int chat_nudity_check(chat_checker *c, const uint8_t *data, size_t size, float *score,
+                      chat_picture *picture);
+void chat_picture_free(chat_picture *picture);
+
+/* Writes a heavily blurred copy of the picture as a PNG file. */
+bool chat_write_blurred(chat_checker *c, const char *path, const chat_picture *picture);
 
 int chat_register(const chat_opts *o);
 int chat_send(const chat_opts *o, const char *peer, const char *what);

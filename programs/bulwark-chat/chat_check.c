@@ -20,6 +20,8 @@ bool chat_checker_init(chat_checker *c, const chat_opts *o)
         chat_error("cannot start the device SDK");
         return false;
     }
+    if (!o->hash_only && chat_account_is_child(o) && !chat_nudity_init(c))
+        return false;
     if (!o->snapshot_count)
         return true;
     uint8_t pk[BW_DEVICE_PUBLIC_KEY_BYTES];
@@ -52,6 +54,7 @@ bool chat_checker_init(chat_checker *c, const chat_opts *o)
 
 void chat_checker_free(chat_checker *c)
 {
+    bw_device_nudity_free(c->nudity);
     bw_device_bank_free(c->bank);
     bw_device_free(c->device);
 }

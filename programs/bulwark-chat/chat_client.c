@@ -111,7 +111,12 @@ int chat_register(const chat_opts *o)
         return CHAT_EXIT_FAILED;
     }
     sodium_memzero(m.sk, sizeof m.sk);
-    printf("registered %s; public key %s\n", o->user, pk_hex);
+    if (o->child && !chat_mark_child(o)) {
+        chat_error("cannot mark %s as a child account in %s", o->user, m.dir);
+        return CHAT_EXIT_FAILED;
+    }
+    printf("registered %s%s; public key %s\n", o->user,
+           o->child ? " (a child account: nudity warnings on)" : "", pk_hex);
     return CHAT_EXIT_OK;
 }
 
@@ -152,6 +157,26 @@ static const char *base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
+/* A child account's warning before sending: 1 to ask first, 0 to send,
+ * -1 when the check failed. */
+static int child_warning(chat_checker *c, const chat_buf *content, const char *what)
+{
+    float score;
+    chat_picture picture;
+    const int warn = chat_nudity_check(c, content->data, content->len, &score, &picture);
+    chat_picture_free(&picture);
+    if (warn > 0 && !c->o->confirm)
+        chat_error("not sent: %s may show nudity (score %.2f). Think before you share it: "
+                   "once sent, you cannot take it back, and nobody should pressure you to "
+                   "send pictures like this; if someone does, get help (Childline/IWF "
+                   "Report Remove, NCMEC Take It Down). To send it anyway, run the "
+                   "command again with --confirm", what, (double)score);
+    else if (warn > 0)
+        printf("%s may show nudity (score %.2f); sending it because you confirmed\n", what,
+               (double)score);
+    return warn;
+}
+
 int chat_send(const chat_opts *o, const char *peer, const char *what)
 {
     me m;
@@ -174,9 +199,14 @@ int chat_send(const chat_opts *o, const char *peer, const char *what)
         }
         /* The check runs here, on the plaintext, before anything is sealed. */
         chat_verdict v;
-        if (!chat_checker_init(&checker, o))
+        if (!chat_checker_init(&checker, o)) {
+            chat_checker_free(&checker);
             goto done;
+        }
         const bool checked = chat_check_media(&checker, msg.content.data, msg.content.len, &v);
+        const int warn = checked && !v.blocked && checker.nudity
+                             ? child_warning(&checker, &msg.content, what)
+                             : 0;
         chat_checker_free(&checker);
         if (!checked) {
             chat_error("not sent: %s could not be checked", what);
@@ -185,6 +215,12 @@ int chat_send(const chat_opts *o, const char *peer, const char *what)
         if (v.blocked) {
             chat_error("not sent: %s matches known abuse material (%s)", what, v.why);
             rc = CHAT_EXIT_BLOCKED;
+            goto done;
+        }
+        if (warn < 0)
+            goto done;
+        if (warn > 0 && !o->confirm) {
+            rc = CHAT_EXIT_CONFIRM;
             goto done;
         }
     } else {

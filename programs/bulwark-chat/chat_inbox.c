@@ -31,15 +31,21 @@ static void print_text(const chat_buf *b)
     }
 }
 
-static bool save(const char *dir, const chat_message *msg, char *path, size_t size)
+/* A path in dir for a name from someone else, not overwriting a file. */
+static void unique_path(char *path, size_t size, const char *dir, const char *raw_name)
 {
     char name[256];
-    safe_name(name, sizeof name, msg->name);
+    safe_name(name, sizeof name, raw_name);
     mkdir(dir, 0700);
     struct stat st;
     snprintf(path, size, "%s/%s", dir, name);
     for (int n = 1; stat(path, &st) == 0 && n < 1000; n++)
         snprintf(path, size, "%s/%d-%s", dir, n, name);
+}
+
+static bool save(const char *dir, const chat_message *msg, char *path, size_t size)
+{
+    unique_path(path, size, dir, msg->name);
     return chat_write_file(path, msg->content.data, msg->content.len, 0600);
 }
 
@@ -60,6 +66,38 @@ static bool relay_call(inbox *in, const char *method, const char *id, chat_respo
         return false;
     }
     return true;
+}
+
+/* A child account's file: a picture to warn about is written out blurred,
+ * and the original only when the child confirmed (--confirm); anything
+ * else is saved as usual. False to leave the message on the relay. */
+static bool receive_as_child(inbox *in, const chat_message *msg, const char *from)
+{
+    float score;
+    chat_picture picture;
+    char path[4600], name[300];
+    const int warn = chat_nudity_check(&in->checker, msg->content.data, msg->content.len,
+                                       &score, &picture);
+    bool ok = warn >= 0;
+    if (warn > 0) {
+        snprintf(name, sizeof name, "%.250s.blurred.png", msg->name);
+        unique_path(path, sizeof path, in->out_dir, name);
+        ok = chat_write_blurred(&in->checker, path, &picture);
+        if (ok)
+            printf("from %s: a picture that may show nudity (score %.2f); a blurred copy "
+                   "is in %s. It is not your fault if someone sends you this; you can "
+                   "block them and ask for help (Childline, NCMEC Take It Down)\n", from,
+                   (double)score, path);
+        if (ok && in->o->confirm && save(in->out_dir, msg, path, sizeof path))
+            printf("  the original is in %s, because you confirmed\n", path);
+        else if (ok)
+            printf("  the original was not kept (receive with --confirm to keep such "
+                   "pictures)\n");
+    }
+    chat_picture_free(&picture);
+    if (warn == 0 && (ok = save(in->out_dir, msg, path, sizeof path)))
+        printf("from %s: file saved to %s\n", from, path);
+    return ok;
 }
 
 /* One message: false to leave it on the relay (it could not be checked). */
@@ -97,6 +135,8 @@ static bool receive(inbox *in, const char *id, const char *from)
             printf("withheld a file from %s: it matches known abuse material (%s)\n", from,
                    v.why);
             in->withheld++;
+        } else if (in->checker.nudity) {
+            keep = receive_as_child(in, &msg, from);
         } else if (save(in->out_dir, &msg, path, sizeof path)) {
             printf("from %s: file saved to %s\n", from, path);
         } else {
@@ -192,6 +232,7 @@ int chat_report_self(const chat_opts *o, const char *file)
     chat_checker c;
     chat_opts local = *o;
     local.snapshot_count = 0; /* hashing only */
+    local.hash_only = true;
     char pdq[65], md5[33], sha256[65], dir[4096], path[4200];
     bool has_pdq = false;
     const bool hashed = chat_checker_init(&c, &local) &&

@@ -14,8 +14,10 @@ static void usage(FILE *f)
         "       bulwark-chat --relay URL --user NAME [OPTIONS] COMMAND\n"
         "\n"
         "Commands:\n"
-        "  register                 make keys, register NAME with the relay\n"
-        "  send PEER FILE|TEXT      check a file, encrypt, send (exit 3: a match, not sent)\n"
+        "  register [--child]       make keys, register NAME with the relay; --child marks\n"
+        "                           the account as a child's (nudity warnings on)\n"
+        "  send PEER FILE|TEXT      check a file, encrypt, send (exit 3: a match, not sent;\n"
+        "                           exit 4: a child account must --confirm)\n"
         "  recv [--out DIR]         fetch, decrypt, check files (exit 3: a match was withheld)\n"
         "  report-self FILE         file only the hashes of your own image with the server;\n"
         "                           prints a case id and a withdrawal token\n"
@@ -29,6 +31,12 @@ static void usage(FILE *f)
         "  --server URL --key KEY   bulwarkd: remote PDQ check, private exact match (with a\n"
         "                           snapshot holding PSM tokens) and self-reports\n"
         "  --threshold N            PDQ distance that matches (default 31)\n"
+        "  --nudity-model FILE      the nudity classifier's model, needed by child accounts\n"
+        "                           (default $BULWARK_CHAT_NUDITY_MODEL)\n"
+        "  --nudity-threshold F     nudity score that warns a child account (default 0.7)\n"
+        "  --confirm                a child account confirms: send a picture that may show\n"
+        "                           nudity (else exit 4, not sent); on recv keep originals\n"
+        "                           of such pictures (else only a blurred copy is written)\n"
         "  --home DIR               where keys and files live (default $BULWARK_CHAT_HOME,\n"
         "                           else ~/.local/share/bulwark-chat)\n",
         f);
@@ -37,7 +45,8 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     enum { OPT_RELAY = 256, OPT_USER, OPT_HOME, OPT_SNAPSHOT, OPT_PUBKEY, OPT_SERVER, OPT_KEY,
-           OPT_OUT, OPT_THRESHOLD, OPT_LISTEN, OPT_DATA };
+           OPT_OUT, OPT_THRESHOLD, OPT_LISTEN, OPT_DATA, OPT_CHILD, OPT_CONFIRM,
+           OPT_NUDITY_MODEL, OPT_NUDITY_THRESHOLD };
     static const struct option longopts[] = {
         {"relay", required_argument, NULL, OPT_RELAY},
         {"user", required_argument, NULL, OPT_USER},
@@ -50,9 +59,14 @@ int main(int argc, char **argv)
         {"threshold", required_argument, NULL, OPT_THRESHOLD},
         {"listen", required_argument, NULL, OPT_LISTEN},
         {"data", required_argument, NULL, OPT_DATA},
+        {"child", no_argument, NULL, OPT_CHILD},
+        {"confirm", no_argument, NULL, OPT_CONFIRM},
+        {"nudity-model", required_argument, NULL, OPT_NUDITY_MODEL},
+        {"nudity-threshold", required_argument, NULL, OPT_NUDITY_THRESHOLD},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    chat_opts o = {.threshold = 31};
+    chat_opts o = {.threshold = 31, .nudity_threshold = bw_device_nudity_default_threshold()};
+    char *end;
     const char *listen = NULL, *data = NULL;
     int c;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -66,6 +80,16 @@ int main(int argc, char **argv)
         case OPT_OUT: o.out = optarg; break;
         case OPT_LISTEN: listen = optarg; break;
         case OPT_DATA: data = optarg; break;
+        case OPT_CHILD: o.child = true; break;
+        case OPT_CONFIRM: o.confirm = true; break;
+        case OPT_NUDITY_MODEL: o.nudity_model = optarg; break;
+        case OPT_NUDITY_THRESHOLD:
+            o.nudity_threshold = strtof(optarg, &end);
+            if (*end || end == optarg || !(o.nudity_threshold >= 0 && o.nudity_threshold <= 1)) {
+                chat_error("--nudity-threshold must be a number from 0 to 1");
+                return CHAT_EXIT_USAGE;
+            }
+            break;
         case OPT_SNAPSHOT:
             if (o.snapshot_count == (int)(sizeof o.snapshots / sizeof o.snapshots[0])) {
                 chat_error("too many --snapshot files");

@@ -13,7 +13,13 @@ apply and a tampered or truncated snapshot is refused while the previous
 one stays in use; and the relay's storage and traffic never contain a
 plaintext or any hash of any image.
 
-    test_chat_e2e.py BULWARK_CHAT BULWARKD BULWARK_CLI
+A child account (issue 7): a picture the nudity classifier scores over
+the threshold is not sent unless confirmed (exit 4), and is received as a
+blurred copy, the original kept only on confirmation. No test image may be
+explicit, so the threshold is set between the scores the classifier gives
+two benign pictures: the mechanism is what is tested, not the model.
+
+    test_chat_e2e.py BULWARK_CHAT BULWARKD BULWARK_CLI [NUDITY_MODEL]
 """
 
 import json
@@ -28,6 +34,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "service"))
 import bwtest as t  # noqa: E402
 
 CHAT, BULWARKD, CLI = sys.argv[1:4]
+MODEL = sys.argv[4] if len(sys.argv) > 4 else ""
 t.need("ffmpeg")
 DIR = t.workdir("bw-chat-")
 HOME = os.path.join(DIR, "home")
@@ -146,8 +153,10 @@ threading.Thread(target=proxy, args=(listener,), daemon=True).start()
 RELAY = "http://127.0.0.1:%d" % listener.getsockname()[1]
 
 
-def chat(user, *args, snapshots=("v1.bwsnap",), server=False):
+def chat(user, *args, snapshots=("v1.bwsnap",), server=False, model=None):
     cmd = [CHAT, "--relay", RELAY, "--user", user, "--home", HOME]
+    if model:
+        cmd += ["--nudity-model", model]
     for s in snapshots:
         cmd += ["--snapshot", path(s)]
     if snapshots:
@@ -288,6 +297,80 @@ def snapshot_updates():
     chat("bob", "recv", "--out", path("bob-inbox7"))
 
 
+def nudity_scores(names):
+    out = cli("nudity", "--json", *[path(n) for n in names])
+    return {os.path.basename(json.loads(line)["file"]): json.loads(line)["score"]
+            for line in out.splitlines()}
+
+
+def image_size(file):
+    info = json.loads(cli("hash", "--format", "json", "--algo", "pdq", file))
+    return info["width"], info["height"]
+
+
+def child_account():
+    if not MODEL or not os.path.exists(MODEL):
+        print("child_account: skipped, no nudity model (built unless -DBW_NUDITY_MODEL=OFF)")
+        return
+    rc, out, err = chat("dana", "register", "--child", snapshots=())
+    t.check(rc == 0 and "child account" in out, "dana registers as a child: " + err)
+    scores = nudity_scores(["own.jpg"] + UNRELATED)
+    ranked = sorted(scores, key=scores.get)
+    high, low = ranked[-1], ranked[0]
+    threshold = (scores[high] + scores[ranked[-2]]) / 2
+    t.check(scores[high] - scores[ranked[-2]] > 0.02, "benign scores apart: %r" % scores)
+    thr = ["--nudity-threshold", "%.4f" % threshold]
+
+    # Without the model, a child account refuses to run rather than skip the policy.
+    rc, _, err = chat("dana", "send", "bob", path(low), snapshots=())
+    t.check(rc == 1 and "nudity-model" in err, "a child account needs the model: " + err)
+    broken = path("broken.bwnm")
+    with open(MODEL, "rb") as f, open(broken, "wb") as g:
+        data = bytearray(f.read())
+        data[len(data) // 3] ^= 1
+        g.write(data)
+    rc, _, err = chat("dana", "send", "bob", path(low), *thr, snapshots=(), model=broken)
+    t.check(rc == 1 and "unusable" in err and "checksum" in err,
+            "a damaged model is refused: " + err)
+
+    # Sending: warned and not sent, sent on confirmation; the other passes.
+    before = len(mailbox("bob"))
+    rc, _, err = chat("dana", "send", "bob", path(high), *thr, snapshots=(), model=MODEL)
+    t.check(rc == 4 and "may show nudity" in err and "--confirm" in err,
+            "the child is asked first: %d %s" % (rc, err))
+    t.check_eq(len(mailbox("bob")), before, "nothing reached the relay")
+    rc, out, err = chat("dana", "send", "bob", path(high), *thr, "--confirm", snapshots=(),
+                        model=MODEL)
+    t.check(rc == 0 and "because you confirmed" in out, "sent once confirmed: " + err)
+    rc, _, err = chat("dana", "send", "bob", path(low), *thr, snapshots=(), model=MODEL)
+    t.check_eq(rc, 0, "a picture under the threshold is sent: " + err)
+    rc, _, err = chat("alice", "send", "bob", path(high), *thr, snapshots=())
+    t.check_eq(rc, 0, "an adult account is not asked: " + err)
+    chat("bob", "recv", "--out", path("bob-inbox8"), snapshots=())
+
+    # Receiving: a blurred copy, the original only on confirmation.
+    for confirm in (False, True):
+        for name in (high, low):
+            rc, _, err = chat("alice", "send", "dana", path(name), snapshots=())
+            t.check_eq(rc, 0, "alice sends %s to dana: %s" % (name, err))
+        inbox = path("dana-inbox-%s" % confirm)
+        extra = ["--confirm"] if confirm else []
+        rc, out, err = chat("dana", "recv", "--out", inbox, *thr, *extra, snapshots=(),
+                            model=MODEL)
+        t.check(rc == 0 and "may show nudity" in out, "dana receives: %s %s" % (out, err))
+        got = sorted(os.listdir(inbox))
+        want = sorted([high + ".blurred.png", low] + ([high] if confirm else []))
+        t.check_eq(got, want, "what dana's inbox holds (confirmed: %s)" % confirm)
+        blurred = os.path.join(inbox, high + ".blurred.png")
+        with open(blurred, "rb") as f:
+            t.check(f.read(8) == b"\x89PNG\r\n\x1a\n", "the blurred copy is a PNG")
+        t.check_eq(image_size(blurred), image_size(path(high)), "of the picture's size")
+        t.check(hashes(high)["md5"] != json.loads(cli("hash", "--format", "json", "--algo",
+                                                      "md5", blurred))["md5"],
+                "and not the picture")
+    t.check_eq(mailbox("dana"), [], "the relay deleted what dana received")
+
+
 def secrets():
     """Every hash of every image, and pieces of every plaintext."""
     values = []
@@ -339,6 +422,7 @@ try:
     t.run("receiver_withholds", receiver_withholds)
     t.run("self_report", self_report)
     t.run("snapshot_updates", snapshot_updates)
+    t.run("child_account", child_account)
     t.run("relay_sees_nothing", relay_sees_nothing)
 finally:
     relay.terminate()
