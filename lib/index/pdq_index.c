@@ -214,7 +214,7 @@ static bool rebuild(bw_pdq_index *ix)
         }
         w++;
     }
-    if (ix->dead) /* NULL in an index that never held an entry */
+    if (ix->dead) /* NULL while the index has never held an entry */
         memset(ix->dead, 0, ((size_t)ix->cap + 63) / 64 * sizeof *ix->dead);
     ix->n = w;
     ix->dead_count = 0;

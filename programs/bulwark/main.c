@@ -26,6 +26,7 @@ static const command commands[] = {
     {"snapshot", cmd_snapshot, "signed bank snapshots and deltas for devices"},
     {"key", cmd_key, "create, list and revoke API keys for bulwarkd"},
     {"audit", cmd_audit, "verify and read the tamper-evident audit log"},
+    {"report", cmd_report, "export the report of a confirmed match (NCMEC XML, JSON)"},
     {"vpdq-match", cmd_vpdq_match, "how much of two videos match (vPDQ)"},
     {"version", cmd_version, "print the version"},
 };

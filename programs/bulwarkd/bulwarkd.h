@@ -62,7 +62,14 @@ typedef struct bwd_config {
     char psm_key[4096];          /* file with the OPRF key; empty: no PSM */
     unsigned psm_per_minute;     /* PSM evaluations per minute per key */
     unsigned psm_batch_max;      /* blinded elements in one request */
-    char self_report_bank[65];   /* where self-reported hashes are filed */
+    char self_report_bank[65];   /* where self-reported hashes are filed; counted in
+                                  * the transparency statistics */
+    /* review (review.c) */
+    bool retain_media;           /* keep matched uploads, encrypted, for reviewers */
+    char media_dir[4096];
+    char media_key_file[4096];
+    unsigned retention_days;     /* retained media is deleted after this */
+    char reporter_file[4096];    /* JSON: who signs reports to NCMEC/NCA */
 } bwd_config;
 
 void bwd_config_defaults(bwd_config *c);
@@ -107,6 +114,7 @@ void bwd_metrics_count(bwd_metrics *m, const char *name, uint64_t n);
 
 typedef struct bwd_keys bwd_keys;
 typedef struct bwd_jobs bwd_jobs;
+typedef struct bwd_review bwd_review;
 
 typedef struct bwd_server {
     bwd_config cfg;
@@ -125,6 +133,7 @@ typedef struct bwd_server {
     pthread_cond_t stop_cond;    /* signalled when background loops must end */
     char *tls_cert_pem, *tls_key_pem;
     struct bwd_device *device;   /* the device endpoints' state */
+    bwd_review *review;          /* retained media, the reporter, retention */
 } bwd_server;
 
 /* Per-thread scratch: a context and reusable result objects. */
@@ -198,6 +207,8 @@ struct bwd_request {
     char location[512];
     int retry_after;
     const char *error_code;          /* for the log line */
+    const char *csp;                 /* Content-Security-Policy; NULL: none at all allowed */
+    const char *disposition;         /* Content-Disposition, or NULL */
     bool suspended, done;
 };
 
@@ -208,6 +219,9 @@ const char *bwd_arg(const bwd_request *r, const char *name);
 /* An integer query argument within [lo, hi]; false after answering 400. */
 bool bwd_arg_int(bwd_request *r, const char *name, long long lo, long long hi,
                  long long *out);
+/* Parses a positive id from a path segment; answers 404 "no WHAT 'TEXT'" and
+ * returns false when it is not one. */
+bool bwd_path_id(bwd_request *r, const char *text, const char *what, int64_t *id);
 
 /* Responses: the JSON is consumed. */
 void bwd_reply(bwd_request *r, int status, json_t *body);
@@ -299,6 +313,28 @@ void bwd_api_config(bwd_request *r);
 
 /* Audits an admin action by the request's key (failures are logged). */
 void bwd_audit(bwd_request *r, const char *action, const char *subject, json_t *details);
+
+/* The review page, reports, statistics and retained media (review.c,
+ * web_pages.c, api_media.c, api_reports.c, api_stats.c). */
+void bwd_web_page(bwd_request *r);
+void bwd_web_asset(bwd_request *r);
+void bwd_api_whoami(bwd_request *r);
+void bwd_api_event_media(bwd_request *r);
+void bwd_api_event_media_reveal(bwd_request *r);
+void bwd_api_report(bwd_request *r);
+void bwd_api_stats(bwd_request *r);
+void bwd_api_stats_chart(bwd_request *r);
+/* Opens the vault and reads the reporter when configured, and starts the
+ * retention sweep; false after logging why. */
+bool bwd_review_start(bwd_server *srv);
+void bwd_review_stop(bwd_server *srv);
+/* An upload about to be recorded: sealed into the vault when media is
+ * retained and the match will be reviewed; *ref stays empty otherwise. */
+void bwd_media_keep(bwd_request *r, const bw_matches *m, char *ref, size_t size);
+/* Deletes what bwd_media_keep sealed when no event came to name it. */
+void bwd_media_drop(bwd_request *r, const char *ref);
+/* The reporter_file's JSON, or NULL when none is configured. */
+const char *bwd_reporter(const bwd_server *srv);
 
 /* Renders /metrics text into a malloc'd buffer (metrics.c). */
 char *bwd_metrics_render(bwd_server *srv, size_t *size_out);

@@ -63,7 +63,16 @@ static const opt opts[] = {
     STR(psm_key, "file with the private-set-membership key (bulwark snapshot psm-keygen)"),
     NUM(psm_per_minute, OPT_UINT, "PSM evaluations per minute per key (0: no limit)"),
     NUM(psm_batch_max, OPT_UINT, "blinded elements in one /v1/device/psm request"),
-    STR(self_report_bank, "block bank that self-reported hashes are filed in"),
+    STR(self_report_bank, "block bank that self-reported hashes are filed in, counted in"
+                          " /v1/stats"),
+    NUM(retain_media, OPT_BOOL, "keep matched uploads, encrypted, for reviewers (off: record"
+                                " the match without its content)"),
+    STR(media_dir, "directory of retained media (sealed files, mode 0600)"),
+    STR(media_key_file, "32-byte key sealing retained media (mode 0600; head -c 32"
+                        " /dev/urandom)"),
+    NUM(retention_days, OPT_UINT, "days retained media is kept before it is deleted"),
+    STR(reporter_file, "JSON naming who reports (first_name, last_name, email, phone,"
+                       " organisation, legal_url)"),
 };
 
 void bwd_config_defaults(bwd_config *c)
@@ -97,6 +106,7 @@ void bwd_config_defaults(bwd_config *c)
     c->psm_per_minute = 60;
     c->psm_batch_max = 16;
     snprintf(c->self_report_bank, sizeof c->self_report_bank, "self-report");
+    c->retention_days = 30;
 }
 
 static const opt *find(const char *key)

@@ -136,6 +136,17 @@ def examples():
         ("GET", "/v1/matches/{}", "/v1/matches/{eid}", ADMIN, None, None),
         ("POST", "/v1/matches/{}/review", "/v1/matches/{eid}/review", ADMIN,
          {"decision": "confirmed"}, None),
+        # Review (docs/review.md): this server retains no media and names no
+        # reporter, so media is 404 and the JSON report is the one it can write.
+        ("GET", "/review", "/review", None, None, None),
+        ("GET", "/review/{}", "/review/review.js", None, None, None),
+        ("GET", "/v1/whoami", "/v1/whoami", CLIENT, None, None),
+        ("GET", "/v1/matches/{}/media", "/v1/matches/{eid}/media", ADMIN, None, None),
+        ("POST", "/v1/matches/{}/media/reveal", "/v1/matches/{eid}/media/reveal", ADMIN, None,
+         None),
+        ("GET", "/v1/reports/{}", "/v1/reports/{eid}?format=json", ADMIN, None, None),
+        ("GET", "/v1/stats", "/v1/stats", ADMIN, None, None),
+        ("GET", "/v1/stats/charts/{}", "/v1/stats/charts/matches.svg", ADMIN, None, None),
         ("GET", "/v1/quarantine", "/v1/quarantine", ADMIN, None, None),
         ("PATCH", "/v1/banks/{}/signals/{}", "/v1/banks/spec/signals/{sid}", ADMIN,
          {"quarantined": True, "reason": "test"}, None),
