@@ -35,6 +35,17 @@ static void token_digest(char out[65], const char *token)
     bw_hex_encode(out, d, sizeof d);
 }
 
+/* An operator turns self-reports off with an empty self_report_bank;
+ * false after answering. */
+static bool enabled(bwd_request *r)
+{
+    if (*r->srv->cfg.self_report_bank)
+        return true;
+    bwd_error(r, 404, "not_found", "self-reports are off on this service (self_report_bank is"
+              " empty)");
+    return false;
+}
+
 /* The self-report bank, made on first use; false after answering. */
 static bool bank_ready(bwd_request *r, bwd_thread *t)
 {
@@ -93,6 +104,8 @@ static int report_values(bwd_request *r, json_t *body, report_value out[10])
 void bwd_api_self_report_create(bwd_request *r)
 {
     bwd_thread *t = bwd_thread_get();
+    if (!enabled(r))
+        return;
     json_t *body = bwd_body_json(r);
     if (!body)
         return;
@@ -190,6 +203,8 @@ void bwd_api_self_report_withdraw(bwd_request *r)
     bwd_thread *t = bwd_thread_get();
     const char *case_id = r->params[0];
     const char *token = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, TOKEN_HEADER);
+    if (!enabled(r))
+        return;
     if (!token || strlen(token) != 2 * TOKEN_BYTES) {
         bwd_error(r, 400, "bad_request", "send the withdrawal token in %s", TOKEN_HEADER);
         return;

@@ -64,7 +64,7 @@ static const opt opts[] = {
     NUM(psm_per_minute, OPT_UINT, "PSM evaluations per minute per key (0: no limit)"),
     NUM(psm_batch_max, OPT_UINT, "blinded elements in one /v1/device/psm request"),
     STR(self_report_bank, "block bank that self-reported hashes are filed in, counted in"
-                          " /v1/stats"),
+                          " /v1/stats (empty: self-reports off)"),
     NUM(retain_media, OPT_BOOL, "keep matched uploads, encrypted, for reviewers (off: record"
                                 " the match without its content)"),
     STR(media_dir, "directory of retained media (sealed files, mode 0600)"),

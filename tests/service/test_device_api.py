@@ -142,12 +142,21 @@ def psm_rate_limit():
                "blinded elements leave no trace")
 
 
-def psm_unconfigured():
-    other = t.Server(BULWARKD, os.path.join(DIR, "other.db"))
+def unconfigured():
+    """No PSM key, and self-reports turned off with an empty bank name."""
+    other = t.Server(BULWARKD, os.path.join(DIR, "other.db"), "--self-report-bank", "")
     try:
         key = t.make_key(CLI, os.path.join(DIR, "other.db"), "client")
         s, _, _, j = other.request("POST", "/v1/device/psm", key=key, body={"blinded": B[:1]})
         t.check_eq((s, j["error"]["code"]), (503, "unavailable"), "no PSM key: 503")
+        s, _, _, j = other.request("POST", "/v1/device/self-reports", key=key,
+                                   body={"pdq": ["0" * 64]})
+        t.check_eq((s, j["error"]["code"]), (404, "not_found"), "self-reports off: 404")
+        s, _, _, j = other.request("DELETE", "/v1/device/self-reports/" + "0" * 32, key=key,
+                                   headers={"X-Withdrawal-Token": "0" * 64})
+        t.check_eq(s, 404, "self-reports off: nothing to withdraw")
+        t.check_eq(other.request("GET", "/v1/banks", key=t.make_key(
+            CLI, os.path.join(DIR, "other.db"), "admin"))[3]["banks"], [], "no bank made")
     finally:
         other.stop()
     bad_key = os.path.join(DIR, "bad.key")
@@ -209,7 +218,7 @@ try:
     t.run("no_trace_of_non_matches", no_trace_of_non_matches)
     t.run("psm_evaluate", psm_evaluate)
     t.run("psm_rate_limit", psm_rate_limit)
-    t.run("psm_unconfigured", psm_unconfigured)
+    t.run("unconfigured", unconfigured)
     t.run("self_reports", self_reports)
 finally:
     code = srv.stop()
