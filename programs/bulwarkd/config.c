@@ -60,6 +60,11 @@ static const opt opts[] = {
     NUM(flood_window, OPT_I64, "flood quarantine window in seconds (0: off)"),
     NUM(flood_min, OPT_UINT, "distinct uploads a signal must match in a window to be suspect"),
     NUM(flood_factor, OPT_DOUBLE, "times its usual rate a signal must match to be quarantined"),
+    STR(psm_key, "file with the private-set-membership key (bulwark snapshot psm-keygen)"),
+    NUM(psm_per_minute, OPT_UINT, "PSM evaluations per minute per key (0: no limit)"),
+    NUM(psm_batch_max, OPT_UINT, "blinded elements in one /v1/device/psm request"),
+    STR(self_report_bank, "block bank that self-reported hashes are filed in, counted in"
+                          " /v1/stats (empty: self-reports off)"),
     NUM(retain_media, OPT_BOOL, "keep matched uploads, encrypted, for reviewers (off: record"
                                 " the match without its content)"),
     STR(media_dir, "directory of retained media (sealed files, mode 0600)"),
@@ -68,7 +73,6 @@ static const opt opts[] = {
     NUM(retention_days, OPT_UINT, "days retained media is kept before it is deleted"),
     STR(reporter_file, "JSON naming who reports (first_name, last_name, email, phone,"
                        " organisation, legal_url)"),
-    STR(self_report_bank, "bank of self-reported hashes, counted in /v1/stats"),
 };
 
 void bwd_config_defaults(bwd_config *c)
@@ -99,6 +103,9 @@ void bwd_config_defaults(bwd_config *c)
     c->flood_window = 3600;
     c->flood_min = 50;
     c->flood_factor = 10;
+    c->psm_per_minute = 60;
+    c->psm_batch_max = 16;
+    snprintf(c->self_report_bank, sizeof c->self_report_bank, "self-report");
     c->retention_days = 30;
 }
 
