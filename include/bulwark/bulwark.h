@@ -13,9 +13,11 @@
 #include "bw_match.h"
 #include "bw_nudity.h"
 #include "bw_pdq.h"
+#include "bw_report.h"
 #include "bw_service.h"
 #include "bw_signal.h"
 #include "bw_store.h"
+#include "bw_vault.h"
 #include "bw_video.h"
 
 #endif /* BULWARK_BULWARK_H */

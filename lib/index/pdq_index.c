@@ -214,7 +214,8 @@ static bool rebuild(bw_pdq_index *ix)
         }
         w++;
     }
-    memset(ix->dead, 0, ((size_t)ix->cap + 63) / 64 * sizeof *ix->dead);
+    if (ix->dead) /* NULL while the index has never held an entry */
+        memset(ix->dead, 0, ((size_t)ix->cap + 63) / 64 * sizeof *ix->dead);
     ix->n = w;
     ix->dead_count = 0;
     free_delta(ix);

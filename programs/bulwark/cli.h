@@ -202,6 +202,7 @@ int cmd_match(int argc, char **argv);
 int cmd_nudity(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_vpdq_match(int argc, char **argv);
 
 #endif

@@ -25,6 +25,7 @@ static const command commands[] = {
     {"nudity", cmd_nudity, "on-device nudity-warning scores of images"},
     {"key", cmd_key, "create, list and revoke API keys for bulwarkd"},
     {"audit", cmd_audit, "verify and read the tamper-evident audit log"},
+    {"report", cmd_report, "export the report of a confirmed match (NCMEC XML, JSON)"},
     {"vpdq-match", cmd_vpdq_match, "how much of two videos match (vPDQ)"},
     {"version", cmd_version, "print the version"},
 };

@@ -139,7 +139,8 @@ static bool read_context(bwd_request *r, const char *text, char **out)
 
 /* Records a match and counts it; the event id, or 0 when recording failed
  * (the answer still goes out: blocking must not wait on bookkeeping). */
-static int64_t record(bwd_request *r, bwd_thread *t, const char *query, const char *context)
+static int64_t record(bwd_request *r, bwd_thread *t, const char *query, const char *context,
+                      const char *media)
 {
     bwd_server *srv = r->srv;
     const bw_matches *m = t->matches;
@@ -162,7 +163,7 @@ static int64_t record(bwd_request *r, bwd_thread *t, const char *query, const ch
     }
     int64_t id = 0;
     const bw_status st =
-        bw_event_record(t->ctx, srv->store, r->key_id, query, m, context, NULL,
+        bw_event_record(t->ctx, srv->store, r->key_id, query, m, context, media,
                         *srv->cfg.webhook_url ? srv->cfg.webhook_url : NULL, &id);
     if (st != BW_OK) {
         bwd_metrics_count(srv->metrics, "match_record_failures", 1);
@@ -224,7 +225,11 @@ void bwd_api_match(bwd_request *r)
     int64_t event = 0;
     if (bw_matches_count(t->matches)) {
         char *query = json_dumps(hashes, JSON_COMPACT);
-        event = query ? record(r, t, query, context) : 0;
+        char media[BW_VAULT_REF_CHARS + 1];
+        bwd_media_keep(r, t->matches, media, sizeof media); /* when retain_media is on */
+        event = query ? record(r, t, query, context, *media ? media : NULL) : 0;
+        if (!event)
+            bwd_media_drop(r, media);
         free(query);
     }
     free(context);
@@ -317,7 +322,7 @@ void bwd_api_match_hashes(bwd_request *r)
             int64_t event = 0;
             if (bw_matches_count(t->matches)) {
                 char *query = json_dumps(q, JSON_COMPACT);
-                event = query ? record(r, t, query, context) : 0;
+                event = query ? record(r, t, query, context, NULL) : 0;
                 free(query);
             }
             json_decref(q);
@@ -358,7 +363,9 @@ bool bwd_read_context(bwd_request *r, char **out)
 
 int64_t bwd_record_match(bwd_request *r, bwd_thread *t, const char *query, const char *context)
 {
-    return record(r, t, query, context);
+    /* Video uploads are not retained for review (retain_media keeps images
+     * only): the event has their hashes, not their content. */
+    return record(r, t, query, context, NULL);
 }
 
 void bwd_add_outcome(json_t *j, const bw_matches *m, int64_t event)

@@ -68,6 +68,13 @@ typedef struct bwd_config {
     int vpdq_quality;            /* frames under it take no part in matching */
     double vpdq_query_percent;   /* of the upload's frames, for a video match */
     double vpdq_compared_percent; /* of the banked video's frames */
+    /* review (review.c) */
+    bool retain_media;           /* keep matched uploads, encrypted, for reviewers */
+    char media_dir[4096];
+    char media_key_file[4096];
+    unsigned retention_days;     /* retained media is deleted after this */
+    char reporter_file[4096];    /* JSON: who signs reports to NCMEC/NCA */
+    char self_report_bank[65];   /* counted in the transparency statistics */
 } bwd_config;
 
 void bwd_config_defaults(bwd_config *c);
@@ -78,6 +85,8 @@ bool bwd_config_file(bwd_config *c, const char *path, char *err, size_t err_size
 bool bwd_config_set(bwd_config *c, const char *key, const char *value, char *err,
                     size_t err_size);
 void bwd_config_help(FILE *out);
+/* Every option as a commented config file. */
+void bwd_config_print(FILE *out, const bwd_config *c);
 /* The effective configuration as JSON (secrets masked). */
 json_t *bwd_config_json(const bwd_config *c);
 
@@ -110,6 +119,7 @@ void bwd_metrics_count(bwd_metrics *m, const char *name, uint64_t n);
 
 typedef struct bwd_keys bwd_keys;
 typedef struct bwd_jobs bwd_jobs;
+typedef struct bwd_review bwd_review;
 
 typedef struct bwd_server {
     bwd_config cfg;
@@ -128,6 +138,7 @@ typedef struct bwd_server {
     pthread_mutex_t stop_lock;
     pthread_cond_t stop_cond;    /* signalled when background loops must end */
     char *tls_cert_pem, *tls_key_pem;
+    bwd_review *review;          /* retained media, the reporter, retention */
 } bwd_server;
 
 /* Per-thread scratch: a context and reusable result objects. */
@@ -203,6 +214,8 @@ struct bwd_request {
     char location[512];
     int retry_after;
     const char *error_code;          /* for the log line */
+    const char *csp;                 /* Content-Security-Policy; NULL: none at all allowed */
+    const char *disposition;         /* Content-Disposition, or NULL */
     bool suspended, done;
 };
 
@@ -343,6 +356,28 @@ void bwd_api_config(bwd_request *r);
 
 /* Audits an admin action by the request's key (failures are logged). */
 void bwd_audit(bwd_request *r, const char *action, const char *subject, json_t *details);
+
+/* The review page, reports, statistics and retained media (review.c,
+ * web_pages.c, api_media.c, api_reports.c, api_stats.c). */
+void bwd_web_page(bwd_request *r);
+void bwd_web_asset(bwd_request *r);
+void bwd_api_whoami(bwd_request *r);
+void bwd_api_event_media(bwd_request *r);
+void bwd_api_event_media_reveal(bwd_request *r);
+void bwd_api_report(bwd_request *r);
+void bwd_api_stats(bwd_request *r);
+void bwd_api_stats_chart(bwd_request *r);
+/* Opens the vault and reads the reporter when configured, and starts the
+ * retention sweep; false after logging why. */
+bool bwd_review_start(bwd_server *srv);
+void bwd_review_stop(bwd_server *srv);
+/* An upload about to be recorded: sealed into the vault when media is
+ * retained and the match will be reviewed; *ref stays empty otherwise. */
+void bwd_media_keep(bwd_request *r, const bw_matches *m, char *ref, size_t size);
+/* Deletes what bwd_media_keep sealed when no event came to name it. */
+void bwd_media_drop(bwd_request *r, const char *ref);
+/* The reporter_file's JSON, or NULL when none is configured. */
+const char *bwd_reporter(const bwd_server *srv);
 
 /* Renders /metrics text into a malloc'd buffer (metrics.c). */
 char *bwd_metrics_render(bwd_server *srv, size_t *size_out);

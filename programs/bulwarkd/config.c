@@ -69,6 +69,15 @@ static const opt opts[] = {
     NUM(vpdq_quality, OPT_INT, "vPDQ frames under this quality take no part in matching"),
     NUM(vpdq_query_percent, OPT_DOUBLE, "share of an upload's frames a banked video must match"),
     NUM(vpdq_compared_percent, OPT_DOUBLE, "share of a banked video's frames that must match"),
+    NUM(retain_media, OPT_BOOL, "keep matched uploads, encrypted, for reviewers (off: record"
+                                " the match without its content)"),
+    STR(media_dir, "directory of retained media (sealed files, mode 0600)"),
+    STR(media_key_file, "32-byte key sealing retained media (mode 0600; head -c 32"
+                        " /dev/urandom)"),
+    NUM(retention_days, OPT_UINT, "days retained media is kept before it is deleted"),
+    STR(reporter_file, "JSON naming who reports (first_name, last_name, email, phone,"
+                       " organisation, legal_url)"),
+    STR(self_report_bank, "bank of self-reported hashes, counted in /v1/stats"),
 };
 
 void bwd_config_defaults(bwd_config *c)
@@ -108,6 +117,7 @@ void bwd_config_defaults(bwd_config *c)
     c->vpdq_quality = BW_VPDQ_DEFAULT_QUALITY;
     c->vpdq_query_percent = BW_VPDQ_DEFAULT_QUERY_PERCENT;
     c->vpdq_compared_percent = BW_VPDQ_DEFAULT_COMPARED_PERCENT;
+    c->retention_days = 30;
 }
 
 static const opt *find(const char *key)
@@ -285,7 +295,23 @@ void bwd_config_help(FILE *out)
         fprintf(out, *def ? " [%s]\n" : "\n", def);
     }
     fprintf(out, "\n  --help                 this text\n  --version              the version\n"
+                 "  --print-config         the effective configuration, as a config file\n"
                  "\nSee docs/service.md for the API, deployment behind a proxy, and scaling out.\n");
+}
+
+void bwd_config_print(FILE *out, const bwd_config *c)
+{
+    fprintf(out, "# bulwarkd configuration: `bulwarkd --config FILE`. Each line is\n"
+                 "# `name = value`; sizes take k, M, G; options given on the command line\n"
+                 "# win. `bulwarkd [OPTIONS] --print-config` prints the effective values.\n");
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+        char v[4200];
+        format_value(c, &opts[i], v, sizeof v);
+        if (!*v || opts[i].secret)
+            fprintf(out, "\n# %s\n# %s =\n", opts[i].help, opts[i].name);
+        else
+            fprintf(out, "\n# %s\n%s = %s\n", opts[i].help, opts[i].name, v);
+    }
 }
 
 json_t *bwd_config_json(const bwd_config *c)

@@ -348,6 +348,15 @@ static enum MHD_Result respond(bwd_request *r)
     if (r->out_type)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->out_type);
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    /* Nothing is ever framed (clickjacking), and only the review page's
+     * own files may run (web_pages.c sets its policy). */
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    MHD_add_response_header(resp, "Content-Security-Policy",
+                            r->csp ? r->csp : "default-src 'none'; frame-ancestors 'none'");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "Cross-Origin-Resource-Policy", "same-origin");
+    if (r->disposition)
+        MHD_add_response_header(resp, "Content-Disposition", r->disposition);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (*r->location)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, r->location);

@@ -34,7 +34,10 @@ void bwd_after_ms(struct timespec *ts, unsigned ms)
 static int parse_args(bwd_config *c, int argc, char **argv)
 {
     char err[512];
+    bool print = false;
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--print-config"))
+            print = true;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             bwd_config_help(stdout);
             return 0;
@@ -59,6 +62,8 @@ static int parse_args(bwd_config *c, int argc, char **argv)
             }
         }
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--print-config"))
+            continue;
         if (strncmp(argv[i], "--", 2) != 0) {
             fprintf(stderr, "bulwarkd: unexpected argument '%s' (see --help)\n", argv[i]);
             return 2;
@@ -86,6 +91,10 @@ static int parse_args(bwd_config *c, int argc, char **argv)
             fprintf(stderr, "bulwarkd: %s (see --help)\n", err);
             return 2;
         }
+    }
+    if (print) { /* the effective configuration, as a file */
+        bwd_config_print(stdout, c);
+        return 0;
     }
     return -1;
 }
@@ -173,7 +182,7 @@ int main(int argc, char **argv)
                !(srv.keys = bwd_keys_create(c->key_cache_seconds, c->rate_per_minute)) ||
                !(srv.jobs = bwd_jobs_create(c->workers, c->queue))) {
         bwd_log(BWD_ERROR, "out of memory at start-up", NULL);
-    } else if (open_bank(&srv)) {
+    } else if (open_bank(&srv) && bwd_review_start(&srv)) {
         atomic_store(&srv.last_refresh, (long long)(bwd_now() * 1000));
         atomic_store(&srv.ready, true);
         if (!bwd_http_start(&srv, err, sizeof err)) {
@@ -211,6 +220,7 @@ int main(int argc, char **argv)
     if (srv.daemon)
         MHD_stop_daemon(srv.daemon);
     bwd_jobs_free(srv.jobs);
+    bwd_review_stop(&srv);
     bw_matcher_free(srv.matcher);
     bw_vpdq_options_free(srv.vpdq);
     bw_store_close(srv.store);

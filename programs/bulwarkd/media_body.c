@@ -137,11 +137,12 @@ bool bwd_media_finish(bwd_request *r)
 bw_vpdq_options *bwd_video_options(const bwd_config *c)
 {
     const char *bad = NULL;
-    if (c->vpdq_quality > 101)
+    if (c->vpdq_quality < 0 || c->vpdq_quality > 101)
         bad = "vpdq_quality must be from 0 to 101";
-    else if (c->vpdq_query_percent > 100 || c->vpdq_compared_percent > 100)
+    else if (!(c->vpdq_query_percent >= 0 && c->vpdq_query_percent <= 100) ||
+             !(c->vpdq_compared_percent >= 0 && c->vpdq_compared_percent <= 100))
         bad = "vpdq_query_percent and vpdq_compared_percent must be from 0 to 100";
-    else if (!isfinite(c->video_seconds_per_hash) || c->video_seconds_per_hash > 1e9)
+    else if (!(c->video_seconds_per_hash >= 0 && c->video_seconds_per_hash <= 1e9))
         bad = "video_seconds_per_hash must be a number of seconds";
     else if (!c->max_video_bytes || !c->video_max_seconds || !c->video_max_frames ||
              !c->video_decode_ms)

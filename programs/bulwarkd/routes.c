@@ -52,6 +52,17 @@ const bwd_route bwd_routes[] = {
     ROUTE("GET", "/v1/webhooks/deliveries", ADMINS, BWD_BODY_NONE, false,
           bwd_api_deliveries_list),
     ROUTE("GET", "/v1/config", ADMINS, BWD_BODY_NONE, false, bwd_api_config),
+    /* Review: the page (its files hold no data; everything it shows comes
+     * from the API with a key), media, reports, statistics. */
+    ROUTE("GET", "/review", ANYONE, BWD_BODY_NONE, false, bwd_web_page),
+    ROUTE("GET", "/review/{}", ANYONE, BWD_BODY_NONE, false, bwd_web_asset),
+    ROUTE("GET", "/v1/whoami", CLIENTS, BWD_BODY_NONE, false, bwd_api_whoami),
+    ROUTE("GET", "/v1/matches/{}/media", REVIEWERS, BWD_BODY_NONE, true, bwd_api_event_media),
+    ROUTE("POST", "/v1/matches/{}/media/reveal", REVIEWERS, BWD_BODY_NONE, false,
+          bwd_api_event_media_reveal),
+    ROUTE("GET", "/v1/reports/{}", REVIEWERS, BWD_BODY_NONE, false, bwd_api_report),
+    ROUTE("GET", "/v1/stats", REVIEWERS, BWD_BODY_NONE, false, bwd_api_stats),
+    ROUTE("GET", "/v1/stats/charts/{}", REVIEWERS, BWD_BODY_NONE, false, bwd_api_stats_chart),
 };
 const size_t bwd_route_count = sizeof bwd_routes / sizeof bwd_routes[0];
 

@@ -259,7 +259,41 @@ def match_by_value():
     t.check_eq(s, 422, "a bad vPDQ value")
     s, _, _, j = req("POST", "/v1/banks/known/signals", key=ADMIN, body=sig)
     t.check_eq(s, 201, "a vPDQ value banked by hand")
-    s, _, _, j = req("GET", "/v1/banks/known/export?format=jsonl", key=ADMIN)
+    s, _, data, _ = req("GET", "/v1/banks/known/export?format=jsonl", key=ADMIN)
+    videos = [json.loads(line)["value"] for line in data.decode().splitlines()
+              if json.loads(line)["type"] == "vpdq"]
+    t.check(s == 200 and sig["value"] in videos and len(videos) == 2,
+            "the export has both videos, the hand-banked one as sent: %d" % len(videos))
+
+
+def thresholds():
+    """Per-request thresholds (before match_by_value banks the trimmed copy
+    itself)."""
+    s, _, _, j = upload("/v1/match?compared_percent=80", EDITS["trimmed"])
+    t.check(s == 200 and not vpdq_match(j), "compared_percent=80 leaves the trimmed copy out")
+    s, _, _, j = upload("/v1/match?compared_percent=40&query_percent=100", EDITS["trimmed"])
+    v = vpdq_match(j)
+    t.check(s == 200 and v and v[0]["compared_percent"] >= 40, "compared_percent=40 keeps it")
+    s, _, _, j = upload("/v1/match?query_percent=101", EDITS["trimmed"])
+    t.check_eq((s, j["error"]["code"]), (400, "invalid_argument"), "query_percent=101")
+
+
+def decode_time_limit():
+    """A server whose videos must decode within 50 ms: a long every-frame
+    hash stops with 422 timeout, and the server keeps serving."""
+    db = os.path.join(DIR, "slow.db")
+    key = t.make_key(CLI, db, "client")
+    slow = t.Server(BULWARKD, db, "--spool-dir", SPOOL, "--video-decode-ms", "50",
+                    "--video-seconds-per-hash", "0")
+    try:
+        data = video("slow.mp4", "-f", "lavfi", "-i", "mandelbrot=size=640x480:rate=25", "-t",
+                     "10", "-c:v", "libx264")
+        s, _, _, j = slow.request("POST", "/v1/hash", key=key, body=data, ctype="video/mp4")
+        t.check_eq((s, j["error"]["code"]), (422, "timeout"), "decoding over video_decode_ms")
+        t.check("50 ms" in j["error"]["message"], "the message names the limit: %s" % j)
+        t.check_eq(slow.request("GET", "/healthz")[0], 200, "still serving")
+    finally:
+        slow.stop()
 
 
 try:
@@ -269,7 +303,9 @@ try:
     t.run("no_trace", no_trace)
     t.run("limits_and_damage", limits_and_damage)
     t.run("false_positive_allow_listed", false_positive_allow_listed)
+    t.run("thresholds", thresholds)
     t.run("match_by_value", match_by_value)
+    t.run("decode_time_limit", decode_time_limit)
 finally:
     srv.stop()
     if not t.failures:
