@@ -293,7 +293,8 @@ def decode_time_limit():
         t.check("50 ms" in j["error"]["message"], "the message names the limit: %s" % j)
         t.check_eq(slow.request("GET", "/healthz")[0], 200, "still serving")
     finally:
-        slow.stop()
+        code = slow.stop()
+    t.check_eq(code, 0, "clean exit after SIGTERM (sanitizers report at exit)")
 
 
 try:
@@ -307,7 +308,7 @@ try:
     t.run("match_by_value", match_by_value)
     t.run("decode_time_limit", decode_time_limit)
 finally:
-    srv.stop()
+    t.check_eq(srv.stop(), 0, "clean exit after SIGTERM (sanitizers report at exit)")
     if not t.failures:
         t.remove(DIR)
 t.finish()
