@@ -40,14 +40,11 @@ static int take_status(void *arg, const bw_event_info *e)
 void bwd_api_report(bwd_request *r)
 {
     bwd_thread *t = bwd_thread_get();
-    char *end;
-    const long long id = strtoll(r->params[0], &end, 10);
+    int64_t id;
     const char *name = bwd_arg(r, "format");
     bw_report_format format = BW_REPORT_NCMEC;
-    if (*end || id <= 0) {
-        bwd_error(r, 404, "not_found", "no match '%s'", r->params[0]);
+    if (!bwd_path_id(r, r->params[0], "match", &id))
         return;
-    }
     if (name && bw_report_format_parse(&format, name) != BW_OK) {
         bwd_error(r, 400, "invalid_argument", "format must be ncmec or json");
         return;
@@ -60,7 +57,7 @@ void bwd_api_report(bwd_request *r)
     }
     if (status != BW_REVIEW_CONFIRMED) {
         bwd_error(r, 409, "not_confirmed", "match %lld is %s: only a match a reviewer confirmed"
-                  " is reported", id, bw_review_status_name(status));
+                  " is reported", (long long)id, bw_review_status_name(status));
         return;
     }
     const char *reporter = bwd_reporter(r->srv);

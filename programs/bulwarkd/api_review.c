@@ -2,7 +2,6 @@
  * Matches and reviews, the audit log, quarantined signals and webhook
  * deliveries: what reviewers and administrators read and decide.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,18 +28,6 @@ static int event_to_json(void *arg, const bw_event_info *e)
     else
         json_object_update(arg, j), json_decref(j);
     return 0;
-}
-
-static bool parse_id(bwd_request *r, const char *text, const char *what, int64_t *id)
-{
-    char *end;
-    errno = 0;
-    *id = strtoll(text, &end, 10);
-    if (*end || errno || *id <= 0) {
-        bwd_error(r, 404, "not_found", "no %s '%s'", what, text);
-        return false;
-    }
-    return true;
 }
 
 void bwd_api_events_list(bwd_request *r)
@@ -104,7 +91,7 @@ static void reply_event(bwd_request *r, bwd_thread *t, int64_t id)
 void bwd_api_event_get(bwd_request *r)
 {
     int64_t id;
-    if (parse_id(r, r->params[0], "match", &id))
+    if (bwd_path_id(r, r->params[0], "match", &id))
         reply_event(r, bwd_thread_get(), id);
 }
 
@@ -112,7 +99,7 @@ void bwd_api_event_review(bwd_request *r)
 {
     bwd_thread *t = bwd_thread_get();
     int64_t id;
-    if (!parse_id(r, r->params[0], "match", &id))
+    if (!bwd_path_id(r, r->params[0], "match", &id))
         return;
     json_t *body = bwd_body_json(r);
     if (!body)
@@ -207,7 +194,7 @@ void bwd_api_key_revoke(bwd_request *r)
 {
     bwd_thread *t = bwd_thread_get();
     int64_t id;
-    if (!parse_id(r, r->params[0], "key", &id))
+    if (!bwd_path_id(r, r->params[0], "key", &id))
         return;
     const bw_status st = bw_key_revoke(t->ctx, r->srv->store, id);
     if (st != BW_OK) {
@@ -292,7 +279,7 @@ void bwd_api_quarantine_release(bwd_request *r)
 {
     bwd_thread *t = bwd_thread_get();
     int64_t id;
-    if (!parse_id(r, r->params[0], "signal", &id))
+    if (!bwd_path_id(r, r->params[0], "signal", &id))
         return;
     const bw_status st =
         bw_signal_set_quarantined(t->ctx, r->srv->store, id, 0, "released through the API");

@@ -226,6 +226,9 @@ const char *bwd_arg(const bwd_request *r, const char *name);
 /* An integer query argument within [lo, hi]; false after answering 400. */
 bool bwd_arg_int(bwd_request *r, const char *name, long long lo, long long hi,
                  long long *out);
+/* Parses a positive id from a path segment; answers 404 "no WHAT 'TEXT'" and
+ * returns false when it is not one. */
+bool bwd_path_id(bwd_request *r, const char *text, const char *what, int64_t *id);
 
 /* Responses: the JSON is consumed. */
 void bwd_reply(bwd_request *r, int status, json_t *body);

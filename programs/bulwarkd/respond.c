@@ -2,6 +2,7 @@
  * Building responses: JSON bodies, errors as {"error": {"code", "message"}}
  * with a stable code, and the mapping from library statuses to HTTP.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,4 +139,16 @@ void bwd_audit(bwd_request *r, const char *action, const char *subject, json_t *
                  "subject", subject ? subject : "", "error",
                  t ? bw_ctx_message(t->ctx) : "out of memory");
     free(text);
+}
+
+bool bwd_path_id(bwd_request *r, const char *text, const char *what, int64_t *id)
+{
+    char *end;
+    errno = 0;
+    *id = strtoll(text, &end, 10);
+    if (end == text || *end || errno || *id <= 0) {
+        bwd_error(r, 404, "not_found", "no %s '%s'", what, text);
+        return false;
+    }
+    return true;
 }

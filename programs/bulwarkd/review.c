@@ -170,12 +170,9 @@ static const char *media_type(bw_ctx *ctx, const uint8_t *d, size_t n)
 void bwd_api_event_media(bwd_request *r)
 {
     bwd_thread *t = bwd_thread_get();
-    char *end;
-    const long long id = strtoll(r->params[0], &end, 10);
-    if (*end || id <= 0) {
-        bwd_error(r, 404, "not_found", "no match '%s'", r->params[0]);
+    int64_t id;
+    if (!bwd_path_id(r, r->params[0], "match", &id))
         return;
-    }
     bw_vault *vault = r->srv->review ? r->srv->review->vault : NULL;
     if (!vault) {
         bwd_error(r, 404, "not_found", "this service retains no media (retain_media is off)");
@@ -204,12 +201,9 @@ void bwd_api_event_media(bwd_request *r)
 void bwd_api_event_media_reveal(bwd_request *r)
 {
     bwd_thread *t = bwd_thread_get();
-    char *end;
-    const long long id = strtoll(r->params[0], &end, 10);
-    if (*end || id <= 0) {
-        bwd_error(r, 404, "not_found", "no match '%s'", r->params[0]);
+    int64_t id;
+    if (!bwd_path_id(r, r->params[0], "match", &id))
         return;
-    }
     const bw_status st = bw_event_media_revealed(t->ctx, r->srv->store, id);
     if (st != BW_OK) {
         bwd_fail(r, st, t->ctx);

@@ -3,38 +3,16 @@ would: a SQLite store made with the real CLI, a bank of benign golden
 images' hashes, keys for each role, a media key and a reporter file.
 Only Python's standard library is used."""
 
-import http.client
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import time
 
-SKIP = 77
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("  CHECK failed: " + what, file=sys.stderr, flush=True)
-    return cond
-
-
-def check_eq(got, want, what):
-    return check(got == want, "%s: got %r, want %r" % (what, got, want))
-
-
-def run(name, fn):
-    before = len(failures)
-    fn()
-    print(("ok   " if len(failures) == before else "FAIL ") + name, flush=True)
-
-
-def finish():
-    print("%d checks failed" % len(failures) if failures else "all checks passed", flush=True)
-    sys.exit(1 if failures else 0)
+# The check/run/finish harness is the service tests' own.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "service"))
+import bwtest  # noqa: E402
+from bwtest import SKIP, failures, check, check_eq, run, finish  # noqa: E402,F401
 
 
 class Setup:
@@ -76,72 +54,26 @@ class Setup:
             return f.read()
 
 
-class Server:
-    """One bulwarkd; stderr (its JSON log) goes to a file read for the port."""
+class Server(bwtest.Server):
+    """One bulwarkd set up for review: media retained and a reporter, unless
+    told otherwise; the self-report bank counted in the statistics."""
 
     def __init__(self, bulwarkd, setup, retain=True, reporter=True):
-        self.log_path = os.path.join(setup.dir, "bulwarkd-%d.log" % time.monotonic_ns())
-        args = [bulwarkd, "--db", setup.db, "--listen", "127.0.0.1:0", "--workers", "2",
-                "--http-threads", "2", "--self-report-bank", "self-reports"]
+        extra = ["--workers", "2", "--http-threads", "2", "--self-report-bank", "self-reports"]
         if retain:
-            args += ["--retain-media", "true", "--media-dir", setup.media, "--media-key-file",
-                     setup.media_key, "--retention-days", "30"]
+            extra += ["--retain-media", "true", "--media-dir", setup.media, "--media-key-file",
+                      setup.media_key, "--retention-days", "30"]
         if reporter:
-            args += ["--reporter-file", setup.reporter]
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(args, stderr=self.log, stdout=subprocess.DEVNULL)
-        self.port = None
-        deadline = time.time() + 60
-        while self.port is None and time.time() < deadline and self.proc.poll() is None:
-            time.sleep(0.05)
-            for line in self.lines():
-                if line.get("msg") == "listening":
-                    self.port = line["port"]
-        if self.port is None:
-            raise SystemExit("bulwarkd did not start:\n" + open(self.log_path).read())
-
-    def lines(self):
-        out = []
-        with open(self.log_path) as f:
-            for line in f:
-                try:
-                    out.append(json.loads(line))
-                except ValueError:
-                    pass
-        return out
+            extra += ["--reporter-file", setup.reporter]
+        super().__init__(bulwarkd, setup.db, *extra)
 
     def request(self, method, path, key=None, body=None, headers=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        h = dict(headers or {})
-        if key:
-            h["Authorization"] = "Bearer " + key
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body).encode()
-            h.setdefault("Content-Type", "application/json")
-        conn.request(method, path, body=body, headers=h)
-        resp = conn.getresponse()
-        data = resp.read()
-        conn.close()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
+        """(status, headers with lower-case names, body bytes)."""
+        status, headers_out, data, _ = super().request(method, path, key=key, body=body,
+                                                       headers=headers)
+        return status, headers_out, data
 
     def json(self, method, path, key=None, body=None, headers=None):
-        status, headers_out, data = self.request(method, path, key, body, headers)
-        try:
-            return status, json.loads(data) if data else None
-        except ValueError:
-            return status, None
-
-    def stop(self):
-        """SIGTERM; the exit status (non-zero when a sanitizer found a leak)."""
-        if self.proc.poll() is not None:
-            return self.proc.returncode
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-        if self.proc.returncode:
-            print(open(self.log_path).read()[-4000:], file=sys.stderr)
-        return self.proc.returncode
+        status, _, _, parsed = super().request(method, path, key=key, body=body,
+                                               headers=headers)
+        return status, parsed
