@@ -274,7 +274,7 @@ static json_t *add_one(bwd_request *r, bwd_thread *t, bw_signal_type type, const
 /* The metadata of an upload to bank: the multipart field "context" or the
  * X-Bulwark-Metadata header, a JSON object. Replies 400 and returns false
  * when it is not one; *out is NULL when there is none. */
-bool bwd_upload_metadata(bwd_request *r, char **out)
+static bool upload_metadata(bwd_request *r, char **out)
 {
     *out = NULL;
     const char *meta_text = r->context ? r->context
@@ -293,8 +293,6 @@ bool bwd_upload_metadata(bwd_request *r, char **out)
 
 void bwd_api_bank_content(bwd_request *r)
 {
-    if (r->video)
-        return bwd_video_bank(r);
     bwd_thread *t = bwd_thread_get();
     /* The bank must exist before we spend time decoding. */
     json_t *bank = json_object();
@@ -305,8 +303,10 @@ void bwd_api_bank_content(bwd_request *r)
         return;
     }
     char *meta_json;
-    if (!bwd_upload_metadata(r, &meta_json))
+    if (!upload_metadata(r, &meta_json))
         return;
+    if (r->video)
+        return bwd_video_bank(r, t, meta_json);
     if (!r->size) {
         free(meta_json);
         bwd_error(r, 400, "bad_request", "the body is empty: send the media to bank");

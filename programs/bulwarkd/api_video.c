@@ -167,23 +167,8 @@ void bwd_video_match(bwd_request *r)
     bw_hashes_free(h);
 }
 
-static int bank_exists(void *arg, const bw_bank_info *b)
+void bwd_video_bank(bwd_request *r, bwd_thread *t, char *meta_json)
 {
-    (void)arg, (void)b;
-    return 0;
-}
-
-void bwd_video_bank(bwd_request *r)
-{
-    bwd_thread *t = bwd_thread_get();
-    bw_status st = bw_bank_get(t->ctx, r->srv->store, r->params[0], bank_exists, NULL);
-    if (st != BW_OK) {
-        bwd_fail(r, st, t->ctx);
-        return;
-    }
-    char *meta_json;
-    if (!bwd_upload_metadata(r, &meta_json))
-        return;
     bw_hashes *h;
     bw_vpdq *v;
     if (!hash_video(r, t, &h, &v)) {

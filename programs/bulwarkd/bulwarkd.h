@@ -321,9 +321,8 @@ void bwd_bank_catch_up(bwd_request *r, bwd_thread *t);
 /* Videos on the media routes (api_video.c). */
 void bwd_video_hash(bwd_request *r);
 void bwd_video_match(bwd_request *r);
-void bwd_video_bank(bwd_request *r);
-/* The JSON metadata of an upload to bank (api_banks.c); false after a 400. */
-bool bwd_upload_metadata(bwd_request *r, char **out);
+/* Banks a video upload once the bank is known to exist; takes meta_json. */
+void bwd_video_bank(bwd_request *r, bwd_thread *t, char *meta_json);
 
 /* Handlers, by area. */
 void bwd_api_hash(bwd_request *r);
