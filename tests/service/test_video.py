@@ -4,9 +4,9 @@ edited copies (re-encoded, scaled, cropped, watermarked, trimmed) that
 match it through /v1/match and unrelated videos that do not; /v1/hash
 agreeing with the CLI; multipart uploads; uploads streamed to an unnamed
 temporary file that leaves nothing behind; size, duration and decoding
-limits; damaged videos; a false positive allow-listed by a reviewer; and
-match-by-hash with a vPDQ value. Every video is made here by ffmpeg from
-its test sources.
+limits; damaged videos; a false positive allow-listed by a reviewer;
+match-by-hash with a vPDQ value; and containers from MPEG-TS to raw H.264.
+Every video is made here by ffmpeg from its test sources.
 
     test_video.py BULWARKD BULWARK_CLI
 """
@@ -278,6 +278,21 @@ def thresholds():
     t.check_eq((s, j["error"]["code"]), (400, "invalid_argument"), "query_percent=101")
 
 
+def containers():
+    """Videos are told from images by their first bytes whatever the
+    container, and are hashed from the spool file by FFmpeg."""
+    for name, codec in [("c.ts", "libx264"), ("c.flv", "flv"), ("c.ogv", "libtheora"),
+                        ("c.mpg", "mpeg2video"), ("c.mov", "libx264"), ("c.wmv", "wmv2"),
+                        ("c.ivf", "libvpx"), ("c.h264", "libx264")]:
+        data = video(name, "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10", "-t", "2",
+                     "-c:v", codec)
+        s, _, _, j = upload("/v1/hash", data, ctype="application/octet-stream")
+        media = j.get("media", {}) if s == 200 else j
+        t.check(s == 200 and media.get("format") == "video" and
+                media.get("frames_decoded") == 20 and j["vpdq"]["frames"] == 10,
+                "%s (%s) hashed as a video: %s %s" % (name, codec, s, media))
+
+
 def decode_time_limit():
     """A server whose videos must decode within 50 ms: a long every-frame
     hash stops with 422 timeout, and the server keeps serving."""
@@ -306,6 +321,7 @@ try:
     t.run("false_positive_allow_listed", false_positive_allow_listed)
     t.run("thresholds", thresholds)
     t.run("match_by_value", match_by_value)
+    t.run("containers", containers)
     t.run("decode_time_limit", decode_time_limit)
 finally:
     t.check_eq(srv.stop(), 0, "clean exit after SIGTERM (sanitizers report at exit)")
