@@ -223,6 +223,20 @@ static void match_video(match_thread *t, const char *path, cli_result *res)
     bw_hashes_free(h);
 }
 
+/* A vPDQ value given as text, with the video thresholds of the command
+ * line (bw_matcher_match_value() would apply the defaults). */
+static bw_status match_vpdq_value(match_thread *t, const char *value)
+{
+    const match_opts *o = t->opt;
+    bw_vpdq *v = NULL;
+    bw_status st = bw_vpdq_signal_parse(t->ctx, &v, value, strlen(value));
+    if (st == BW_OK)
+        st = bw_matcher_match_vpdq(t->ctx, o->matcher, t->matches, v, o->threshold, o->quality,
+                                   o->query_percent, o->compared_percent, 0);
+    bw_vpdq_free(v);
+    return st;
+}
+
 static void process(void *state, const char *input, cli_result *res)
 {
     match_thread *t = state;
@@ -236,7 +250,9 @@ static void process(void *state, const char *input, cli_result *res)
             cli_buf_printf(&res->err, "bulwark: '%s': unknown signal type\n", input);
             return;
         }
-        st = bw_matcher_match_value(t->ctx, o->matcher, t->matches, type, value, o->threshold);
+        st = type == BW_SIGNAL_VPDQ ? match_vpdq_value(t, value)
+                                    : bw_matcher_match_value(t->ctx, o->matcher, t->matches,
+                                                             type, value, o->threshold);
         if (st != BW_OK)
             return failed(t, input, st, res);
         cli_buf_printf(&res->out, "{\"query\":{\"type\":\"%s\",\"value\":",

@@ -93,6 +93,24 @@ for line in open(sys.argv[1]):
     frames.append("%s,%d,%s" % (h, int(quality), format(float(ts), ".3")))
 print("vpdq " + json.dumps(frames))
 EOF
+"$bw" hash --seconds-per-hash 1 trimmed.mp4 > trimmed.txt
+python3 - trimmed.txt > trimmed-py.txt <<'EOF'
+import json, sys
+frames = []
+for line in open(sys.argv[1]):
+    n, quality, h, ts = line.strip().split(",")
+    frames.append("%s,%d,%s" % (h, int(quality), format(float(ts), ".3")))
+print("vpdq " + json.dumps(frames))
+EOF
+"$bw" match --hashes-from trimmed-py.txt | summary > got
+[ "$(cat got)" = "vpdq vpdq:100:38" ] && ok "a vPDQ value of the trimmed copy matches by hash" \
+  || fail "trimmed value: $(cat got)"
+"$bw" match --compared-percent 50 --hashes-from trimmed-py.txt | summary > got
+[ "$(cat got)" = "vpdq none" ] && ok "--compared-percent applies to vPDQ values too" \
+  || fail "--compared-percent on a value: $(cat got)"
+"$bw" match --hash 'vpdq:["00,1,0"]' > /dev/null 2> err
+[ $? -eq 1 ] && grep -q "vpdq" err && ok "a malformed vPDQ value: exit 1 and a reason" \
+  || fail "malformed value: $(cat err)"
 grep -q '"[0-9a-f]*,[0-9]*,7.0"' py.txt || fail "the Python text was not as expected: $(cut -c1-200 py.txt)"
 "$bw" match --hashes-from py.txt | summary > got
 [ "$(cat got)" = "vpdq vpdq:100:100" ] && ok "match --hashes-from with a python-threatexchange vPDQ" \
