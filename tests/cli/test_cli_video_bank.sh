@@ -41,6 +41,19 @@ for line in sys.stdin:
 '
 }
 
+# A `bulwark hash` vPDQ file as python-threatexchange would write its value
+# (str() of each compact feature: seconds to three significant digits).
+py_value() {
+  python3 - "$1" <<'EOF'
+import json, sys
+frames = []
+for line in open(sys.argv[1]):
+    n, quality, h, ts = line.strip().split(",")
+    frames.append("%s,%d,%s" % (h, int(quality), format(float(ts), ".3")))
+print("vpdq " + json.dumps(frames))
+EOF
+}
+
 "$bw" bank create known --kind block > /dev/null 2>&1 || fail "bank create"
 "$bw" bank add-file known orig.mp4 --metadata '{"case":"V-1"}' > add.json \
   && python3 -c '
@@ -85,23 +98,9 @@ md5=$(md5sum orig.mp4 | cut -d' ' -f1)
 # compact feature: three significant digits) matches, and banks as the same
 # signal as the one from the file.
 "$bw" hash --seconds-per-hash 1 orig.mp4 > orig.txt
-python3 - orig.txt > py.txt <<'EOF'
-import json, sys
-frames = []
-for line in open(sys.argv[1]):
-    n, quality, h, ts = line.strip().split(",")
-    frames.append("%s,%d,%s" % (h, int(quality), format(float(ts), ".3")))
-print("vpdq " + json.dumps(frames))
-EOF
+py_value orig.txt > py.txt
 "$bw" hash --seconds-per-hash 1 trimmed.mp4 > trimmed.txt
-python3 - trimmed.txt > trimmed-py.txt <<'EOF'
-import json, sys
-frames = []
-for line in open(sys.argv[1]):
-    n, quality, h, ts = line.strip().split(",")
-    frames.append("%s,%d,%s" % (h, int(quality), format(float(ts), ".3")))
-print("vpdq " + json.dumps(frames))
-EOF
+py_value trimmed.txt > trimmed-py.txt
 "$bw" match --hashes-from trimmed-py.txt | summary > got
 [ "$(cat got)" = "vpdq vpdq:100:38" ] && ok "a vPDQ value of the trimmed copy matches by hash" \
   || fail "trimmed value: $(cat got)"
