@@ -108,13 +108,3 @@ BW_API void bw_digester_free(bw_digester *d)
     EVP_MD_CTX_free(d->md);
     free(d);
 }
-
-BW_API void bw_hex_encode(char *out, const uint8_t *in, size_t size)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < size; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * size] = '\0';
-}

@@ -13,7 +13,9 @@
 
 #include "pdq_index_internal.h"
 
-#if defined(__x86_64__)
+/* Not under clang 14, which names the dispatcher "bwi_hash_distance.ifunc"
+ * so that calls from other files (pdq_index.c) do not link. */
+#if defined(__x86_64__) && !defined(__clang__)
 __attribute__((target_clones("popcnt", "default")))
 #endif
 int bwi_hash_distance(const uint8_t *a, const uint8_t *b)

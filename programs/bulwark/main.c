@@ -23,6 +23,7 @@ static const command commands[] = {
     {"bank", cmd_bank, "create, import, export and edit hash banks"},
     {"match", cmd_match, "match images or hashes against the banks"},
     {"nudity", cmd_nudity, "on-device nudity-warning scores of images"},
+    {"snapshot", cmd_snapshot, "signed bank snapshots and deltas for devices"},
     {"key", cmd_key, "create, list and revoke API keys for bulwarkd"},
     {"audit", cmd_audit, "verify and read the tamper-evident audit log"},
     {"report", cmd_report, "export the report of a confirmed match (NCMEC XML, JSON)"},

@@ -68,13 +68,18 @@ typedef struct bwd_config {
     int vpdq_quality;            /* frames under it take no part in matching */
     double vpdq_query_percent;   /* of the upload's frames, for a video match */
     double vpdq_compared_percent; /* of the banked video's frames */
+    /* The device endpoints (api_device.c, docs/privacy.md). */
+    char psm_key[4096];          /* file with the OPRF key; empty: no PSM */
+    unsigned psm_per_minute;     /* PSM evaluations per minute per key */
+    unsigned psm_batch_max;      /* blinded elements in one request */
+    char self_report_bank[65];   /* where self-reported hashes are filed; counted in
+                                  * the transparency statistics */
     /* review (review.c) */
     bool retain_media;           /* keep matched uploads, encrypted, for reviewers */
     char media_dir[4096];
     char media_key_file[4096];
     unsigned retention_days;     /* retained media is deleted after this */
     char reporter_file[4096];    /* JSON: who signs reports to NCMEC/NCA */
-    char self_report_bank[65];   /* counted in the transparency statistics */
 } bwd_config;
 
 void bwd_config_defaults(bwd_config *c);
@@ -138,6 +143,7 @@ typedef struct bwd_server {
     pthread_mutex_t stop_lock;
     pthread_cond_t stop_cond;    /* signalled when background loops must end */
     char *tls_cert_pem, *tls_key_pem;
+    struct bwd_device *device;   /* the device endpoints' state */
     bwd_review *review;          /* retained media, the reporter, retention */
 } bwd_server;
 
@@ -383,5 +389,8 @@ const char *bwd_reporter(const bwd_server *srv);
 
 /* Renders /metrics text into a malloc'd buffer (metrics.c). */
 char *bwd_metrics_render(bwd_server *srv, size_t *size_out);
+
+/* The endpoints for devices: remote check, PSM, self-report. */
+#include "api_device.h"
 
 #endif

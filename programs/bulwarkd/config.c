@@ -69,6 +69,11 @@ static const opt opts[] = {
     NUM(vpdq_quality, OPT_INT, "vPDQ frames under this quality take no part in matching"),
     NUM(vpdq_query_percent, OPT_DOUBLE, "share of an upload's frames a banked video must match"),
     NUM(vpdq_compared_percent, OPT_DOUBLE, "share of a banked video's frames that must match"),
+    STR(psm_key, "file with the private-set-membership key (bulwark snapshot psm-keygen)"),
+    NUM(psm_per_minute, OPT_UINT, "PSM evaluations per minute per key (0: no limit)"),
+    NUM(psm_batch_max, OPT_UINT, "blinded elements in one /v1/device/psm request"),
+    STR(self_report_bank, "block bank that self-reported hashes are filed in, counted in"
+                          " /v1/stats (empty: self-reports off)"),
     NUM(retain_media, OPT_BOOL, "keep matched uploads, encrypted, for reviewers (off: record"
                                 " the match without its content)"),
     STR(media_dir, "directory of retained media (sealed files, mode 0600)"),
@@ -77,7 +82,6 @@ static const opt opts[] = {
     NUM(retention_days, OPT_UINT, "days retained media is kept before it is deleted"),
     STR(reporter_file, "JSON naming who reports (first_name, last_name, email, phone,"
                        " organisation, legal_url)"),
-    STR(self_report_bank, "bank of self-reported hashes, counted in /v1/stats"),
 };
 
 void bwd_config_defaults(bwd_config *c)
@@ -117,6 +121,9 @@ void bwd_config_defaults(bwd_config *c)
     c->vpdq_quality = BW_VPDQ_DEFAULT_QUALITY;
     c->vpdq_query_percent = BW_VPDQ_DEFAULT_QUERY_PERCENT;
     c->vpdq_compared_percent = BW_VPDQ_DEFAULT_COMPARED_PERCENT;
+    c->psm_per_minute = 60;
+    c->psm_batch_max = 16;
+    snprintf(c->self_report_bank, sizeof c->self_report_bank, "self-report");
     c->retention_days = 30;
 }
 

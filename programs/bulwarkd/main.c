@@ -182,7 +182,7 @@ int main(int argc, char **argv)
                !(srv.keys = bwd_keys_create(c->key_cache_seconds, c->rate_per_minute)) ||
                !(srv.jobs = bwd_jobs_create(c->workers, c->queue))) {
         bwd_log(BWD_ERROR, "out of memory at start-up", NULL);
-    } else if (open_bank(&srv) && bwd_review_start(&srv)) {
+    } else if (bwd_device_start(&srv) && open_bank(&srv) && bwd_review_start(&srv)) {
         atomic_store(&srv.last_refresh, (long long)(bwd_now() * 1000));
         atomic_store(&srv.ready, true);
         if (!bwd_http_start(&srv, err, sizeof err)) {
@@ -225,6 +225,7 @@ int main(int argc, char **argv)
     bw_vpdq_options_free(srv.vpdq);
     bw_store_close(srv.store);
     bwd_keys_free(srv.keys);
+    bwd_device_stop(&srv);
     bwd_metrics_free(srv.metrics);
     free(srv.tls_cert_pem);
     free(srv.tls_key_pem);

@@ -52,6 +52,7 @@ const bwd_route bwd_routes[] = {
     ROUTE("GET", "/v1/webhooks/deliveries", ADMINS, BWD_BODY_NONE, false,
           bwd_api_deliveries_list),
     ROUTE("GET", "/v1/config", ADMINS, BWD_BODY_NONE, false, bwd_api_config),
+    BWD_DEVICE_ROUTES(CLIENTS),
     /* Review: the page (its files hold no data; everything it shows comes
      * from the API with a key), media, reports, statistics. */
     ROUTE("GET", "/review", ANYONE, BWD_BODY_NONE, false, bwd_web_page),

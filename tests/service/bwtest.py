@@ -2,6 +2,7 @@
 make keys with the real CLI, send real HTTP requests, make benign test
 images with ffmpeg. Only Python's standard library is used."""
 
+import base64
 import http.client
 import json
 import os
@@ -192,3 +193,14 @@ def env_with(**kv):
     e = dict(os.environ)
     e.update(kv)
     return e
+
+
+def written_forms(hexes):
+    """Every way a hash could be written down, for searching files and
+    traffic for it: hex in both cases, raw bytes, base64 and base64url."""
+    out = set()
+    for h in hexes:
+        raw = bytes.fromhex(h)
+        out |= {h.lower().encode(), h.upper().encode(), raw, base64.b64encode(raw),
+                base64.urlsafe_b64encode(raw).rstrip(b"=")}
+    return out

@@ -182,6 +182,12 @@ def examples():
         ("DELETE", "/v1/banks/{}/signals/{}", "/v1/banks/spec/signals/{sid}", ADMIN, None,
          None),
         ("DELETE", "/v1/banks/{}", "/v1/banks/spec", ADMIN, None, None),
+        ("POST", "/v1/device/check", "/v1/device/check", CLIENT, {"pdq": [PDQ]}, None),
+        ("POST", "/v1/device/psm", "/v1/device/psm", CLIENT, {"blinded": [PDQ]}, None),
+        ("POST", "/v1/device/self-reports", "/v1/device/self-reports", CLIENT,
+         {"pdq": [PDQ]}, None),
+        ("DELETE", "/v1/device/self-reports/{}", "/v1/device/self-reports/{case}", CLIENT,
+         None, None, {"X-Withdrawal-Token": "{token}"}),
         # Errors have their documented shape too.
         ("GET", "/v1/banks/{}", "/v1/banks/missing", ADMIN, None, None),
         ("POST", "/v1/match/hashes", "/v1/match/hashes", CLIENT, {"signals": []}, None),
@@ -191,9 +197,11 @@ def examples():
 def live_responses():
     routes = spec_routes()
     seen, ids = set(), {}
-    for method, pattern, path, key, body, ctype in examples():
+    for method, pattern, path, key, body, ctype, *headers in examples():
         path = path.format(**ids)
-        s, h, data, j = srv.request(method, path, key=key, body=body, ctype=ctype)
+        headers = {k: v.format(**ids) for k, v in headers[0].items()} if headers else None
+        s, h, data, j = srv.request(method, path, key=key, body=body, ctype=ctype,
+                                    headers=headers)
         seen.add((method, pattern))
         op = routes.get((method, pattern), (None, {}))[1]
         resp = op.get("responses", {}).get(str(s))
@@ -218,6 +226,8 @@ def live_responses():
                 ids["eid"] = j["event_id"]
             if pattern == "/v1/keys" and method == "POST":
                 ids["kid"] = j["id"]
+            if pattern == "/v1/device/self-reports" and "case" in j:
+                ids["case"], ids["token"] = j["case"], j["withdrawal_token"]
     missing = sorted(set(spec_routes()) - seen)
     t.check_eq(missing, [], "every route exercised")
 
