@@ -1,7 +1,9 @@
 /*
  * libFuzzer targets for video: with BW_FUZZ_VPDQ_TEXT the vPDQ text parser
  * (whose output must write back to text that parses to the same lines),
- * otherwise the video entry point bw_vpdq_hash_bytes() at native size and
+ * with BW_FUZZ_VPDQ_SIGNAL the vPDQ signal value parser (banks and the
+ * service take these values from outside: the canonical form must be a
+ * fixed point and read back to the same frames), otherwise the video entry point bw_vpdq_hash_bytes() at native size and
  * scaled on two threads. Without libFuzzer, replay.c runs them over the
  * committed corpus in the normal test run.
  */
@@ -12,7 +14,45 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#ifdef BW_FUZZ_VPDQ_TEXT
+#if defined(BW_FUZZ_VPDQ_SIGNAL)
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *text = (const char *)data;
+    const size_t cap = bw_signal_normalized_size(BW_SIGNAL_VPDQ, size);
+    char *canon = malloc(cap), *again = malloc(cap);
+    bw_ctx *ctx = NULL;
+    if (!canon || !again || bw_ctx_create(&ctx) != BW_OK)
+        goto out;
+    const char *why = NULL;
+    bw_status st = bw_signal_normalize(canon, cap, BW_SIGNAL_VPDQ, text, size, &why);
+    if (st == BW_ERR_PARSE && !why)
+        abort(); /* every rejection must say why */
+    if (st != BW_OK)
+        goto out;
+    const size_t len = strlen(canon);
+    if (bw_signal_normalize(again, cap, BW_SIGNAL_VPDQ, canon, len, NULL) != BW_OK ||
+        strcmp(canon, again) != 0)
+        abort(); /* the canonical form is its own canonical form */
+    bw_vpdq *v = NULL;
+    if (bw_vpdq_signal_parse(ctx, &v, text, size) != BW_OK)
+        abort(); /* normalize and parse agree */
+    const size_t need = bw_vpdq_signal_size(v);
+    char *written = need ? malloc(need) : NULL;
+    if (!written || bw_vpdq_signal_write(written, need, v) != BW_OK ||
+        strcmp(written, canon) != 0)
+        abort(); /* the frames write back to the canonical text */
+    double q = -1, c = -1;
+    if (bw_vpdq_match(&q, &c, v, v, 0, 0, 0) != BW_OK || q != 100.0 || c != 100.0)
+        abort();
+    free(written);
+    bw_vpdq_free(v);
+out:
+    bw_ctx_free(ctx);
+    free(canon);
+    free(again);
+    return 0;
+}
+#elif defined(BW_FUZZ_VPDQ_TEXT)
 static char *text_of(const bw_vpdq *v, size_t *len_out)
 {
     size_t n = bw_vpdq_count(v), len = 0;

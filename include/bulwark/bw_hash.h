@@ -69,6 +69,15 @@ BW_API bw_status bw_hashes_pdq_dihedral(const bw_hashes *hashes,
 BW_API bw_status bw_hashes_digest(const bw_hashes *hashes, bw_digest_alg alg,
                                   uint8_t *out, size_t out_size);
 
+/*
+ * Records a digest computed elsewhere (say, while streaming a video to
+ * disk) so that bw_matcher_match_hashes() matches it; nothing else in
+ * hashes changes, so start from a new object for a new file.
+ * BW_ERR_INVALID_ARGUMENT unless size is the algorithm's digest size.
+ */
+BW_API bw_status bw_hashes_set_digest(bw_hashes *hashes, bw_digest_alg alg,
+                                      const uint8_t *digest, size_t size);
+
 /* Format and dimensions of the decoded image (0 when not decoded). */
 BW_API bw_format bw_hashes_format(const bw_hashes *hashes);
 BW_API uint32_t bw_hashes_width(const bw_hashes *hashes);

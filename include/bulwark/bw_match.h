@@ -1,10 +1,11 @@
 /*
- * Bulwark — the matcher: banks from a store, PDQ hashes in an in-memory
- * index that follows the store's change feed, and the policy that turns
- * raw hits into answers: allow-list banks suppress block matches that are
- * no closer to the query than the allow-listed signal, disabled
- * signals never match, and a banked hash that suddenly matches far more
- * distinct uploads than usual is quarantined (reported, not acted on).
+ * Bulwark — the matcher: banks from a store, PDQ hashes and the frames of
+ * banked videos (vPDQ) in in-memory indexes that follow the store's change
+ * feed, and the policy that turns raw hits into answers: allow-list banks
+ * suppress block matches that are no closer to the query than the
+ * allow-listed signal, disabled signals never match, and a banked hash that
+ * suddenly matches far more distinct uploads than usual is quarantined
+ * (reported, not acted on).
  *
  * THREAD SAFETY: a matcher may be queried from many threads at once (each
  * with its own bw_ctx and bw_matches) while one thread refreshes it.
@@ -17,6 +18,7 @@
 #include "bw_pdq.h"
 #include "bw_robust.h"
 #include "bw_store.h"
+#include "bw_video.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,9 +27,10 @@ extern "C" {
 typedef struct bw_matcher bw_matcher;
 
 /*
- * Loads every enabled PDQ signal of every bank from the store into a new
- * index (one consistent snapshot) and remembers where to follow changes
- * from. The store must outlive the matcher.
+ * Loads every enabled PDQ signal, and the frames of every enabled vPDQ
+ * signal, of every bank from the store into new indexes (one consistent
+ * snapshot) and remembers where to follow changes from. The store must
+ * outlive the matcher.
  */
 BW_API bw_status bw_matcher_create(bw_ctx *ctx, bw_matcher **matcher_out,
                                    bw_store *store);
@@ -49,7 +52,10 @@ BW_API int64_t bw_matcher_sequence(const bw_matcher *matcher);
 /* PDQ signals currently in the index. */
 BW_API size_t bw_matcher_pdq_count(const bw_matcher *matcher);
 
-/* Bytes of memory the PDQ index holds. */
+/* vPDQ signals (banked videos) currently in the video index. */
+BW_API size_t bw_matcher_vpdq_count(const bw_matcher *matcher);
+
+/* Bytes of memory the PDQ and video indexes hold. */
 BW_API size_t bw_matcher_memory(const bw_matcher *matcher);
 
 /*
@@ -93,7 +99,13 @@ typedef struct bw_match_info {
     const char *source;      /* may be NULL */
     int quarantined;         /* reported only: do not act on it */
     int suppressed;          /* an allow-list signal matched the same query at
-                                the same or a smaller distance */
+                                the same or a smaller distance (videos: see
+                                bw_matcher_match_vpdq) */
+    /* vPDQ matches only (0 otherwise). value is then the SHA-256 (hex) that
+     * identifies the banked vPDQ, not the vPDQ itself, and distance the
+     * smallest distance of any two matched frames. */
+    double query_percent;    /* share of the query's frames matched */
+    double compared_percent; /* share of the banked video's frames matched */
     /* What the banked PDQ hash covers, from the metadata
      * bw_bank_add_content() writes: a region's name ("c04", "l10", ...),
      * "content" or "content-loose"; NULL for a whole image or an imported
@@ -114,6 +126,14 @@ BW_API int bw_matches_actionable(const bw_matches *matches);
 
 /* Match flags. */
 #define BW_MATCH_DIHEDRAL 1u /* also match the 8 rotations/mirrors (files only) */
+/* Add to the matches already in out (an earlier call's, for the same
+ * upload) instead of replacing them; the policy is applied to the whole. */
+#define BW_MATCH_APPEND 2u
+
+/* python-threatexchange's thresholds for a video match: at least 80 % of
+ * the query's frames, any share of the banked video's. */
+#define BW_VPDQ_DEFAULT_QUERY_PERCENT 80.0
+#define BW_VPDQ_DEFAULT_COMPARED_PERCENT 0.0
 
 /*
  * Matches one PDQ hash within threshold (0..256; BW_PDQ_DEFAULT_THRESHOLD
@@ -128,7 +148,9 @@ BW_API bw_status bw_matcher_match_pdq(bw_ctx *ctx, bw_matcher *matcher,
  * Matches one signal value given as text: PDQ (hex) within threshold,
  * MD5/SHA-1/SHA-256 exactly, URLs exactly or by banked host or path prefix
  * (a banked "example.com/dir" matches "example.com/dir/page"; a banked bare
- * host also matches its subdomains). BW_ERR_PARSE for a malformed value.
+ * host also matches its subdomains), vPDQ as bw_matcher_match_vpdq() with
+ * frames within threshold and the default quality and percentages.
+ * BW_ERR_PARSE for a malformed value.
  */
 BW_API bw_status bw_matcher_match_value(bw_ctx *ctx, bw_matcher *matcher,
                                         bw_matches *out, bw_signal_type type,
@@ -137,7 +159,8 @@ BW_API bw_status bw_matcher_match_value(bw_ctx *ctx, bw_matcher *matcher,
 /*
  * Matches everything bw_hash_* computed for one file: the PDQ hash (and,
  * with BW_MATCH_DIHEDRAL and dihedral hashes present, its 8 variants) and
- * every digest. Replaces the contents of out.
+ * every digest. Replaces the contents of out, unless flags has
+ * BW_MATCH_APPEND.
  */
 BW_API bw_status bw_matcher_match_hashes(bw_ctx *ctx, bw_matcher *matcher,
                                          bw_matches *out, const bw_hashes *hashes,
@@ -153,6 +176,27 @@ BW_API bw_status bw_matcher_match_hashes(bw_ctx *ctx, bw_matcher *matcher,
 BW_API bw_status bw_matcher_match_set(bw_ctx *ctx, bw_matcher *matcher, bw_matches *out,
                                       const bw_pdq_set *set, const bw_hashes *digests,
                                       int threshold);
+
+/*
+ * Matches a video against every banked video, as bw_vpdq_match() compares
+ * two (repeated frame hashes count once, frames under `quality` are left
+ * out of both, frames match within `distance`): one match per banked video
+ * whose query percentage is at least query_percent and compared percentage
+ * at least compared_percent (0..100). The defaults are
+ * BW_VPDQ_DEFAULT_DISTANCE, BW_VPDQ_DEFAULT_QUALITY and the percentages
+ * above. Allow lists apply frame by frame: a query frame that an
+ * allow-listed video matches at the same or a smaller distance counts for
+ * no block video, and a block match left under query_percent without such
+ * frames is suppressed; an allow-listed file digest (BW_MATCH_APPEND after
+ * bw_matcher_match_hashes) suppresses everything. Replaces the contents of
+ * out unless flags has BW_MATCH_APPEND. BW_ERR_INVALID_ARGUMENT for a
+ * threshold out of range (distance 0..256, quality 0..101).
+ */
+BW_API bw_status bw_matcher_match_vpdq(bw_ctx *ctx, bw_matcher *matcher,
+                                       bw_matches *out, const bw_vpdq *query,
+                                       int distance, int quality,
+                                       double query_percent,
+                                       double compared_percent, unsigned flags);
 
 #ifdef __cplusplus
 }

@@ -127,9 +127,9 @@ BW_API bw_status bw_event_get(bw_ctx *ctx, bw_store *store, int64_t id,
 
 /*
  * A reviewer's decision on a pending or escalated event, audited with the
- * reviewer's key id. A false positive adds the upload's PDQ hash to the
- * allow-list bank `allow_bank` (created if missing) so it never matches
- * again. BW_ERR_NOT_FOUND, or BW_ERR_EXISTS when already decided.
+ * reviewer's key id. A false positive adds the upload's PDQ hash (or a
+ * video's vPDQ, the query's "vpdq" {"value"}) and digests to the allow-list
+ * bank `allow_bank` (created if missing) so it never matches again. BW_ERR_NOT_FOUND, or BW_ERR_EXISTS when already decided.
  */
 BW_API bw_status bw_event_review(bw_ctx *ctx, bw_store *store, int64_t id,
                                  int64_t reviewer_key, bw_review_status decision,

@@ -77,7 +77,8 @@ typedef struct bw_signal_info {
     bw_signal_type type;
     const char *value;            /* canonical text form */
     const uint8_t *raw;           /* binary form: the bytes of a hash, the
-                                     text of a URL */
+                                     text of a URL; for vPDQ, the SHA-256
+                                     that identifies the value */
     size_t raw_size;
     const char *source;           /* may be NULL */
     int64_t added_at;             /* Unix seconds */
@@ -86,6 +87,9 @@ typedef struct bw_signal_info {
     int quarantined;
     int removed;                  /* only in change feeds */
     int64_t seq;                  /* sequence number of its last change */
+    const uint8_t *body;          /* vPDQ: the frames, in the store's own
+                                     binary form; NULL for other types */
+    size_t body_size;
 } bw_signal_info;
 
 /* Callbacks return 0 to continue, non-zero to stop the iteration early. */

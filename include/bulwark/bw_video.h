@@ -139,6 +139,14 @@ BW_API bw_status bw_vpdq_hash_file(bw_ctx *ctx, bw_vpdq **vpdq_out,
                                    const bw_vpdq_options *options,
                                    const char *path);
 
+/*
+ * Like bw_vpdq_hash_file() for an open file descriptor (a temporary file
+ * that has no name, say): a regular file is read from its start whatever
+ * its offset (which may move), a pipe in order. fd stays open.
+ */
+BW_API bw_status bw_vpdq_hash_fd(bw_ctx *ctx, bw_vpdq **vpdq_out,
+                                 const bw_vpdq_options *options, int fd);
+
 /* Like bw_vpdq_hash_file() for a video held in memory (not copied; it must
  * stay valid during the call). The context's byte limit applies. */
 BW_API bw_status bw_vpdq_hash_bytes(bw_ctx *ctx, bw_vpdq **vpdq_out,

@@ -271,6 +271,28 @@ BW_API bw_status bw_hashes_digest(const bw_hashes *hashes, bw_digest_alg alg,
     return BW_OK;
 }
 
+BW_API bw_status bw_hashes_set_digest(bw_hashes *hashes, bw_digest_alg alg,
+                                      const uint8_t *digest, size_t size)
+{
+    if (!hashes || !digest || size != bw_digest_size(alg))
+        return BW_ERR_INVALID_ARGUMENT;
+    switch (alg) {
+    case BW_DIGEST_MD5:
+        memcpy(hashes->md5, digest, size);
+        hashes->flags |= BW_HASH_MD5;
+        return BW_OK;
+    case BW_DIGEST_SHA1:
+        memcpy(hashes->sha1, digest, size);
+        hashes->flags |= BW_HASH_SHA1;
+        return BW_OK;
+    case BW_DIGEST_SHA256:
+        memcpy(hashes->sha256, digest, size);
+        hashes->flags |= BW_HASH_SHA256;
+        return BW_OK;
+    }
+    return BW_ERR_INVALID_ARGUMENT;
+}
+
 BW_API bw_format bw_hashes_format(const bw_hashes *hashes)
 {
     return hashes ? hashes->format : BW_FORMAT_UNKNOWN;

@@ -30,9 +30,29 @@ typedef struct bwi_flood {
     size_t used;
 } bwi_flood;
 
+/* A banked video whose distinct frames are in the video index. */
+typedef struct bwi_video_entry {
+    int64_t signal_id;     /* 0: an empty slot */
+    int64_t bank_id;
+    uint32_t frames;       /* distinct frame hashes indexed, tags 0..frames-1 */
+    bool allow;            /* in an allow-list bank */
+    uint8_t *quality;      /* per tag */
+} bwi_video_entry;
+
+/* Every live vPDQ signal's frames (vpdq_bank.c). */
+typedef struct bwi_videos {
+    bw_pdq_index *index;   /* id: the signal; tag: the frame's rank */
+    bwi_video_entry *slots; /* open addressing by signal id */
+    size_t cap;
+    size_t used;
+    size_t frames;
+    size_t added_since_compact;
+} bwi_videos;
+
 struct bw_matcher {
     bw_store *store;
     bw_pdq_index *index;
+    bwi_videos videos;       /* under the same lock as index */
     pthread_rwlock_t lock;   /* index: readers query, refresh writes */
     pthread_mutex_t follow;  /* one refresh at a time */
     int64_t seq, last_id;    /* change-feed position */
@@ -49,7 +69,21 @@ typedef struct bwi_hit_ref {
     bw_dihedral transform;
     int prefix;
     const char *query_part; /* static; NULL unless a set was matched */
+    double query_percent;    /* vPDQ only */
+    double compared_percent;
+    int suppressed;          /* vPDQ: decided frame by frame */
 } bwi_hit_ref;
+
+/* A video query: its distinct frames of sufficient quality, and the
+ * thresholds. */
+typedef struct bwi_vquery {
+    const uint8_t (*hashes)[BW_PDQ_BYTES];
+    size_t count;
+    int distance;
+    int quality;
+    double query_percent;
+    double compared_percent;
+} bwi_vquery;
 
 typedef struct bwi_match_entry {
     bw_match_info info;
@@ -61,6 +95,23 @@ struct bw_matches {
     size_t count;
     size_t cap;
 };
+
+/* The first occurrence of each distinct hash among count hashes stride
+ * bytes apart: their positions, in order, into keep; returns how many, or
+ * SIZE_MAX when memory runs out. */
+size_t bwi_distinct_frames(const uint8_t *first, size_t stride, size_t count, uint32_t *keep);
+
+bw_status bwi_videos_init(bwi_videos *v);
+void bwi_videos_free(bwi_videos *v);
+const bwi_video_entry *bwi_videos_find(const bwi_videos *v, int64_t id);
+/* Applies one signal's state: its frames leave the index, and come back
+ * when live. BW_ERR_NOMEM. */
+bw_status bwi_videos_apply(bwi_videos *v, int64_t id, int64_t bank_id, bool allow, bool live,
+                           const uint8_t *body, size_t body_size);
+/* Every banked video the query matches, as hits (malloc'd) with both
+ * percentages and the frame-by-frame allow-list verdict. Read lock held. */
+bw_status bwi_videos_query(const bwi_videos *v, const bwi_vquery *q, bwi_hit_ref **refs,
+                           size_t *n_refs);
 
 void bwi_matches_clear(bw_matches *m);
 /* Adds a match (copying the info's strings); keeps the best distance when

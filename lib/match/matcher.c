@@ -15,14 +15,20 @@
 
 typedef struct loader {
     bw_pdq_index *index;
+    bwi_videos *videos;
     bool oom;
 } loader;
 
 static int load_one(void *arg, const bw_signal_info *s)
 {
     loader *l = arg;
-    if (s->enabled && s->raw_size == BW_PDQ_BYTES &&
-        bw_pdq_index_add(l->index, s->id, (uint32_t)s->bank_id, s->raw) != BW_OK) {
+    bw_status st = BW_OK;
+    if (s->enabled && s->type == BW_SIGNAL_PDQ && s->raw_size == BW_PDQ_BYTES)
+        st = bw_pdq_index_add(l->index, s->id, (uint32_t)s->bank_id, s->raw);
+    else if (s->enabled && s->type == BW_SIGNAL_VPDQ)
+        st = bwi_videos_apply(l->videos, s->id, s->bank_id, s->bank_kind == BW_BANK_ALLOW, true,
+                              s->body, s->body_size);
+    if (st != BW_OK) {
         l->oom = true;
         return 1;
     }
@@ -42,7 +48,9 @@ BW_API bw_status bw_matcher_create(bw_ctx *ctx, bw_matcher **out, bw_store *stor
     bwi_clear(ctx);
     *out = NULL;
     bw_matcher *m = calloc(1, sizeof *m);
-    if (!m || bw_pdq_index_create(&m->index) != BW_OK) {
+    if (!m || bw_pdq_index_create(&m->index) != BW_OK || bwi_videos_init(&m->videos) != BW_OK) {
+        if (m)
+            bw_pdq_index_free(m->index);
         free(m);
         return bwi_fail(ctx, BW_ERR_NOMEM, "cannot allocate the matcher");
     }
@@ -54,12 +62,16 @@ BW_API bw_status bw_matcher_create(bw_ctx *ctx, bw_matcher **out, bw_store *stor
     uint64_t expected = 0;
     bw_bank_list(ctx, store, count_pdq, &expected);
     bw_pdq_index_reserve(m->index, (size_t)expected + 1024);
-    loader l = {m->index, false};
-    bw_status st = bw_store_scan(ctx, store, BW_SIGNAL_PDQ, load_one, &l, &m->seq);
+    /* One pass over every type (the scan reads the whole table for one
+     * type anyway) gives PDQ hashes and videos from one snapshot. */
+    loader l = {m->index, &m->videos, false};
+    bw_status st = bw_store_scan(ctx, store, (bw_signal_type)0, load_one, &l, &m->seq);
     if (st == BW_OK && l.oom)
         st = bwi_fail(ctx, BW_ERR_NOMEM, "out of memory loading the index");
-    if (st == BW_OK && bw_pdq_index_compact(m->index) != BW_OK)
+    if (st == BW_OK && (bw_pdq_index_compact(m->index) != BW_OK ||
+                        bw_pdq_index_compact(m->videos.index) != BW_OK))
         st = bwi_fail(ctx, BW_ERR_NOMEM, "out of memory building the index");
+    m->videos.added_since_compact = 0;
     if (st != BW_OK) {
         bw_matcher_free(m);
         return st;
@@ -74,6 +86,7 @@ BW_API void bw_matcher_free(bw_matcher *m)
     if (!m)
         return;
     bw_pdq_index_free(m->index);
+    bwi_videos_free(&m->videos);
     bwi_flood_free(&m->flood);
     pthread_rwlock_destroy(&m->lock);
     pthread_mutex_destroy(&m->follow);
@@ -111,20 +124,35 @@ BW_API size_t bw_matcher_pdq_count(const bw_matcher *m)
     return m ? bw_pdq_index_count(m->index) : 0;
 }
 
+BW_API size_t bw_matcher_vpdq_count(const bw_matcher *m)
+{
+    return m ? m->videos.used : 0;
+}
+
 BW_API size_t bw_matcher_memory(const bw_matcher *m)
 {
-    return m ? bw_pdq_index_memory(m->index) + sizeof *m : 0;
+    if (!m)
+        return 0;
+    size_t n = bw_pdq_index_memory(m->index) + bw_pdq_index_memory(m->videos.index) + sizeof *m +
+               m->videos.cap * sizeof *m->videos.slots;
+    for (size_t i = 0; i < m->videos.cap; i++)
+        n += m->videos.slots[i].frames;
+    return n;
 }
 
 /* ---- following the store ------------------------------------------------ */
 
 typedef struct change {
     int64_t id;
-    uint32_t bank_id;
+    int64_t bank_id;
     uint8_t hash[BW_PDQ_BYTES];
     bool pdq;
+    bool video;
+    bool allow;     /* the signal's bank is an allow list */
     bool live;      /* present and enabled after this change */
     bool released;  /* quarantine lifted */
+    uint8_t *body;  /* a video's frames (malloc'd) */
+    size_t body_size;
 } change;
 
 typedef struct batch {
@@ -138,9 +166,10 @@ static int collect(void *arg, const bw_signal_info *s)
 {
     batch *b = arg;
     const bool pdq = s->type == BW_SIGNAL_PDQ && s->raw_size == BW_PDQ_BYTES;
+    const bool video = s->type == BW_SIGNAL_VPDQ;
     /* Other types are looked up in the store at query time; their changes
      * matter here only when a quarantine is lifted. */
-    if (!pdq && s->quarantined)
+    if (!pdq && !video && s->quarantined)
         return 0;
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 1024;
@@ -155,12 +184,22 @@ static int collect(void *arg, const bw_signal_info *s)
     change *c = &b->items[b->n++];
     memset(c, 0, sizeof *c);
     c->id = s->id;
-    c->bank_id = (uint32_t)s->bank_id;
+    c->bank_id = s->bank_id;
     c->pdq = pdq;
-    c->live = pdq && !s->removed && s->enabled;
+    c->video = video;
+    c->allow = s->bank_kind == BW_BANK_ALLOW;
+    c->live = (pdq || video) && !s->removed && s->enabled;
     c->released = !s->quarantined;
     if (pdq)
         memcpy(c->hash, s->raw, BW_PDQ_BYTES);
+    if (video && s->body) {
+        if (!(c->body = malloc(s->body_size))) {
+            b->oom = true;
+            return 1;
+        }
+        memcpy(c->body, s->body, s->body_size);
+        c->body_size = s->body_size;
+    }
     return 0;
 }
 
@@ -181,8 +220,11 @@ BW_API bw_status bw_matcher_refresh(bw_ctx *ctx, bw_matcher *m, size_t *applied_
                               &last_id);
         if (st == BW_OK && b.oom)
             st = bwi_fail(ctx, BW_ERR_NOMEM, "out of memory following changes");
-        if (st != BW_OK || b.n == 0)
+        if (st != BW_OK || b.n == 0) {
+            for (size_t i = 0; i < b.n; i++)
+                free(b.items[i].body);
             break;
+        }
         pthread_rwlock_wrlock(&m->lock);
         for (size_t i = 0; i < b.n && st == BW_OK; i++) {
             change *c = &b.items[i];
@@ -190,11 +232,23 @@ BW_API bw_status bw_matcher_refresh(bw_ctx *ctx, bw_matcher *m, size_t *applied_
                 /* Whatever changed, the entry is re-added only if live. */
                 bw_pdq_index_remove(m->index, c->id, c->hash);
                 if (c->live) {
-                    if (bw_pdq_index_add(m->index, c->id, c->bank_id, c->hash) != BW_OK)
+                    if (bw_pdq_index_add(m->index, c->id, (uint32_t)c->bank_id, c->hash) !=
+                        BW_OK)
                         st = bwi_fail(ctx, BW_ERR_NOMEM, "out of memory following changes");
                     m->added_since_compact++;
                 }
+            } else if (c->video &&
+                       bwi_videos_apply(&m->videos, c->id, c->bank_id, c->allow, c->live,
+                                        c->body, c->body_size) != BW_OK) {
+                st = bwi_fail(ctx, BW_ERR_NOMEM, "out of memory following changes");
             }
+        }
+        bwi_videos *v = &m->videos;
+        if (st == BW_OK && v->added_since_compact > 65536 &&
+            v->added_since_compact > v->frames / 8) {
+            if (bw_pdq_index_compact(v->index) != BW_OK)
+                st = bwi_fail(ctx, BW_ERR_NOMEM, "out of memory compacting the index");
+            v->added_since_compact = 0;
         }
         /* Fold additions into the compact tables once they are many. */
         const size_t count = bw_pdq_index_count(m->index);
@@ -209,9 +263,12 @@ BW_API bw_status bw_matcher_refresh(bw_ctx *ctx, bw_matcher *m, size_t *applied_
             m->last_id = last_id;
         }
         pthread_rwlock_unlock(&m->lock);
-        for (size_t i = 0; i < b.n; i++)
+        for (size_t i = 0; i < b.n; i++) {
             if (b.items[i].released)
                 bwi_flood_release(&m->flood, b.items[i].id);
+            free(b.items[i].body);
+            b.items[i].body = NULL;
+        }
         applied += b.n;
         if (st != BW_OK || b.n < FEED_BATCH)
             break;
@@ -261,20 +318,27 @@ static int add_detail(void *arg, const bw_signal_info *s)
     d->found = true;
     if (!s->enabled)
         return 0;
+    /* A vPDQ value can be megabytes: a match names it by its digest. */
+    char digest[2 * BW_PDQ_BYTES + 1];
+    const bool video = s->type == BW_SIGNAL_VPDQ && s->raw_size == BW_PDQ_BYTES;
+    if (video)
+        bw_hex_encode(digest, s->raw, BW_PDQ_BYTES);
     const bw_match_info info = {
         .signal_id = s->id,
         .bank_id = s->bank_id,
         .bank = s->bank,
         .bank_kind = s->bank_kind,
         .type = s->type,
-        .value = s->value,
+        .value = video ? digest : s->value,
         .distance = d->hit ? d->hit->distance : 0,
         .transform = d->hit ? d->hit->transform : BW_DIHEDRAL_ORIGINAL,
         .prefix = d->hit ? d->hit->prefix : 0,
         .metadata = s->metadata,
         .source = s->source,
         .quarantined = s->quarantined,
-        .suppressed = 0,
+        .suppressed = d->hit ? d->hit->suppressed : 0,
+        .query_percent = d->hit ? d->hit->query_percent : 0,
+        .compared_percent = d->hit ? d->hit->compared_percent : 0,
         .region = banked_part(s),
         .query_part = d->hit ? d->hit->query_part : NULL,
     };
@@ -295,12 +359,13 @@ static uint64_t fingerprint(const void *data, size_t n)
     return h;
 }
 
-/* Runs the flood check for every block match of this query and finishes
- * the result. */
-static bw_status finish(bw_ctx *ctx, bw_matcher *m, bw_matches *out, uint64_t query)
+/* Runs the flood check for every block match this call added (from
+ * `from` on) and finishes the result. */
+static bw_status finish(bw_ctx *ctx, bw_matcher *m, bw_matches *out, uint64_t query,
+                        size_t from)
 {
     const int64_t now = (int64_t)time(NULL);
-    for (size_t i = 0; i < out->count; i++) {
+    for (size_t i = from; i < out->count; i++) {
         bw_match_info *x = &out->entries[i].info;
         char reason[160];
         if (x->bank_kind != BW_BANK_BLOCK || x->quarantined ||
@@ -340,9 +405,8 @@ static bw_status index_hits(bw_ctx *ctx, bw_matcher *m, const uint8_t *hash, int
             *cap = grow;
         }
         bwi_hit_ref *h = &(*refs)[(*n)++];
+        *h = (bwi_hit_ref){.transform = transform};
         bw_pdq_results_get(r, i, &h->signal_id, NULL, &h->distance, NULL);
-        h->transform = transform;
-        h->prefix = 0;
         h->query_part = query_part;
     }
     bw_pdq_results_free(r);
@@ -392,7 +456,7 @@ BW_API bw_status bw_matcher_match_pdq(bw_ctx *ctx, bw_matcher *m, bw_matches *ou
     bwi_clear(ctx);
     bwi_matches_clear(out);
     bw_status st = match_pdqs(ctx, m, out, (const uint8_t(*)[BW_PDQ_BYTES])hash, 1, threshold);
-    return st == BW_OK ? finish(ctx, m, out, fingerprint(hash, BW_PDQ_BYTES)) : st;
+    return st == BW_OK ? finish(ctx, m, out, fingerprint(hash, BW_PDQ_BYTES), 0) : st;
 }
 
 /* Exact lookups of one canonical value; prefix marks URL prefix matches. */
@@ -449,6 +513,16 @@ BW_API bw_status bw_matcher_match_value(bw_ctx *ctx, bw_matcher *m, bw_matches *
         return BW_ERR_INVALID_ARGUMENT;
     bwi_clear(ctx);
     bwi_matches_clear(out);
+    if (type == BW_SIGNAL_VPDQ) {
+        bw_vpdq *video;
+        bw_status st = bw_vpdq_signal_parse(ctx, &video, value, strlen(value));
+        if (st == BW_OK)
+            st = bw_matcher_match_vpdq(ctx, m, out, video, threshold, BW_VPDQ_DEFAULT_QUALITY,
+                                       BW_VPDQ_DEFAULT_QUERY_PERCENT,
+                                       BW_VPDQ_DEFAULT_COMPARED_PERCENT, 0);
+        bw_vpdq_free(video);
+        return st;
+    }
     char canon[BW_SIGNAL_VALUE_MAX + 1];
     const char *why = NULL;
     bw_status st = bw_signal_normalize(canon, sizeof canon, type, value, strlen(value), &why);
@@ -464,7 +538,7 @@ BW_API bw_status bw_matcher_match_value(bw_ctx *ctx, bw_matcher *m, bw_matches *
     } else {
         st = exact(ctx, m, out, type, canon, 0);
     }
-    return st == BW_OK ? finish(ctx, m, out, fingerprint(canon, strlen(canon))) : st;
+    return st == BW_OK ? finish(ctx, m, out, fingerprint(canon, strlen(canon)), 0) : st;
 }
 
 /* Exact matches of every digest bw_hash_* computed; *query takes the first
@@ -501,7 +575,9 @@ BW_API bw_status bw_matcher_match_hashes(bw_ctx *ctx, bw_matcher *m, bw_matches 
     if (!ctx || !m || !out || !hashes)
         return BW_ERR_INVALID_ARGUMENT;
     bwi_clear(ctx);
-    bwi_matches_clear(out);
+    const size_t from = (flags & BW_MATCH_APPEND) ? out->count : 0;
+    if (!(flags & BW_MATCH_APPEND))
+        bwi_matches_clear(out);
     const unsigned have = bw_hashes_flags(hashes);
     bw_status st = BW_OK;
     uint64_t query = 0;
@@ -519,7 +595,7 @@ BW_API bw_status bw_matcher_match_hashes(bw_ctx *ctx, bw_matcher *m, bw_matches 
     }
     if (st == BW_OK)
         st = match_digests(ctx, m, out, hashes, &query);
-    return st == BW_OK ? finish(ctx, m, out, query) : st;
+    return st == BW_OK ? finish(ctx, m, out, query, from) : st;
 }
 
 BW_API bw_status bw_matcher_match_set(bw_ctx *ctx, bw_matcher *m, bw_matches *out,
@@ -546,5 +622,72 @@ BW_API bw_status bw_matcher_match_set(bw_ctx *ctx, bw_matcher *m, bw_matches *ou
     uint64_t query = first ? fingerprint(first->hash, BW_PDQ_BYTES) : 0;
     if (st == BW_OK && digests)
         st = match_digests(ctx, m, out, digests, &query);
-    return st == BW_OK ? finish(ctx, m, out, query) : st;
+    return st == BW_OK ? finish(ctx, m, out, query, 0) : st;
+}
+
+/* The frames of a query that take part: the first occurrence of each hash,
+ * of at least the quality. */
+static uint8_t (*query_frames(const bw_vpdq *v, int quality, size_t *n_out))[BW_PDQ_BYTES]
+{
+    const size_t count = bw_vpdq_count(v);
+    uint8_t(*all)[BW_PDQ_BYTES] = malloc((count ? count : 1) * sizeof *all);
+    uint8_t *qualities = malloc(count ? count : 1);
+    uint32_t *keep = malloc((count ? count : 1) * sizeof *keep);
+    size_t kept = 0, n = 0;
+    if (all && qualities && keep) {
+        for (size_t i = 0; i < count; i++) {
+            int q = 0;
+            bw_vpdq_get(v, i, NULL, &q, all[i], NULL);
+            qualities[i] = (uint8_t)q;
+        }
+        kept = bwi_distinct_frames(all[0], BW_PDQ_BYTES, count, keep);
+    }
+    if (kept == SIZE_MAX || !qualities || !keep) {
+        free(all);
+        all = NULL;
+    }
+    for (size_t i = 0; all && i < kept; i++)
+        if (qualities[keep[i]] >= quality)
+            memmove(all[n++], all[keep[i]], BW_PDQ_BYTES);
+    free(qualities);
+    free(keep);
+    *n_out = n;
+    return all;
+}
+
+BW_API bw_status bw_matcher_match_vpdq(bw_ctx *ctx, bw_matcher *m, bw_matches *out,
+                                       const bw_vpdq *query, int distance, int quality,
+                                       double query_percent, double compared_percent,
+                                       unsigned flags)
+{
+    if (!ctx || !m || !out || !query || distance < 0 || distance > 256 || quality < 0 ||
+        quality > 101 || !(query_percent >= 0 && query_percent <= 100) ||
+        !(compared_percent >= 0 && compared_percent <= 100))
+        return BW_ERR_INVALID_ARGUMENT;
+    bwi_clear(ctx);
+    const size_t from = (flags & BW_MATCH_APPEND) ? out->count : 0;
+    if (!(flags & BW_MATCH_APPEND))
+        bwi_matches_clear(out);
+    size_t n = 0;
+    uint8_t(*frames)[BW_PDQ_BYTES] = query_frames(query, quality, &n);
+    if (!frames)
+        return bwi_fail(ctx, BW_ERR_NOMEM, "out of memory");
+    const uint64_t fp = fingerprint(frames, n * BW_PDQ_BYTES);
+    bwi_hit_ref *refs = NULL;
+    size_t n_refs = 0;
+    bw_status st = BW_OK;
+    if (n) {
+        const bwi_vquery q = {(const uint8_t(*)[BW_PDQ_BYTES])frames, n, distance, quality,
+                              query_percent, compared_percent};
+        pthread_rwlock_rdlock(&m->lock);
+        st = bwi_videos_query(&m->videos, &q, &refs, &n_refs);
+        pthread_rwlock_unlock(&m->lock);
+        if (st != BW_OK)
+            st = bwi_fail(ctx, st, "out of memory");
+    }
+    free(frames);
+    if (st == BW_OK)
+        st = details(ctx, m, out, refs, n_refs);
+    free(refs);
+    return st == BW_OK ? finish(ctx, m, out, fp, from) : st;
 }

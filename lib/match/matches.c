@@ -118,19 +118,26 @@ static int by_policy(const void *a, const void *b)
  * least as far away: a benign look-alike that reviewers allow-listed stops
  * matching, while the banked image itself (closer to its block entry than
  * to the look-alike) still does. Exact matches are at distance 0, so an
- * allow-listed file suppresses every block match.
+ * allow-listed file suppresses every block match. Videos are judged frame
+ * by frame when they are matched (vpdq_bank.c): their distance is only
+ * their closest frame's, so it neither vouches for nor is weighed against
+ * other matches here, except that an allow-listed file still vouches for
+ * everything.
  */
 void bwi_matches_finish(bw_matches *m)
 {
     int nearest_allow = INT_MAX;
     for (size_t i = 0; i < m->count; i++)
         if (m->entries[i].info.bank_kind == BW_BANK_ALLOW &&
+            m->entries[i].info.type != BW_SIGNAL_VPDQ &&
             m->entries[i].info.distance < nearest_allow)
             nearest_allow = m->entries[i].info.distance;
-    for (size_t i = 0; i < m->count; i++)
-        if (m->entries[i].info.bank_kind == BW_BANK_BLOCK &&
-            m->entries[i].info.distance >= nearest_allow)
-            m->entries[i].info.suppressed = 1;
+    for (size_t i = 0; i < m->count; i++) {
+        bw_match_info *x = &m->entries[i].info;
+        if (x->bank_kind == BW_BANK_BLOCK &&
+            (x->type == BW_SIGNAL_VPDQ ? nearest_allow == 0 : x->distance >= nearest_allow))
+            x->suppressed = 1;
+    }
     if (m->count)
         qsort(m->entries, m->count, sizeof *m->entries, by_policy);
 }

@@ -40,13 +40,17 @@ static json_t *matches_json(const bw_matches *m)
     for (size_t i = 0; a && i < bw_matches_count(m); i++) {
         const bw_match_info *x = bw_matches_get(m, i);
         json_t *meta = x->metadata ? json_loads(x->metadata, 0, NULL) : NULL;
-        json_array_append_new(
-            a, json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:o, s:b, s:b}", "signal_id",
-                         (json_int_t)x->signal_id, "bank", x->bank ? x->bank : "", "bank_kind",
-                         bw_bank_kind_name(x->bank_kind), "signal_type",
-                         bw_signal_type_name(x->type), "value", x->value ? x->value : "",
-                         "distance", x->distance, "metadata", meta ? meta : json_object(),
-                         "quarantined", x->quarantined, "suppressed", x->suppressed));
+        json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:o, s:b, s:b}", "signal_id",
+                              (json_int_t)x->signal_id, "bank", x->bank ? x->bank : "",
+                              "bank_kind", bw_bank_kind_name(x->bank_kind), "signal_type",
+                              bw_signal_type_name(x->type), "value", x->value ? x->value : "",
+                              "distance", x->distance, "metadata", meta ? meta : json_object(),
+                              "quarantined", x->quarantined, "suppressed", x->suppressed);
+        if (o && x->type == BW_SIGNAL_VPDQ) {
+            json_object_set_new(o, "query_percent", json_real(x->query_percent));
+            json_object_set_new(o, "compared_percent", json_real(x->compared_percent));
+        }
+        json_array_append_new(a, o);
     }
     return a;
 }
@@ -287,16 +291,19 @@ static bw_status allow_hash(bw_ctx *ctx, bw_store *s, review *r, int64_t seq,
                             bw_signal_type type, const char *value)
 {
     uint8_t raw[BW_SIGNAL_VALUE_MAX];
-    size_t raw_size;
-    bw_status st = bwi_value_encode(ctx, type, value, strlen(value), raw, &raw_size);
+    size_t raw_size, body_size;
+    uint8_t *body;
+    bw_status st = bwi_value_encode(ctx, type, value, strlen(value), raw, &raw_size, &body,
+                                    &body_size);
     if (st != BW_OK)
         return st;
     char meta[64];
     snprintf(meta, sizeof meta, "{\"false_positive_of\":%lld}", (long long)r->id);
-    const bwi_row row = {type, raw, raw_size, "review", bwi_now(), meta, 1};
+    const bwi_row row = {type, raw, raw_size, "review", bwi_now(), meta, 1, body, body_size};
     int outcome = BWI_ADDED;
     int64_t signal_id = 0;
     st = s->b->ops->signals_put(ctx, s->b, r->bank_id, &row, 1, seq, &outcome, &signal_id);
+    free(body);
     if (st == BW_OK && outcome == BWI_ADDED)
         r->allowed++;
     return st;
@@ -323,8 +330,11 @@ static bw_status allow_list(bw_ctx *ctx, bw_store *s, review *r, int64_t seq)
         bw_signal_type type;
     } kinds[] = {{"md5", BW_SIGNAL_MD5}, {"sha1", BW_SIGNAL_SHA1}, {"sha256", BW_SIGNAL_SHA256}};
     const char *pdq = json_string_value(json_object_get(json_object_get(q, "pdq"), "hash"));
+    const char *vpdq = json_string_value(json_object_get(json_object_get(q, "vpdq"), "value"));
     if (pdq)
         st = allow_hash(ctx, s, r, seq, BW_SIGNAL_PDQ, pdq);
+    if (vpdq && st == BW_OK)
+        st = allow_hash(ctx, s, r, seq, BW_SIGNAL_VPDQ, vpdq);
     for (size_t i = 0; st == BW_OK && i < sizeof kinds / sizeof kinds[0]; i++) {
         const char *v = json_string_value(json_object_get(q, kinds[i].key));
         if (v)

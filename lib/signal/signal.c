@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include "bulwark/bw_signal.h"
+#include "vpdq_value.h"
 
 BW_API const char *bw_signal_type_name(bw_signal_type type)
 {
@@ -97,11 +98,21 @@ BW_API bw_status bw_signal_normalize(char *out, size_t out_size, bw_signal_type 
     case BW_SIGNAL_URL:
         return bw_url_normalize(out, out_size, value, len, why);
     case BW_SIGNAL_VPDQ:
-        if (why)
-            *why = "vpdq signals are not supported yet";
-        return BW_ERR_UNSUPPORTED;
+        return bwi_vpdq_normalize(out, out_size, value, len, why);
     }
     if (why)
         *why = "unknown signal type";
     return BW_ERR_INVALID_ARGUMENT;
+}
+
+BW_API size_t bw_signal_normalized_size(bw_signal_type type, size_t len)
+{
+    if (type != BW_SIGNAL_VPDQ)
+        return BW_SIGNAL_VALUE_MAX + 1;
+    /* The shortest frame of input ("<64 hex>,0,0" in quotes, and a comma)
+     * is 70 bytes; none is longer than BWI_VTEXT_FRAME_MAX once canonical. */
+    size_t frames = len / 70 + 1;
+    if (frames > BW_SIGNAL_VPDQ_FRAMES_MAX)
+        frames = BW_SIGNAL_VPDQ_FRAMES_MAX;
+    return frames * BWI_VTEXT_FRAME_MAX + 3;
 }

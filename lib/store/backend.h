@@ -23,6 +23,8 @@ typedef struct bwi_row {
     int64_t added_at;
     const char *metadata; /* JSON text or NULL */
     int enabled;
+    const uint8_t *body;  /* vPDQ frames, else NULL */
+    size_t body_size;
 } bwi_row;
 
 /* One stored signal, as backends report it (bank name filled by the store). */
@@ -39,6 +41,8 @@ typedef struct bwi_stored {
     int quarantined;
     int removed;
     int64_t seq;
+    const uint8_t *body;  /* vPDQ frames, else NULL */
+    size_t body_size;
 } bwi_stored;
 
 typedef int (*bwi_stored_fn)(void *arg, const bwi_stored *row);

@@ -11,7 +11,8 @@
 #include "list_format.h"
 
 #define CHUNK (1u << 20)
-#define MAX_LINE (1u << 20)
+/* A vPDQ value of BW_SIGNAL_VPDQ_FRAMES_MAX frames takes about 5.5 MiB. */
+#define MAX_LINE (8u << 20)
 /* Big batches: a random-key index costs a page write per leaf touched per
  * transaction, so fewer, larger transactions write far less. */
 #define BATCH_ROWS 1048576
@@ -23,6 +24,7 @@ typedef struct batch_row {
     int64_t added_at;
     size_t value, value_len; /* offsets into the arena */
     size_t source, metadata; /* SIZE_MAX when absent */
+    size_t body, body_len;   /* a vPDQ body; body_len 0 when absent */
 } batch_row;
 
 typedef struct batch {
@@ -109,7 +111,9 @@ static bw_status flush(importer *im)
                               r->source == SIZE_MAX ? NULL : b->arena + r->source,
                               r->added_at < 0 ? now : r->added_at,
                               r->metadata == SIZE_MAX ? NULL : b->arena + r->metadata,
-                              r->enabled};
+                              r->enabled,
+                              r->body_len ? (const uint8_t *)b->arena + r->body : NULL,
+                              r->body_len};
     }
     bw_store *s = im->store;
     bwi_store_lock(s);
@@ -187,9 +191,12 @@ static bw_status take_line(importer *im, const char *line, size_t len, uint64_t 
     r->added_at = p->added_at;
     r->value_len = p->raw_size;
     r->value = keep(b, p->raw, p->raw_size);
+    r->body_len = p->body_size;
+    r->body = p->body ? keep(b, p->body, p->body_size) : 0;
     r->source = p->source ? keep(b, p->source, strlen(p->source)) : SIZE_MAX - 1;
     r->metadata = p->metadata ? keep(b, p->metadata, strlen(p->metadata)) : SIZE_MAX - 1;
-    if (r->value == SIZE_MAX || r->source == SIZE_MAX || r->metadata == SIZE_MAX)
+    if (r->value == SIZE_MAX || r->source == SIZE_MAX || r->metadata == SIZE_MAX ||
+        r->body == SIZE_MAX)
         return bwi_fail(im->ctx, BW_ERR_NOMEM, "out of memory at line %llu",
                         (unsigned long long)number);
     if (r->source == SIZE_MAX - 1)
@@ -260,7 +267,7 @@ BW_API bw_status bw_bank_import(bw_ctx *ctx, bw_store *store, const char *bank,
         have = end - start;
         if (have > MAX_LINE) {
             if (!overlong)
-                reject(&im, line_no + 1, BW_ERR_PARSE, "line longer than 1 MiB");
+                reject(&im, line_no + 1, BW_ERR_PARSE, "line longer than 8 MiB");
             overlong = true;
             have = 0;
         } else {
@@ -291,6 +298,8 @@ typedef struct exporter {
     void *arg;
     bwi_text text;
     bool write_failed;
+    char *value; /* one value's text, reused */
+    size_t value_cap;
 } exporter;
 
 static int export_row(void *arg, const bw_signal_info *s)
@@ -318,12 +327,17 @@ typedef struct export_ctx {
 static int export_relay(void *arg, const bwi_stored *r)
 {
     export_ctx *ec = arg;
-    char text[BW_SIGNAL_VALUE_MAX + 1];
-    bwi_value_text(text, r->type, r->value, r->value_size);
-    const bw_signal_info info = {r->id,        r->bank_id,  ec->bank->name, ec->bank->kind,
-                                 r->type,      text,        r->value,       r->value_size,
-                                 r->source,    r->added_at, r->metadata,    r->enabled,
-                                 r->quarantined, r->removed, r->seq};
+    const char *text = bwi_value_render(&ec->ex->value, &ec->ex->value_cap, r->type, r->value,
+                                        r->value_size, r->body, r->body_size);
+    if (!text) {
+        ec->ex->text.failed = true;
+        return 1;
+    }
+    const bw_signal_info info = {r->id,          r->bank_id,  ec->bank->name, ec->bank->kind,
+                                 r->type,        text,        r->value,       r->value_size,
+                                 r->source,      r->added_at, r->metadata,    r->enabled,
+                                 r->quarantined, r->removed,  r->seq,         r->body,
+                                 r->body_size};
     return export_row(ec->ex, &info);
 }
 
@@ -335,7 +349,7 @@ BW_API bw_status bw_bank_export(bw_ctx *ctx, bw_store *store, const char *bank,
     if (format != BW_LIST_LINES && format != BW_LIST_CSV && format != BW_LIST_JSONL)
         return bwi_fail(ctx, BW_ERR_INVALID_ARGUMENT, "unknown list format");
     bwi_clear(ctx);
-    exporter ex = {format, write, write_arg, {0}, false};
+    exporter ex = {format, write, write_arg, {0}, false, NULL, 0};
     bwi_store_lock(store);
     const bwi_cached_bank *found;
     bw_status st = bwi_bank_by_name(ctx, store, bank, &found);
@@ -353,5 +367,6 @@ BW_API bw_status bw_bank_export(bw_ctx *ctx, bw_store *store, const char *bank,
     if (st == BW_OK && ex.write_failed)
         st = bwi_fail(ctx, BW_ERR_IO, "cannot write the export");
     bwi_text_free(&ex.text);
+    free(ex.value);
     return st;
 }

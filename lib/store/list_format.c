@@ -49,8 +49,11 @@ void bwi_parsed_clear(bwi_parsed *p)
     /* Not a memset: raw is 2 KiB and this runs for every line. */
     free(p->metadata);
     free(p->source);
+    free(p->body);
     p->metadata = NULL;
     p->source = NULL;
+    p->body = NULL;
+    p->body_size = 0;
     p->raw_size = 0;
 }
 
@@ -60,9 +63,10 @@ static bw_status set_value(bw_ctx *ctx, bwi_parsed *p, const char *type, size_t 
     if (bw_signal_type_parse(&p->type, type, tlen) != BW_OK)
         return bwi_fail(ctx, BW_ERR_PARSE, "unknown signal type '%.*s'",
                         (int)(tlen > 32 ? 32 : tlen), type);
-    if (vlen > BW_SIGNAL_VALUE_MAX)
+    if (vlen > BW_SIGNAL_VALUE_MAX && p->type != BW_SIGNAL_VPDQ)
         return bwi_fail(ctx, BW_ERR_PARSE, "value longer than %d bytes", BW_SIGNAL_VALUE_MAX);
-    return bwi_value_encode(ctx, p->type, value, vlen, p->raw, &p->raw_size);
+    return bwi_value_encode(ctx, p->type, value, vlen, p->raw, &p->raw_size, &p->body,
+                            &p->body_size);
 }
 
 static bw_status set_time(bw_ctx *ctx, bwi_parsed *p, const char *s, size_t n)
@@ -126,7 +130,11 @@ static bw_status parse_lines(bw_ctx *ctx, const char *line, size_t len, bwi_pars
         v1--;
     if (i == v1)
         return bwi_fail(ctx, BW_ERR_PARSE, "expected '<type> <value>'");
-    for (size_t k = i; k < v1; k++)
+    /* A vPDQ value is a JSON list, which other tools write with spaces. */
+    bw_signal_type type;
+    const bool spaced = bw_signal_type_parse(&type, line + t0, t1 - t0) == BW_OK &&
+                        type == BW_SIGNAL_VPDQ;
+    for (size_t k = i; k < v1 && !spaced; k++)
         if (line[k] == ' ' || line[k] == '\t')
             return bwi_fail(ctx, BW_ERR_PARSE, "unexpected text after the value");
     return set_value(ctx, p, line + t0, t1 - t0, line + i, v1 - i);

@@ -15,7 +15,7 @@ typedef struct bwi_list_parser {
                       added_at, enabled; -1 when absent */
 } bwi_list_parser;
 
-/* One parsed line. metadata and source are malloc'd (bwi_parsed_clear). */
+/* One parsed line. metadata, source and body are malloc'd (bwi_parsed_clear). */
 typedef struct bwi_parsed {
     bw_signal_type type;
     uint8_t raw[BW_SIGNAL_VALUE_MAX];
@@ -24,6 +24,8 @@ typedef struct bwi_parsed {
     char *source;
     int64_t added_at; /* -1: now */
     int enabled;
+    uint8_t *body; /* a vPDQ value's frames (malloc'd), else NULL */
+    size_t body_size;
 } bwi_parsed;
 
 void bwi_parsed_clear(bwi_parsed *p);

@@ -254,6 +254,21 @@ static void copy_text(char **w, const char *s)
     }
 }
 
+/* Bytes as a COPY text bytea field ("\\x" and hex), NULL as \N. */
+static void copy_bytea(char **w, const uint8_t *p, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    if (!p) {
+        copy_text(w, NULL);
+        return;
+    }
+    *(*w)++ = '\\', *(*w)++ = '\\', *(*w)++ = 'x';
+    for (size_t k = 0; k < n; k++) {
+        *(*w)++ = hex[p[k] >> 4];
+        *(*w)++ = hex[p[k] & 15];
+    }
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -269,7 +284,7 @@ static bw_status pg_signals_put(bw_ctx *ctx, bwi_backend *b, int64_t bank_id,
     if (!pb->import_table &&
         simple(ctx, conn, "import table",
                "CREATE TEMP TABLE IF NOT EXISTS bw_import (ord INT, type INT, value BYTEA,"
-               " source TEXT, added_at BIGINT, metadata TEXT, enabled INT)"
+               " source TEXT, added_at BIGINT, metadata TEXT, enabled INT, body BYTEA)"
                " ON COMMIT DELETE ROWS") != BW_OK)
         return BW_ERR_STORAGE;
     pb->import_table = true;
@@ -278,27 +293,28 @@ static bw_status pg_signals_put(bw_ctx *ctx, bwi_backend *b, int64_t bank_id,
         return BW_ERR_STORAGE;
     PQclear(r);
     size_t cap = 0;
-    for (size_t i = 0; i < n; i++)
-        cap += 64 + 2 * rows[i].value_size + 2 * (rows[i].source ? strlen(rows[i].source) : 0) +
-               2 * (rows[i].metadata ? strlen(rows[i].metadata) : 0);
+    bool bodies = false;
+    for (size_t i = 0; i < n; i++) {
+        cap += 72 + 2 * rows[i].value_size + 2 * (rows[i].source ? strlen(rows[i].source) : 0) +
+               2 * (rows[i].metadata ? strlen(rows[i].metadata) : 0) + 2 * rows[i].body_size;
+        bodies |= rows[i].body != NULL;
+    }
     char *buf = malloc(cap + 1);
     if (!buf) {
         PQputCopyEnd(conn, "out of memory");
         return bwi_fail(ctx, BW_ERR_NOMEM, "cannot allocate the COPY buffer");
     }
     char *w = buf;
-    static const char hex[] = "0123456789abcdef";
     for (size_t i = 0; i < n; i++) {
-        w += sprintf(w, "%zu\t%d\t\\\\x", i, (int)rows[i].type);
-        for (size_t k = 0; k < rows[i].value_size; k++) {
-            *w++ = hex[rows[i].value[k] >> 4];
-            *w++ = hex[rows[i].value[k] & 15];
-        }
+        w += sprintf(w, "%zu\t%d\t", i, (int)rows[i].type);
+        copy_bytea(&w, rows[i].value, rows[i].value_size);
         *w++ = '\t';
         copy_text(&w, rows[i].source);
         w += sprintf(w, "\t%lld\t", (long long)rows[i].added_at);
         copy_text(&w, rows[i].metadata);
-        w += sprintf(w, "\t%d\n", rows[i].enabled ? 1 : 0);
+        w += sprintf(w, "\t%d\t", rows[i].enabled ? 1 : 0);
+        copy_bytea(&w, rows[i].body, rows[i].body_size);
+        *w++ = '\n';
     }
     const bool sent = PQputCopyData(conn, buf, (int)(w - buf)) == 1 &&
                       PQputCopyEnd(conn, NULL) == 1;
@@ -376,6 +392,20 @@ static bw_status pg_signals_put(bw_ctx *ctx, bwi_backend *b, int64_t bank_id,
     free(added);
     PQclear(ins);
     PQclear(all);
+    /* vPDQ frames beside their rows; a body already there (a revived
+     * signal, or a repeated line) is the same body, its digest being the
+     * value. */
+    if (bodies) {
+        PGresult *bq = run(ctx, conn, "storing vpdq values",
+                          "INSERT INTO signal_bodies(signal_id, body) SELECT s.id, i.body"
+                          " FROM bw_import i JOIN signals s ON s.bank_id = $1 AND s.type = i.type"
+                          " AND s.value = i.value WHERE i.body IS NOT NULL AND $2::bigint IS NOT"
+                          " NULL ON CONFLICT (signal_id) DO NOTHING",
+                          2, v, NULL, NULL, 0);
+        if (!bq)
+            return BW_ERR_STORAGE;
+        PQclear(bq);
+    }
     for (int t = 1; t < 8; t++) {
         if (!per_type[t])
             continue;
@@ -451,9 +481,13 @@ static bw_status pg_quarantine_log(bw_ctx *ctx, bwi_backend *b, int64_t id, int6
     return BW_OK;
 }
 
+/* Every signal column, and a vPDQ signal's body (the join only looks for
+ * one when the type is vPDQ). Column names stay unambiguous for WHERE. */
 #define SIGNAL_COLUMNS \
     "id, bank_id, type, value, source, added_at, metadata, enabled, quarantined, " \
-    "deleted, seq"
+    "deleted, seq, body"
+#define SIGNALS \
+    "signals LEFT JOIN signal_bodies ON signals.type = 6 AND signal_id = signals.id"
 
 /* Reports every row of a result whose columns are SIGNAL_COLUMNS; returns
  * false when the callback asked to stop. */
@@ -473,6 +507,8 @@ static bool each_row(PGresult *r, bwi_stored_fn fn, void *arg)
             .quarantined = (int)be_int(r, i, 8),
             .removed = (int)be_int(r, i, 9),
             .seq = be_int(r, i, 10),
+            .body = PQgetisnull(r, i, 11) ? NULL : (const uint8_t *)PQgetvalue(r, i, 11),
+            .body_size = PQgetisnull(r, i, 11) ? 0 : (size_t)PQgetlength(r, i, 11),
         };
         if (fn(arg, &row))
             return false;
@@ -499,7 +535,7 @@ static bw_status pg_signal_get(bw_ctx *ctx, bwi_backend *b, int64_t id, bwi_stor
     fmt_i64(i, id);
     const char *v[] = {i};
     return query_rows(ctx, C(b), "reading a signal",
-                      "SELECT " SIGNAL_COLUMNS " FROM signals WHERE id = $1 AND deleted = 0", 1,
+                      "SELECT " SIGNAL_COLUMNS " FROM " SIGNALS " WHERE id = $1 AND deleted = 0", 1,
                       v, NULL, NULL, fn, arg);
 }
 
@@ -512,7 +548,7 @@ static bw_status pg_signal_lookup(bw_ctx *ctx, bwi_backend *b, bw_signal_type ty
     const char *v[] = {t, (const char *)value};
     const int len[] = {0, (int)value_size}, fmt[] = {0, 1};
     return query_rows(ctx, C(b), "looking up a signal",
-                      "SELECT " SIGNAL_COLUMNS " FROM signals WHERE type = $1 AND value = $2"
+                      "SELECT " SIGNAL_COLUMNS " FROM " SIGNALS " WHERE type = $1 AND value = $2"
                       " AND deleted = 0",
                       2, v, len, fmt, fn, arg);
 }
@@ -520,7 +556,7 @@ static bw_status pg_signal_lookup(bw_ctx *ctx, bwi_backend *b, bw_signal_type ty
 static bw_status pg_quarantined(bw_ctx *ctx, bwi_backend *b, bwi_stored_fn fn, void *arg)
 {
     return query_rows(ctx, C(b), "listing quarantined signals",
-                      "SELECT " SIGNAL_COLUMNS " FROM signals WHERE quarantined = 1"
+                      "SELECT " SIGNAL_COLUMNS " FROM " SIGNALS " WHERE quarantined = 1"
                       " AND deleted = 0 ORDER BY id",
                       0, NULL, NULL, NULL, fn, arg);
 }
@@ -534,7 +570,7 @@ static bw_status pg_changes(bw_ctx *ctx, bwi_backend *b, int64_t after_seq, int6
     fmt_i64(l, (int64_t)limit);
     const char *v[] = {s, i, l};
     return query_rows(ctx, C(b), "reading changes",
-                      "SELECT " SIGNAL_COLUMNS " FROM signals WHERE (seq, id) > ($1, $2)"
+                      "SELECT " SIGNAL_COLUMNS " FROM " SIGNALS " WHERE (seq, id) > ($1, $2)"
                       " ORDER BY seq, id LIMIT $3",
                       3, v, NULL, NULL, fn, arg);
 }
@@ -569,7 +605,7 @@ static bw_status pg_scan(bw_ctx *ctx, bwi_backend *b, int type, int64_t bank_id,
     if (st == BW_OK &&
         !(r = run(ctx, conn, "scan",
                   "DECLARE bw_scan NO SCROLL CURSOR FOR SELECT " SIGNAL_COLUMNS
-                  " FROM signals WHERE deleted = 0 AND ($1::int = 0 OR type = $1)"
+                  " FROM " SIGNALS " WHERE deleted = 0 AND ($1::int = 0 OR type = $1)"
                   " AND ($2::bigint = 0 OR bank_id = $2)"
                   " ORDER BY CASE WHEN $2::bigint = 0 THEN id END, type, value",
                   2, v, NULL, NULL, 0)))
@@ -727,7 +763,9 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS bank_stats (bank_id BIGINT NOT NULL, type INT NOT NULL,"
     " live BIGINT NOT NULL, PRIMARY KEY (bank_id, type));"
     "CREATE TABLE IF NOT EXISTS quarantine_log (id BIGSERIAL PRIMARY KEY, signal_id BIGINT"
-    " NOT NULL, at BIGINT NOT NULL, action TEXT NOT NULL, reason TEXT);";
+    " NOT NULL, at BIGINT NOT NULL, action TEXT NOT NULL, reason TEXT);"
+    "CREATE TABLE IF NOT EXISTS signal_bodies (signal_id BIGINT PRIMARY KEY,"
+    " body BYTEA NOT NULL);";
 
 bw_status bwi_pg_open(bw_ctx *ctx, const char *uri, bwi_backend **out)
 {

@@ -20,6 +20,7 @@ typedef struct sqlite_backend {
     sqlite3_stmt *revive;
     sqlite3_stmt *find_dup;
     sqlite3_stmt *stats;
+    sqlite3_stmt *put_body;
 } sqlite_backend;
 
 static bw_status db_error(bw_ctx *ctx, sqlite3 *db, const char *what)
@@ -62,6 +63,7 @@ static void sq_close(bwi_backend *b)
     sqlite3_finalize(s->revive);
     sqlite3_finalize(s->find_dup);
     sqlite3_finalize(s->stats);
+    sqlite3_finalize(s->put_body);
     sqlite3_close_v2(s->db);
     free(s);
 }
@@ -255,6 +257,20 @@ static int by_key(const void *a, const void *b)
     return (i > j) - (i < j);
 }
 
+/* A vPDQ signal's frames, beside its row. The value is the body's digest,
+ * so a body already there (a revived signal) is the same body. */
+static bw_status put_body(bw_ctx *ctx, sqlite_backend *s, int64_t id, const bwi_row *r)
+{
+    if (!r->body)
+        return BW_OK;
+    sqlite3_reset(s->put_body);
+    sqlite3_bind_int64(s->put_body, 1, id);
+    sqlite3_bind_blob(s->put_body, 2, r->body, (int)r->body_size, SQLITE_STATIC);
+    const int rc = sqlite3_step(s->put_body);
+    sqlite3_reset(s->put_body);
+    return rc == SQLITE_DONE ? BW_OK : db_error(ctx, s->db, "storing a vpdq value");
+}
+
 static bw_status sq_signals_put(bw_ctx *ctx, bwi_backend *b, int64_t bank_id,
                                 const bwi_row *rows, size_t n, int64_t seq,
                                 int *outcome, int64_t *ids)
@@ -277,6 +293,7 @@ static bw_status sq_signals_put(bw_ctx *ctx, bwi_backend *b, int64_t bank_id,
             outcome[i] = BWI_ADDED;
             ids[i] = sqlite3_last_insert_rowid(s->db);
             added[rows[i].type & 7]++;
+            st = put_body(ctx, s, ids[i], &rows[i]);
             continue;
         }
         if (rc == SQLITE_DONE) {
@@ -292,6 +309,8 @@ static bw_status sq_signals_put(bw_ctx *ctx, bwi_backend *b, int64_t bank_id,
                 if (rc != SQLITE_DONE)
                     st = db_error(ctx, s->db, "storing a signal");
                 sqlite3_reset(s->revive);
+                if (st == BW_OK)
+                    st = put_body(ctx, s, ids[i], &rows[i]);
                 continue;
             }
         }
@@ -396,9 +415,13 @@ static bw_status sq_quarantine_log(bw_ctx *ctx, bwi_backend *b, int64_t id,
     return st;
 }
 
+/* Every signal column, and a vPDQ signal's body (the join only looks for
+ * one when the type is vPDQ). Column names stay unambiguous for WHERE. */
 #define SIGNAL_COLUMNS \
     "id, bank_id, type, value, source, added_at, metadata, enabled, quarantined, " \
-    "deleted, seq"
+    "deleted, seq, body"
+#define SIGNALS \
+    "signals LEFT JOIN signal_bodies ON signals.type = 6 AND signal_id = signals.id"
 
 /* Runs a query whose columns are SIGNAL_COLUMNS and reports each row. */
 static bw_status each_signal(bw_ctx *ctx, sqlite3 *db, sqlite3_stmt *q,
@@ -419,6 +442,8 @@ static bw_status each_signal(bw_ctx *ctx, sqlite3 *db, sqlite3_stmt *q,
             .quarantined = sqlite3_column_int(q, 8),
             .removed = sqlite3_column_int(q, 9),
             .seq = sqlite3_column_int64(q, 10),
+            .body = sqlite3_column_blob(q, 11),
+            .body_size = (size_t)sqlite3_column_bytes(q, 11),
         };
         if (fn(arg, &r))
             return BW_OK;
@@ -432,7 +457,7 @@ static bw_status sq_signal_get(bw_ctx *ctx, bwi_backend *b, int64_t id,
     sqlite3 *db = S(b)->db;
     sqlite3_stmt *q;
     bw_status st = prepare(ctx, db,
-                           "SELECT " SIGNAL_COLUMNS " FROM signals WHERE id = ?1 "
+                           "SELECT " SIGNAL_COLUMNS " FROM " SIGNALS " WHERE id = ?1 "
                            "AND deleted = 0",
                            &q);
     if (st != BW_OK)
@@ -450,7 +475,7 @@ static bw_status sq_signal_lookup(bw_ctx *ctx, bwi_backend *b, bw_signal_type ty
     sqlite3 *db = S(b)->db;
     sqlite3_stmt *q;
     bw_status st = prepare(ctx, db,
-                           "SELECT " SIGNAL_COLUMNS " FROM signals WHERE type = ?1 "
+                           "SELECT " SIGNAL_COLUMNS " FROM " SIGNALS " WHERE type = ?1 "
                            "AND value = ?2 AND deleted = 0",
                            &q);
     if (st != BW_OK)
@@ -468,7 +493,7 @@ static bw_status sq_quarantined(bw_ctx *ctx, bwi_backend *b, bwi_stored_fn fn,
     sqlite3 *db = S(b)->db;
     sqlite3_stmt *q;
     bw_status st = prepare(ctx, db,
-                           "SELECT " SIGNAL_COLUMNS " FROM signals WHERE quarantined = 1 "
+                           "SELECT " SIGNAL_COLUMNS " FROM " SIGNALS " WHERE quarantined = 1 "
                            "AND deleted = 0 ORDER BY id",
                            &q);
     if (st != BW_OK)
@@ -484,7 +509,7 @@ static bw_status sq_changes(bw_ctx *ctx, bwi_backend *b, int64_t after_seq,
     sqlite3 *db = S(b)->db;
     sqlite3_stmt *q;
     bw_status st = prepare(ctx, db,
-                           "SELECT " SIGNAL_COLUMNS " FROM signals "
+                           "SELECT " SIGNAL_COLUMNS " FROM " SIGNALS " "
                            "WHERE seq >= ?1 AND (seq > ?1 OR id > ?2) "
                            "ORDER BY seq, id LIMIT ?3",
                            &q);
@@ -526,10 +551,10 @@ static bw_status sq_scan(bw_ctx *ctx, bwi_backend *b, int type, int64_t bank_id,
     sqlite3_stmt *q = NULL;
     if ((st = sq_sequence(ctx, b, &seq)) == BW_OK &&
         (st = prepare(ctx, db,
-                      bank_id ? "SELECT " SIGNAL_COLUMNS " FROM signals WHERE deleted = 0 "
+                      bank_id ? "SELECT " SIGNAL_COLUMNS " FROM " SIGNALS " WHERE deleted = 0 "
                                 "AND (?1 = 0 OR type = ?1) AND bank_id = ?2 "
                                 "ORDER BY type, value"
-                              : "SELECT " SIGNAL_COLUMNS " FROM signals WHERE deleted = 0 "
+                              : "SELECT " SIGNAL_COLUMNS " FROM " SIGNALS " WHERE deleted = 0 "
                                 "AND (?1 = 0 OR type = ?1) AND ?2 = 0 ORDER BY id",
                       &q)) == BW_OK) {
         sqlite3_bind_int(q, 1, type);
@@ -679,7 +704,9 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS bank_stats (bank_id INTEGER NOT NULL, type INTEGER NOT NULL,"
     " live INTEGER NOT NULL, PRIMARY KEY (bank_id, type));"
     "CREATE TABLE IF NOT EXISTS quarantine_log (id INTEGER PRIMARY KEY, signal_id INTEGER"
-    " NOT NULL, at INTEGER NOT NULL, action TEXT NOT NULL, reason TEXT);";
+    " NOT NULL, at INTEGER NOT NULL, action TEXT NOT NULL, reason TEXT);"
+    "CREATE TABLE IF NOT EXISTS signal_bodies (signal_id INTEGER PRIMARY KEY,"
+    " body BLOB NOT NULL);";
 
 /* A database with tables but no bw_meta belongs to something else. */
 static bw_status check_ownership(bw_ctx *ctx, sqlite3 *db, const char *path)
@@ -754,6 +781,10 @@ bw_status bwi_sqlite_open(bw_ctx *ctx, const char *path, bwi_backend **out)
         st = prepare(ctx, s->db,
                      "SELECT id FROM signals WHERE type = ?1 AND value = ?2 AND bank_id = ?3",
                      &s->find_dup);
+    if (st == BW_OK)
+        st = prepare(ctx, s->db,
+                     "INSERT OR IGNORE INTO signal_bodies(signal_id, body) VALUES (?1, ?2)",
+                     &s->put_body);
     if (st == BW_OK)
         st = prepare(ctx, s->db,
                      "INSERT INTO bank_stats(bank_id, type, live) VALUES (?1, ?2, ?3)"

@@ -10,6 +10,9 @@
 
 #include <jansson.h>
 
+#include "bulwark/bw_digest.h"
+
+#include "signal/vpdq_value.h"
 #include "store_internal.h"
 
 BW_API const char *bw_bank_kind_name(bw_bank_kind kind)
@@ -180,9 +183,50 @@ bool bwi_valid_bank_name(const char *name)
 
 /* ---- values --------------------------------------------------------------- */
 
-bw_status bwi_value_encode(bw_ctx *ctx, bw_signal_type type, const char *text,
-                           size_t len, uint8_t *raw, size_t *raw_size)
+/* A vPDQ value: its body (the frames) and, as the stored key, the body's
+ * SHA-256. */
+static bw_status vpdq_encode(bw_ctx *ctx, const char *text, size_t len, uint8_t *raw,
+                             size_t *raw_size, uint8_t **body, size_t *body_size)
 {
+    const char *why = NULL;
+    bwi_vframe *frames;
+    size_t count;
+    bw_status st = bwi_vtext_parse(text, len, &frames, &count, &why);
+    if (st != BW_OK)
+        return bwi_fail(ctx, st, "invalid vpdq value: %s", why ? why : bw_strerror(st));
+    const size_t size = bwi_vbody_size(count);
+    uint8_t *b = malloc(size);
+    if (!b) {
+        free(frames);
+        return bwi_fail(ctx, BW_ERR_NOMEM, "out of memory");
+    }
+    bwi_vbody_write(b, frames, count);
+    free(frames);
+    st = bw_digest(BW_DIGEST_SHA256, raw, 32, b, size);
+    if (st != BW_OK) {
+        free(b);
+        return bwi_fail(ctx, st, "cannot digest a vpdq value");
+    }
+    *raw_size = 32;
+    if (body) {
+        *body = b;
+        *body_size = size;
+    } else {
+        free(b);
+    }
+    return BW_OK;
+}
+
+bw_status bwi_value_encode(bw_ctx *ctx, bw_signal_type type, const char *text,
+                           size_t len, uint8_t *raw, size_t *raw_size, uint8_t **body,
+                           size_t *body_size)
+{
+    if (body) {
+        *body = NULL;
+        *body_size = 0;
+    }
+    if (type == BW_SIGNAL_VPDQ)
+        return vpdq_encode(ctx, text, len, raw, raw_size, body, body_size);
     char canon[BW_SIGNAL_VALUE_MAX + 1];
     const char *why = NULL;
     bw_status st = bw_signal_normalize(canon, sizeof canon, type, text, len, &why);
@@ -204,14 +248,54 @@ bw_status bwi_value_encode(bw_ctx *ctx, bw_signal_type type, const char *text,
     return BW_OK;
 }
 
-void bwi_value_text(char *out, bw_signal_type type, const uint8_t *raw, size_t n)
+static bool reserve(char **buf, size_t *cap, size_t need)
 {
+    if (need <= *cap)
+        return true;
+    char *grown = realloc(*buf, need);
+    if (!grown)
+        return false;
+    *buf = grown;
+    *cap = need;
+    return true;
+}
+
+/* The frames of a vPDQ body as canonical text ("" for a damaged body). */
+static const char *vpdq_text(char **buf, size_t *cap, const uint8_t *body, size_t size)
+{
+    const size_t count = bwi_vbody_count(body, size);
+    bwi_vframe *frames = malloc((count ? count : 1) * sizeof *frames);
+    if (!frames)
+        return NULL;
+    for (size_t i = 0; i < count; i++)
+        bwi_vbody_frame(body, i, &frames[i]);
+    const char *text = NULL;
+    if (reserve(buf, cap, count ? bwi_vtext_size(frames, count) : 1)) {
+        if (count)
+            bwi_vtext_write(*buf, frames, count);
+        else
+            **buf = '\0';
+        text = *buf;
+    }
+    free(frames);
+    return text;
+}
+
+const char *bwi_value_render(char **buf, size_t *cap, bw_signal_type type,
+                             const uint8_t *raw, size_t n, const uint8_t *body,
+                             size_t body_size)
+{
+    if (type == BW_SIGNAL_VPDQ)
+        return vpdq_text(buf, cap, body, body_size);
+    if (!reserve(buf, cap, BW_SIGNAL_VALUE_MAX + 1))
+        return NULL;
+    char *out = *buf;
     if (type == BW_SIGNAL_URL) {
         if (n > BW_SIGNAL_VALUE_MAX)
             n = BW_SIGNAL_VALUE_MAX;
         memcpy(out, raw, n);
         out[n] = '\0';
-        return;
+        return out;
     }
     static const char digits[] = "0123456789abcdef";
     if (n > BW_SIGNAL_VALUE_MAX / 2)
@@ -221,6 +305,7 @@ void bwi_value_text(char *out, bw_signal_type type, const uint8_t *raw, size_t n
         out[2 * i + 1] = digits[raw[i] & 15];
     }
     out[2 * n] = '\0';
+    return out;
 }
 
 bw_status bwi_metadata_check(bw_ctx *ctx, const char *metadata, size_t len,
@@ -249,14 +334,21 @@ typedef struct relay {
     bw_signal_fn fn;
     void *arg;
     size_t rows;
+    char *text; /* the value's text, reused from row to row */
+    size_t text_cap;
+    bool oom;
 } relay;
 
 static int relay_row(void *arg, const bwi_stored *r)
 {
     relay *rl = arg;
     const bwi_cached_bank *bank = bwi_bank_by_id(rl->ctx, rl->store, r->bank_id);
-    char text[BW_SIGNAL_VALUE_MAX + 1];
-    bwi_value_text(text, r->type, r->value, r->value_size);
+    const char *text = bwi_value_render(&rl->text, &rl->text_cap, r->type, r->value,
+                                        r->value_size, r->body, r->body_size);
+    if (!text) {
+        rl->oom = true;
+        return 1;
+    }
     const bw_signal_info info = {
         .id = r->id,
         .bank_id = r->bank_id,
@@ -273,9 +365,21 @@ static int relay_row(void *arg, const bwi_stored *r)
         .quarantined = r->quarantined,
         .removed = r->removed,
         .seq = r->seq,
+        .body = r->body,
+        .body_size = r->body_size,
     };
     rl->rows++;
     return rl->fn(rl->arg, &info);
+}
+
+/* Ends a relayed query: frees the text buffer, reports running out of it. */
+static bw_status relay_done(relay *rl, bw_status st)
+{
+    free(rl->text);
+    rl->text = NULL;
+    if (st == BW_OK && rl->oom)
+        st = bwi_fail(rl->ctx, BW_ERR_NOMEM, "out of memory reading signals");
+    return st;
 }
 
 /* ---- banks -------------------------------------------------------------- */
@@ -498,14 +602,18 @@ BW_API bw_status bw_signal_add(bw_ctx *ctx, bw_store *s, const char *bank_name,
         return BW_ERR_INVALID_ARGUMENT;
     bwi_clear(ctx);
     uint8_t raw[BW_SIGNAL_VALUE_MAX];
-    size_t raw_size;
+    size_t raw_size, body_size;
+    uint8_t *body;
     char *meta = NULL;
-    bw_status st = bwi_value_encode(ctx, type, value, strlen(value), raw, &raw_size);
+    bw_status st =
+        bwi_value_encode(ctx, type, value, strlen(value), raw, &raw_size, &body, &body_size);
     if (st == BW_OK)
         st = bwi_metadata_check(ctx, metadata, metadata ? strlen(metadata) : 0, &meta);
-    if (st != BW_OK)
+    if (st != BW_OK) {
+        free(body);
         return st;
-    const bwi_row row = {type, raw, raw_size, source, bwi_now(), meta, 1};
+    }
+    const bwi_row row = {type, raw, raw_size, source, bwi_now(), meta, 1, body, body_size};
     signal_new put = {bank_name, 0, &row, BWI_ADDED, 0};
     bwi_store_lock(s);
     const bwi_cached_bank *bank;
@@ -518,6 +626,7 @@ BW_API bw_status bw_signal_add(bw_ctx *ctx, bw_store *s, const char *bank_name,
     const int64_t id = put.id;
     bwi_store_unlock(s);
     free(meta);
+    free(body);
     if (st == BW_OK && outcome == BWI_DUPLICATE)
         st = bwi_fail(ctx, BW_ERR_EXISTS, "bank '%s' already holds this %s", bank_name,
                       bw_signal_type_name(type));
@@ -562,9 +671,9 @@ BW_API bw_status bw_signal_get(bw_ctx *ctx, bw_store *s, int64_t id, bw_signal_f
     if (!ctx || !s || !fn)
         return BW_ERR_INVALID_ARGUMENT;
     bwi_clear(ctx);
-    relay rl = {ctx, s, fn, arg, 0};
+    relay rl = {ctx, s, fn, arg, 0, NULL, 0, false};
     bwi_store_lock(s);
-    bw_status st = s->b->ops->signal_get(ctx, s->b, id, relay_row, &rl);
+    bw_status st = relay_done(&rl, s->b->ops->signal_get(ctx, s->b, id, relay_row, &rl));
     bwi_store_unlock(s);
     if (st == BW_OK && rl.rows == 0)
         st = bwi_fail(ctx, BW_ERR_NOT_FOUND, "no signal with id %lld", (long long)id);
@@ -579,12 +688,13 @@ BW_API bw_status bw_signal_lookup(bw_ctx *ctx, bw_store *s, bw_signal_type type,
     bwi_clear(ctx);
     uint8_t raw[BW_SIGNAL_VALUE_MAX];
     size_t raw_size;
-    bw_status st = bwi_value_encode(ctx, type, value, strlen(value), raw, &raw_size);
+    bw_status st =
+        bwi_value_encode(ctx, type, value, strlen(value), raw, &raw_size, NULL, NULL);
     if (st != BW_OK)
         return st;
-    relay rl = {ctx, s, fn, arg, 0};
+    relay rl = {ctx, s, fn, arg, 0, NULL, 0, false};
     bwi_store_lock(s);
-    st = s->b->ops->signal_lookup(ctx, s->b, type, raw, raw_size, relay_row, &rl);
+    st = relay_done(&rl, s->b->ops->signal_lookup(ctx, s->b, type, raw, raw_size, relay_row, &rl));
     bwi_store_unlock(s);
     return st;
 }
@@ -595,9 +705,9 @@ BW_API bw_status bw_signal_list_quarantined(bw_ctx *ctx, bw_store *s, bw_signal_
     if (!ctx || !s || !fn)
         return BW_ERR_INVALID_ARGUMENT;
     bwi_clear(ctx);
-    relay rl = {ctx, s, fn, arg, 0};
+    relay rl = {ctx, s, fn, arg, 0, NULL, 0, false};
     bwi_store_lock(s);
-    bw_status st = s->b->ops->quarantined(ctx, s->b, relay_row, &rl);
+    bw_status st = relay_done(&rl, s->b->ops->quarantined(ctx, s->b, relay_row, &rl));
     bwi_store_unlock(s);
     return st;
 }
@@ -623,9 +733,10 @@ BW_API bw_status bw_store_changes(bw_ctx *ctx, bw_store *s, int64_t after_seq,
     if (!ctx || !s || !fn || limit == 0)
         return BW_ERR_INVALID_ARGUMENT;
     bwi_clear(ctx);
-    change_relay cr = {{ctx, s, fn, arg, 0}, after_seq, after_id};
+    change_relay cr = {{ctx, s, fn, arg, 0, NULL, 0, false}, after_seq, after_id};
     bwi_store_lock(s);
-    bw_status st = s->b->ops->changes(ctx, s->b, after_seq, after_id, limit, relay_change, &cr);
+    bw_status st = relay_done(
+        &cr.rl, s->b->ops->changes(ctx, s->b, after_seq, after_id, limit, relay_change, &cr));
     bwi_store_unlock(s);
     if (last_seq_out)
         *last_seq_out = cr.last_seq;
@@ -651,13 +762,14 @@ BW_API bw_status bw_store_scan(bw_ctx *ctx, bw_store *s, bw_signal_type type,
     if (!ctx || !s || !fn)
         return BW_ERR_INVALID_ARGUMENT;
     bwi_clear(ctx);
-    relay rl = {ctx, s, fn, arg, 0};
+    relay rl = {ctx, s, fn, arg, 0, NULL, 0, false};
     bwi_store_lock(s);
     /* Fill the bank cache first: a reload inside the scan would start a
      * second read on the same connection. */
     bw_status st = reload_banks(ctx, s);
     if (st == BW_OK)
         st = s->b->ops->scan(ctx, s->b, (int)type, 0, relay_row, &rl, seq_out);
+    st = relay_done(&rl, st);
     bwi_store_unlock(s);
     return st;
 }

@@ -47,11 +47,18 @@ bw_status bwi_bank_by_name(bw_ctx *ctx, bw_store *s, const char *name,
                            const bwi_cached_bank **out);
 
 /* Canonical text to stored bytes (raw holds BW_SIGNAL_VALUE_MAX bytes),
- * failing with the reason on the context. */
+ * failing with the reason on the context. A vPDQ value becomes the SHA-256
+ * of its body, and the body itself goes to *body (malloc'd; the caller
+ * frees) unless body is NULL; other types leave *body NULL. */
 bw_status bwi_value_encode(bw_ctx *ctx, bw_signal_type type, const char *text,
-                           size_t len, uint8_t *raw, size_t *raw_size);
-/* Stored bytes to canonical text (out holds BW_SIGNAL_VALUE_MAX + 1). */
-void bwi_value_text(char *out, bw_signal_type type, const uint8_t *raw, size_t n);
+                           size_t len, uint8_t *raw, size_t *raw_size, uint8_t **body,
+                           size_t *body_size);
+
+/* Stored bytes (and a vPDQ body) to canonical text, in *buf, which grows as
+ * needed (free it when done). NULL when memory runs out. */
+const char *bwi_value_render(char **buf, size_t *cap, bw_signal_type type,
+                             const uint8_t *raw, size_t n, const uint8_t *body,
+                             size_t body_size);
 
 /* Validates metadata as a JSON object and returns its compact form
  * (malloc'd; NULL when metadata is empty). */

@@ -189,6 +189,21 @@ BW_API bw_status bw_vpdq_hash_file(bw_ctx *ctx, bw_vpdq **vpdq_out,
     return st;
 }
 
+BW_API bw_status bw_vpdq_hash_fd(bw_ctx *ctx, bw_vpdq **vpdq_out,
+                                 const bw_vpdq_options *options, int fd)
+{
+    if (!ctx || !vpdq_out || fd < 0)
+        return BW_ERR_INVALID_ARGUMENT;
+    *vpdq_out = NULL;
+    bwi_clear(ctx);
+    struct stat sb;
+    int bad = fstat(fd, &sb) != 0 ? errno : S_ISDIR(sb.st_mode) ? EISDIR : 0;
+    if (bad)
+        return bwi_fail(ctx, BW_ERR_IO, "cannot read: %s", strerror(bad));
+    const bwi_video_input input = {.data = NULL, .size = 0, .fd = fd, .name = NULL};
+    return hash_input(ctx, vpdq_out, options, &input);
+}
+
 BW_API bw_status bw_vpdq_hash_bytes(bw_ctx *ctx, bw_vpdq **vpdq_out,
                                     const bw_vpdq_options *options, const void *data,
                                     size_t size)

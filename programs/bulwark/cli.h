@@ -174,9 +174,26 @@ bw_vpdq_options *cli_video_options_make(const cli_video_flags *flags, int thread
 /* Whether the file's first bytes are those of a video container. */
 bool cli_is_video(bw_ctx *ctx, const char *path);
 
+/* Streams a file through count digests (at most CLI_MAX_DIGESTS); on
+ * failure a message goes to error. */
+bw_status cli_digest_file(const char *path, const bw_digest_alg *algs, int count,
+                          uint8_t out[][BW_DIGEST_MAX_BYTES], char *error, size_t error_size);
+
+/* A video's MD5, SHA-1 and SHA-256 streamed into a new bw_hashes (NULL on
+ * failure, with the message in error), for matching and banking. */
+bw_hashes *cli_video_digests(const char *path, char *error, size_t error_size);
+
+/* The vPDQ signal value of a hash (malloc'd), or NULL. */
+char *cli_vpdq_value(const bw_vpdq *vpdq);
+
 /* Hashes one video (and its digests) into res, as `bulwark hash` prints it. */
 void cli_video_hash(bw_ctx *ctx, const cli_video_options *opt, const char *path,
                     cli_result *res);
+
+/* bulwark bank add-file (cmd_bank_file.c): banks the signals of each file;
+ * returns the exit status. */
+int cli_bank_add_files(bw_ctx *ctx, bw_store *store, const char *bank, char **files, int count,
+                       const char *source, const char *metadata, double seconds_per_hash);
 
 /* Subcommands. */
 int cmd_hash(int argc, char **argv);

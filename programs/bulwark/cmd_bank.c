@@ -23,7 +23,12 @@ static void usage(FILE *f)
         "  export NAME [--format F] [-o FILE] a bank as a hash list (default csv)\n"
         "  add NAME TYPE VALUE [--metadata JSON] [--source TEXT]\n"
         "                                     one signal (TYPE: pdq, md5, sha1,\n"
-        "                                     sha256, url); prints its id\n"
+        "                                     sha256, url, vpdq); prints its id\n"
+        "  add-file NAME FILE... [--metadata JSON] [--source TEXT]\n"
+        "                                     every signal of images (PDQ of quality\n"
+        "                                     50 or more, digests) and videos (vPDQ at\n"
+        "                                     --seconds-per-hash S, default 1, and\n"
+        "                                     digests); one JSON line a file\n"
         "  add-content NAME FILE... [--metadata JSON] [--source TEXT]\n"
         "                                     hash images and add every signal the\n"
         "                                     bank's settings ask for (default: PDQ of\n"
@@ -52,11 +57,12 @@ typedef struct bank_opts {
     const char *metadata;
     const char *source;
     bool json;
+    double seconds_per_hash;
 } bank_opts;
 
 static int parse_opts(int argc, char **argv, bank_opts *o)
 {
-    enum { OPT_DB = 256, OPT_KIND, OPT_FORMAT, OPT_METADATA, OPT_SOURCE, OPT_JSON };
+    enum { OPT_DB = 256, OPT_KIND, OPT_FORMAT, OPT_METADATA, OPT_SOURCE, OPT_JSON, OPT_SECONDS };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"kind", required_argument, NULL, OPT_KIND},
@@ -65,6 +71,7 @@ static int parse_opts(int argc, char **argv, bank_opts *o)
         {"metadata", required_argument, NULL, OPT_METADATA},
         {"source", required_argument, NULL, OPT_SOURCE},
         {"json", no_argument, NULL, OPT_JSON},
+        {"seconds-per-hash", required_argument, NULL, OPT_SECONDS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     optind = 1;
@@ -92,6 +99,16 @@ static int parse_opts(int argc, char **argv, bank_opts *o)
         case OPT_JSON:
             o->json = true;
             break;
+        case OPT_SECONDS: {
+            char *end;
+            const float s = strtof(optarg, &end);
+            if (end == optarg || *end || !(s >= 0) || s > 1e9f) {
+                cli_error("--seconds-per-hash needs a number of seconds >= 0");
+                return -2;
+            }
+            o->seconds_per_hash = (double)s;
+            break;
+        }
         case 'h':
             usage(stdout);
             return -1;
@@ -313,7 +330,7 @@ int cmd_bank(int argc, char **argv)
         return argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK;
     }
     /* Options may come before or after the command word. */
-    bank_opts o = {0};
+    bank_opts o = {.seconds_per_hash = 1.0};
     int first = parse_opts(argc, argv, &o);
     if (first < 0)
         return first == -1 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
@@ -324,10 +341,10 @@ int cmd_bank(int argc, char **argv)
     const char *verb = argv[first];
     char **args = argv + first + 1;
     const int nargs = argc - first - 1;
-    static const char *const verbs[] = {"create", "list",     "delete",      "import",
-                                        "export", "add",      "remove",      "enable",
-                                        "disable", "quarantined", "release", "stats",
-                                        "add-content", "settings"};
+    static const char *const verbs[] = {"create",  "list",        "delete",   "import",
+                                        "export",  "add",         "add-file", "add-content",
+                                        "settings", "remove",     "enable",   "disable",
+                                        "quarantined", "release", "stats"};
     bool known = false;
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         known |= !strcmp(verb, verbs[i]);
@@ -391,7 +408,8 @@ int cmd_bank(int argc, char **argv)
         bw_signal_type type;
         int64_t id;
         if (nargs != 3 || bw_signal_type_parse(&type, args[1], strlen(args[1])) != BW_OK) {
-            cli_error("usage: bulwark bank add NAME TYPE VALUE (TYPE: pdq, md5, sha1, sha256, url)");
+            cli_error("usage: bulwark bank add NAME TYPE VALUE (TYPE: pdq, md5, sha1, sha256, "
+                      "url, vpdq)");
             rc = CLI_EXIT_USAGE;
         } else if (bw_signal_add(ctx, store, args[0], type, args[2], o.source, o.metadata,
                                  &id) != BW_OK) {
@@ -405,6 +423,12 @@ int cmd_bank(int argc, char **argv)
                                           o.source);
     } else if (!strcmp(verb, "settings")) {
         rc = bank_settings(ctx, store, args, nargs);
+    } else if (!strcmp(verb, "add-file")) {
+        rc = nargs < 1 ? CLI_EXIT_USAGE
+                       : cli_bank_add_files(ctx, store, args[0], args + 1, nargs - 1, o.source,
+                                            o.metadata, o.seconds_per_hash);
+        if (nargs < 1)
+            cli_error("usage: bulwark bank add-file NAME FILE...");
     } else if (!strcmp(verb, "quarantined")) {
         if (bw_signal_list_quarantined(ctx, store, print_signal, &o.json) != BW_OK)
             rc = fail(ctx);

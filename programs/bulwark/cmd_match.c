@@ -13,6 +13,10 @@ typedef struct match_opts {
     bool robust; /* --mode robust: content boxes too, through a PDQ set */
     bool fast;
     bool hashes; /* inputs are "[type] value" lines, not files */
+    bool force_video;
+    bw_vpdq_options *vpdq; /* shared read-only by the threads */
+    int quality;           /* vPDQ frames under it take no part */
+    double query_percent, compared_percent;
 } match_opts;
 
 typedef struct match_thread {
@@ -30,10 +34,13 @@ static void usage(FILE *f)
         "       bulwark match [OPTIONS] --hash [TYPE:]VALUE\n"
         "       bulwark match [OPTIONS] --hashes-from LIST   (\"[type] value\" lines; - is stdin)\n"
         "\n"
-        "Matches images, or hashes, against every bank and prints one JSON line a\n"
-        "query: the query and its matches (bank, kind, signal type, banked value,\n"
-        "distance, metadata, and whether the match is suppressed by an allow list\n"
-        "or quarantined).\n"
+        "Matches images, videos, or hashes, against every bank and prints one JSON\n"
+        "line a query: the query and its matches (bank, kind, signal type, banked\n"
+        "value, distance, metadata, and whether the match is suppressed by an allow\n"
+        "list or quarantined). A video (detected from its bytes, or --video) is\n"
+        "matched by its MD5, SHA-1 and SHA-256 and by its vPDQ against every banked\n"
+        "video, one match per video with the share of the query's frames and of the\n"
+        "banked video's frames that matched.\n"
         "\n"
         "Options:\n"
         "  --db PATH|URL    the bank store (default $BULWARK_DB, else\n"
@@ -55,7 +62,20 @@ static void usage(FILE *f)
         "  --max-pixels N, --max-bytes N   limits, as for bulwark hash\n"
         "  --no-progress    no progress line on a terminal\n"
         "  -h, --help       this help\n"
-        "TYPE is pdq (the default), md5, sha1, sha256 or url.\n"
+        "\n"
+        "Video options (--threshold is the distance at which two frames match):\n"
+        "  --video          match every file as a video\n"
+        "  --seconds-per-hash S  hash one frame every S seconds (default 1; 0: every\n"
+        "                   frame)\n"
+        "  --video-size N   scale frames to NxN first, as bulwark hash\n"
+        "  --quality Q      leave out frames of quality under Q (default 50)\n"
+        "  --query-percent P     a banked video matches when at least P % of the\n"
+        "                   query's frames match it (default 80)\n"
+        "  --compared-percent P  ...and at least P % of its own frames (default 0)\n"
+        "  --partial, --max-duration S, --max-frames N, --max-decode-time S,\n"
+        "  --max-streams N  as for bulwark hash\n"
+        "TYPE is pdq (the default), md5, sha1, sha256, url or vpdq (a JSON list of\n"
+        "\"HASH,QUALITY,SECONDS\" strings, as HMA writes it).\n"
         "Exit status: 0 when every query ran, 1 when any failed, 2 on usage errors.\n",
         f);
 }
@@ -90,6 +110,12 @@ static void thread_free(void *state)
     free(t);
 }
 
+/* A share of frames, as the API gives it. */
+static void put_percent(cli_buf *out, const char *name, double p)
+{
+    cli_buf_printf(out, ",\"%s\":%.3f", name, p);
+}
+
 static void put_matches(cli_buf *out, const bw_matches *m)
 {
     cli_buf_puts(out, ",\"matches\":[");
@@ -102,6 +128,10 @@ static void put_matches(cli_buf *out, const bw_matches *m)
                        bw_signal_type_name(x->type));
         cli_buf_json_string(out, x->value);
         cli_buf_printf(out, ",\"distance\":%d", x->distance);
+        if (x->type == BW_SIGNAL_VPDQ) {
+            put_percent(out, "query_percent", x->query_percent);
+            put_percent(out, "compared_percent", x->compared_percent);
+        }
         if (x->type == BW_SIGNAL_PDQ && x->transform != BW_DIHEDRAL_ORIGINAL)
             cli_buf_printf(out, ",\"transform\":\"%s\"", bw_dihedral_name(x->transform));
         if (x->prefix)
@@ -177,6 +207,71 @@ static bw_status robust_match(match_thread *t, const char *path)
     return st;
 }
 
+/* A video: its digests, then its vPDQ against the banked videos, in one
+ * answer. A video that cannot be decoded still matches by its digests. */
+static void match_video(match_thread *t, const char *path, cli_result *res)
+{
+    const match_opts *o = t->opt;
+    char error[512] = "";
+    bw_hashes *h = cli_video_digests(path, error, sizeof error);
+    if (!h) {
+        res->failed = true;
+        cli_buf_printf(&res->err, "bulwark: %s: %s (io)\n", path, error);
+        cli_buf_puts(&res->out, "{\"query\":");
+        cli_buf_json_string(&res->out, path);
+        cli_buf_puts(&res->out, ",\"error\":{\"code\":\"io\",\"message\":");
+        cli_buf_json_string(&res->out, error);
+        cli_buf_puts(&res->out, "}}\n");
+        return;
+    }
+    bw_vpdq *v = NULL;
+    const bw_status hashed = bw_vpdq_hash_file(t->ctx, &v, o->vpdq, path);
+    snprintf(error, sizeof error, "%s",
+             *bw_ctx_message(t->ctx) ? bw_ctx_message(t->ctx) : bw_strerror(hashed));
+    bw_status st = bw_matcher_match_hashes(t->ctx, o->matcher, t->matches, h, o->threshold, 0);
+    if (st == BW_OK && v)
+        st = bw_matcher_match_vpdq(t->ctx, o->matcher, t->matches, v, o->threshold, o->quality,
+                                   o->query_percent, o->compared_percent, BW_MATCH_APPEND);
+    if (st != BW_OK) {
+        bw_vpdq_free(v);
+        bw_hashes_free(h);
+        return failed(t, path, st, res);
+    }
+    cli_buf_puts(&res->out, "{\"query\":{\"file\":");
+    cli_buf_json_string(&res->out, path);
+    cli_buf_puts(&res->out, ",\"format\":\"video\"");
+    if (v)
+        cli_buf_printf(&res->out, ",\"frames\":%zu", bw_vpdq_count(v));
+    if (hashed != BW_OK) {
+        cli_buf_printf(&res->out, ",\"vpdq_error\":{\"code\":\"%s\",\"message\":",
+                       bw_status_code(hashed));
+        cli_buf_json_string(&res->out, error);
+        cli_buf_puts(&res->out, "}");
+    }
+    uint8_t d[BW_DIGEST_MAX_BYTES];
+    char hex[2 * BW_DIGEST_MAX_BYTES + 1];
+    bw_hashes_digest(h, BW_DIGEST_MD5, d, sizeof d);
+    bw_hex_encode(hex, d, 16);
+    cli_buf_printf(&res->out, ",\"md5\":\"%s\"}", hex);
+    put_matches(&res->out, t->matches);
+    bw_vpdq_free(v);
+    bw_hashes_free(h);
+}
+
+/* A vPDQ value given as text, with the video thresholds of the command
+ * line (bw_matcher_match_value() would apply the defaults). */
+static bw_status match_vpdq_value(match_thread *t, const char *value)
+{
+    const match_opts *o = t->opt;
+    bw_vpdq *v = NULL;
+    bw_status st = bw_vpdq_signal_parse(t->ctx, &v, value, strlen(value));
+    if (st == BW_OK)
+        st = bw_matcher_match_vpdq(t->ctx, o->matcher, t->matches, v, o->threshold, o->quality,
+                                   o->query_percent, o->compared_percent, 0);
+    bw_vpdq_free(v);
+    return st;
+}
+
 static void process(void *state, const char *input, cli_result *res)
 {
     match_thread *t = state;
@@ -190,7 +285,9 @@ static void process(void *state, const char *input, cli_result *res)
             cli_buf_printf(&res->err, "bulwark: '%s': unknown signal type\n", input);
             return;
         }
-        st = bw_matcher_match_value(t->ctx, o->matcher, t->matches, type, value, o->threshold);
+        st = type == BW_SIGNAL_VPDQ ? match_vpdq_value(t, value)
+                                    : bw_matcher_match_value(t->ctx, o->matcher, t->matches,
+                                                             type, value, o->threshold);
         if (st != BW_OK)
             return failed(t, input, st, res);
         cli_buf_printf(&res->out, "{\"query\":{\"type\":\"%s\",\"value\":",
@@ -200,6 +297,8 @@ static void process(void *state, const char *input, cli_result *res)
         put_matches(&res->out, t->matches);
         return;
     }
+    if (o->force_video || cli_is_video(t->ctx, input))
+        return match_video(t, input, res);
     unsigned flags = BW_HASH_MD5 | BW_HASH_SHA1 | BW_HASH_SHA256 | BW_HASH_PDQ;
     if (o->dihedral)
         flags |= BW_HASH_PDQ_DIHEDRAL;
@@ -238,11 +337,25 @@ static void process(void *state, const char *input, cli_result *res)
 
 int cmd_match(int argc, char **argv)
 {
-    match_opts opt = {CLI_BATCH_DEFAULTS, NULL, BW_PDQ_DEFAULT_THRESHOLD, false, false, false,
-                      false};
+    match_opts opt = {.batch = CLI_BATCH_DEFAULTS,
+                      .threshold = BW_PDQ_DEFAULT_THRESHOLD,
+                      .quality = BW_VPDQ_DEFAULT_QUALITY,
+                      .query_percent = BW_VPDQ_DEFAULT_QUERY_PERCENT,
+                      .compared_percent = BW_VPDQ_DEFAULT_COMPARED_PERCENT};
     const char *db = NULL, *hash = NULL, *hashes_from = NULL;
-    enum { OPT_DB = 256, OPT_THRESHOLD, OPT_DIHEDRAL, OPT_FAST, OPT_HASH, OPT_HASHES_FROM,
-           OPT_MODE };
+    enum {
+        OPT_DB = 256,
+        OPT_THRESHOLD,
+        OPT_DIHEDRAL,
+        OPT_FAST,
+        OPT_HASH,
+        OPT_HASHES_FROM,
+        OPT_QUALITY,
+        OPT_QUERY_PERCENT,
+        OPT_COMPARED_PERCENT,
+        OPT_MODE,
+        OPT_VIDEO_FIRST
+    };
     static const struct option longopts[] = {
         {"db", required_argument, NULL, OPT_DB},
         {"threshold", required_argument, NULL, OPT_THRESHOLD},
@@ -251,9 +364,16 @@ int cmd_match(int argc, char **argv)
         {"fast", no_argument, NULL, OPT_FAST},
         {"hash", required_argument, NULL, OPT_HASH},
         {"hashes-from", required_argument, NULL, OPT_HASHES_FROM},
+        {"quality", required_argument, NULL, OPT_QUALITY},
+        {"query-percent", required_argument, NULL, OPT_QUERY_PERCENT},
+        {"compared-percent", required_argument, NULL, OPT_COMPARED_PERCENT},
         CLI_BATCH_LONGOPTS,
+        CLI_VIDEO_LONGOPTS(OPT_VIDEO_FIRST),
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
+    /* Videos for matching are hashed at one frame a second unless told
+     * otherwise, as ThreatExchange exchanges them. */
+    cli_video_flags vflags = {.seconds = 1.0};
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "j:kh", longopts, NULL)) != -1) {
@@ -262,8 +382,14 @@ int cmd_match(int argc, char **argv)
             return CLI_EXIT_USAGE;
         if (batch > 0)
             continue;
+        if (c >= OPT_VIDEO_FIRST && c < OPT_VIDEO_FIRST + 8) {
+            if (!cli_video_option(&vflags, c - OPT_VIDEO_FIRST, optarg))
+                return CLI_EXIT_USAGE;
+            continue;
+        }
         char *end;
         long n;
+        double p;
         switch (c) {
         case OPT_DB:
             db = optarg;
@@ -292,6 +418,24 @@ int cmd_match(int argc, char **argv)
                 return CLI_EXIT_USAGE;
             }
             break;
+        case OPT_QUALITY:
+            n = strtol(optarg, &end, 10);
+            if (*end || end == optarg || n < 0 || n > 101) {
+                cli_error("--quality needs a number from 0 to 101");
+                return CLI_EXIT_USAGE;
+            }
+            opt.quality = (int)n;
+            break;
+        case OPT_QUERY_PERCENT:
+        case OPT_COMPARED_PERCENT:
+            p = strtod(optarg, &end);
+            if (*end || end == optarg || !(p >= 0 && p <= 100)) {
+                cli_error("--%s needs a number from 0 to 100",
+                          c == OPT_QUERY_PERCENT ? "query-percent" : "compared-percent");
+                return CLI_EXIT_USAGE;
+            }
+            *(c == OPT_QUERY_PERCENT ? &opt.query_percent : &opt.compared_percent) = p;
+            break;
         case OPT_FAST:
             opt.fast = true;
             break;
@@ -316,16 +460,25 @@ int cmd_match(int argc, char **argv)
         usage(stderr);
         return CLI_EXIT_USAGE;
     }
+    opt.force_video = vflags.force;
+    if (opt.batch.max_pixels)
+        vflags.max_pixels = opt.batch.max_pixels;
+    if (!(opt.vpdq = cli_video_options_make(&vflags, 1)))
+        return CLI_EXIT_USAGE;
     bw_ctx *ctx;
-    if (bw_ctx_create(&ctx) != BW_OK)
+    if (bw_ctx_create(&ctx) != BW_OK) {
+        bw_vpdq_options_free(opt.vpdq);
         return CLI_EXIT_FAILED;
+    }
     bw_store *store = cli_open_store(ctx, db);
     if (!store) {
+        bw_vpdq_options_free(opt.vpdq);
         bw_ctx_free(ctx);
         return CLI_EXIT_FAILED;
     }
     if (bw_matcher_create(ctx, &opt.matcher, store) != BW_OK) {
         cli_error("%s", bw_ctx_message(ctx));
+        bw_vpdq_options_free(opt.vpdq);
         bw_store_close(store);
         bw_ctx_free(ctx);
         return CLI_EXIT_FAILED;
@@ -340,6 +493,7 @@ int cmd_match(int argc, char **argv)
                         : cli_batch_run(&opt.batch, &work, argv + optind, argc - optind,
                                         "queries", usage);
     bw_matcher_free(opt.matcher);
+    bw_vpdq_options_free(opt.vpdq);
     bw_store_close(store);
     bw_ctx_free(ctx);
     return rc;

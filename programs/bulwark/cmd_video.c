@@ -25,10 +25,8 @@ bool cli_is_video(bw_ctx *ctx, const char *path)
            format == BW_FORMAT_VIDEO;
 }
 
-/* Streams the file through every requested digest. */
-static bw_status digest_file(const cli_video_options *opt, const char *path,
-                             uint8_t out[][BW_DIGEST_MAX_BYTES], char *error,
-                             size_t error_size)
+bw_status cli_digest_file(const char *path, const bw_digest_alg *algs, int count,
+                          uint8_t out[][BW_DIGEST_MAX_BYTES], char *error, size_t error_size)
 {
     bw_digester *d[CLI_MAX_DIGESTS] = {NULL};
     bw_status st = BW_OK;
@@ -37,8 +35,8 @@ static bw_status digest_file(const cli_video_options *opt, const char *path,
         snprintf(error, error_size, "cannot open: %s", strerror(errno));
         return BW_ERR_IO;
     }
-    for (int i = 0; i < opt->digest_count && st == BW_OK; i++)
-        st = bw_digester_create(&d[i], opt->digests[i]);
+    for (int i = 0; i < count && st == BW_OK; i++)
+        st = bw_digester_create(&d[i], algs[i]);
     static const size_t chunk = 1 << 20;
     uint8_t *buf = st == BW_OK ? malloc(chunk) : NULL;
     if (!buf && st == BW_OK)
@@ -54,10 +52,10 @@ static bw_status digest_file(const cli_video_options *opt, const char *path,
         }
         if (got == 0)
             break;
-        for (int i = 0; i < opt->digest_count; i++)
+        for (int i = 0; i < count; i++)
             bw_digester_update(d[i], buf, (size_t)got);
     }
-    for (int i = 0; i < opt->digest_count; i++) {
+    for (int i = 0; i < count; i++) {
         if (st == BW_OK)
             st = bw_digester_final(d[i], out[i], BW_DIGEST_MAX_BYTES);
         bw_digester_free(d[i]);
@@ -150,7 +148,8 @@ void cli_video_hash(bw_ctx *ctx, const cli_video_options *opt, const char *path,
     bw_vpdq *v = NULL;
     bw_status st = BW_OK;
     if (opt->digest_count)
-        st = digest_file(opt, path, digests, message, sizeof message);
+        st = cli_digest_file(path, opt->digests, opt->digest_count, digests, message,
+                             sizeof message);
     const bool have_digests = opt->digest_count && st == BW_OK;
     if (st == BW_OK && opt->vpdq_wanted) {
         if (opt->dihedral) {

@@ -271,6 +271,26 @@ static json_t *add_one(bwd_request *r, bwd_thread *t, bw_signal_type type, const
                      "id", (json_int_t)id, "added", st == BW_OK);
 }
 
+/* The metadata of an upload to bank: the multipart field "context" or the
+ * X-Bulwark-Metadata header, a JSON object. Replies 400 and returns false
+ * when it is not one; *out is NULL when there is none. */
+static bool upload_metadata(bwd_request *r, char **out)
+{
+    *out = NULL;
+    const char *meta_text = r->context ? r->context
+                                       : MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+                                                                     "X-Bulwark-Metadata");
+    json_t *meta = meta_text ? json_loads(meta_text, 0, NULL) : NULL;
+    if (meta_text && !json_is_object(meta)) {
+        json_decref(meta);
+        bwd_error(r, 400, "invalid_json", "the metadata must be a JSON object");
+        return false;
+    }
+    *out = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
+    json_decref(meta);
+    return true;
+}
+
 void bwd_api_bank_content(bwd_request *r)
 {
     bwd_thread *t = bwd_thread_get();
@@ -282,17 +302,11 @@ void bwd_api_bank_content(bwd_request *r)
         bwd_fail(r, st, t->ctx);
         return;
     }
-    const char *meta_text = r->context ? r->context
-                                       : MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-                                                                     "X-Bulwark-Metadata");
-    json_t *meta = meta_text ? json_loads(meta_text, 0, NULL) : NULL;
-    if (meta_text && !json_is_object(meta)) {
-        json_decref(meta);
-        bwd_error(r, 400, "invalid_json", "the metadata must be a JSON object");
+    char *meta_json;
+    if (!upload_metadata(r, &meta_json))
         return;
-    }
-    char *meta_json = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
-    json_decref(meta);
+    if (r->video)
+        return bwd_video_bank(r, t, meta_json);
     if (!r->size) {
         free(meta_json);
         bwd_error(r, 400, "bad_request", "the body is empty: send the media to bank");
@@ -437,4 +451,17 @@ void bwd_api_bank_export(bwd_request *r)
                   : fmt == BW_LIST_JSONL ? "application/x-ndjson"
                                          : "text/plain; charset=utf-8";
     r->status = 200;
+}
+
+/* ---- for the video handler (api_video.c) ----------------------------------- */
+
+json_t *bwd_bank_add_one(bwd_request *r, bwd_thread *t, bw_signal_type type, const char *value,
+                         const char *meta)
+{
+    return add_one(r, t, type, value, meta);
+}
+
+void bwd_bank_catch_up(bwd_request *r, bwd_thread *t)
+{
+    catch_up(r, t);
 }

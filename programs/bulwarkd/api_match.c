@@ -77,6 +77,8 @@ static bool want_dihedral(bwd_request *r)
 
 void bwd_api_hash(bwd_request *r)
 {
+    if (r->video)
+        return bwd_video_hash(r);
     bwd_thread *t = bwd_thread_get();
     const bool dihedral = want_dihedral(r);
     const unsigned flags = BW_HASH_PDQ | BW_HASH_MD5 | BW_HASH_SHA1 | BW_HASH_SHA256 |
@@ -102,6 +104,10 @@ static json_t *matches_json(const bw_matches *m)
                               "quarantined", x->quarantined);
         if (o && x->type == BW_SIGNAL_PDQ && x->transform != BW_DIHEDRAL_ORIGINAL)
             json_object_set_new(o, "transform", json_string(bw_dihedral_name(x->transform)));
+        if (o && x->type == BW_SIGNAL_VPDQ) {
+            json_object_set_new(o, "query_percent", json_real(x->query_percent));
+            json_object_set_new(o, "compared_percent", json_real(x->compared_percent));
+        }
         json_array_append_new(a, o);
     }
     return a;
@@ -190,6 +196,8 @@ static bool threshold_arg(bwd_request *r, int *threshold)
 
 void bwd_api_match(bwd_request *r)
 {
+    if (r->video)
+        return bwd_video_match(r);
     bwd_thread *t = bwd_thread_get();
     int threshold;
     char *context = NULL;
@@ -330,4 +338,42 @@ void bwd_api_match_hashes(bwd_request *r)
     free(context);
     free(w);
     json_decref(body);
+}
+
+/* ---- for the video handlers (api_video.c) ---------------------------------- */
+
+json_t *bwd_hashes_json(const bw_hashes *h, bool dihedral)
+{
+    return hashes_json(h, dihedral);
+}
+
+json_t *bwd_matches_json(const bw_matches *m)
+{
+    return matches_json(m);
+}
+
+bool bwd_read_context(bwd_request *r, char **out)
+{
+    return read_context(r,
+                        r->context ? r->context
+                                   : MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+                                                                 "X-Bulwark-Context"),
+                        out);
+}
+
+int64_t bwd_record_match(bwd_request *r, bwd_thread *t, const char *query, const char *context)
+{
+    /* Video uploads are not retained for review (retain_media keeps images
+     * only): the event has their hashes, not their content. */
+    return record(r, t, query, context, NULL);
+}
+
+void bwd_add_outcome(json_t *j, const bw_matches *m, int64_t event)
+{
+    add_outcome(j, m, event);
+}
+
+bool bwd_threshold_arg(bwd_request *r, int *threshold)
+{
+    return threshold_arg(r, threshold);
 }

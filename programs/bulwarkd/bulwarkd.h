@@ -58,6 +58,16 @@ typedef struct bwd_config {
     int64_t flood_window;        /* seconds; 0 disables flood quarantine */
     unsigned flood_min;
     double flood_factor;
+    /* videos (api_video.c) */
+    uint64_t max_video_bytes;    /* a video upload, spooled to a temporary file */
+    char spool_dir[1024];        /* where spooled bodies go (unnamed files) */
+    unsigned video_max_seconds;
+    uint64_t video_max_frames;
+    unsigned video_decode_ms;
+    double video_seconds_per_hash;
+    int vpdq_quality;            /* frames under it take no part in matching */
+    double vpdq_query_percent;   /* of the upload's frames, for a video match */
+    double vpdq_compared_percent; /* of the banked video's frames */
     /* The device endpoints (api_device.c, docs/privacy.md). */
     char psm_key[4096];          /* file with the OPRF key; empty: no PSM */
     unsigned psm_per_minute;     /* PSM evaluations per minute per key */
@@ -120,6 +130,7 @@ typedef struct bwd_server {
     bwd_config cfg;
     bw_store *store;
     bw_matcher *matcher;
+    bw_vpdq_options *vpdq;       /* how uploaded videos are hashed */
     bwd_metrics *metrics;
     bwd_keys *keys;
     bwd_jobs *jobs;
@@ -191,7 +202,9 @@ struct bwd_request {
     size_t size, cap;
     uint64_t limit;
     bool overflow;
-    FILE *spool;                     /* BWD_BODY_LIST */
+    FILE *spool;                     /* BWD_BODY_LIST, or a video upload */
+    bool media_decided;              /* BWD_BODY_MEDIA: image or video known */
+    bool video;                      /* the upload is a video, in spool */
     struct MHD_PostProcessor *post;  /* multipart */
     bool saw_file;
     bool bad_multipart;
@@ -230,6 +243,22 @@ void bwd_error(bwd_request *r, int status, const char *code, const char *fmt, ..
 /* The status and code a library failure maps to, message from the context. */
 void bwd_fail(bwd_request *r, bw_status st, const bw_ctx *ctx);
 int bwd_http_status(bw_status st);
+
+/* ---- media bodies (media_body.c) ------------------------------------------ */
+
+/* The body limit of a media route before its first bytes are seen. */
+uint64_t bwd_media_limit(const bwd_config *c, const char *media_type);
+/* Takes a chunk of an upload: in memory until its first bytes show a video,
+ * which then goes to an unnamed temporary file. false when the connection
+ * should be dropped. */
+bool bwd_media_take(bwd_request *r, const char *data, size_t size);
+/* Decides what a short upload is; false after answering. */
+bool bwd_media_finish(bwd_request *r);
+/* An unnamed temporary file in spool_dir: removed by the system when
+ * closed, even if the process dies. NULL on failure. */
+FILE *bwd_spool_open(const bwd_config *c);
+/* vPDQ options from the configuration; NULL (after logging) when invalid. */
+bw_vpdq_options *bwd_video_options(const bwd_config *c);
 
 /* ---- keys and rate limits (auth.c) --------------------------------------- */
 
@@ -278,6 +307,28 @@ void bwd_run(bwd_request *r);
 
 /* Starts serving HTTP with libmicrohttpd. */
 bool bwd_http_start(bwd_server *srv, char *err, size_t err_size);
+
+/* Shared by the media handlers (api_match.c). */
+json_t *bwd_hashes_json(const bw_hashes *h, bool dihedral);
+json_t *bwd_matches_json(const bw_matches *m);
+bool bwd_read_context(bwd_request *r, char **out);
+int64_t bwd_record_match(bwd_request *r, bwd_thread *t, const char *query,
+                         const char *context);
+void bwd_add_outcome(json_t *j, const bw_matches *m, int64_t event);
+bool bwd_threshold_arg(bwd_request *r, int *threshold);
+
+/* Shared by the content handlers (api_banks.c): adds one signal of an
+ * upload to the route's bank (its entry in the answer, NULL when the store
+ * failed), and brings this node's index up to date after a change. */
+json_t *bwd_bank_add_one(bwd_request *r, bwd_thread *t, bw_signal_type type, const char *value,
+                         const char *meta);
+void bwd_bank_catch_up(bwd_request *r, bwd_thread *t);
+
+/* Videos on the media routes (api_video.c). */
+void bwd_video_hash(bwd_request *r);
+void bwd_video_match(bwd_request *r);
+/* Banks a video upload once the bank is known to exist; takes meta_json. */
+void bwd_video_bank(bwd_request *r, bwd_thread *t, char *meta_json);
 
 /* Handlers, by area. */
 void bwd_api_hash(bwd_request *r);

@@ -60,6 +60,15 @@ static const opt opts[] = {
     NUM(flood_window, OPT_I64, "flood quarantine window in seconds (0: off)"),
     NUM(flood_min, OPT_UINT, "distinct uploads a signal must match in a window to be suspect"),
     NUM(flood_factor, OPT_DOUBLE, "times its usual rate a signal must match to be quarantined"),
+    NUM(max_video_bytes, OPT_U64, "largest video upload (spooled to an unnamed temporary file)"),
+    STR(spool_dir, "directory for spooled videos and lists (files there never have a name)"),
+    NUM(video_max_seconds, OPT_UINT, "longest video, in seconds"),
+    NUM(video_max_frames, OPT_U64, "most frames decoded from one video"),
+    NUM(video_decode_ms, OPT_UINT, "milliseconds one video may take to decode and hash"),
+    NUM(video_seconds_per_hash, OPT_DOUBLE, "vPDQ: hash one frame every S seconds (0: all)"),
+    NUM(vpdq_quality, OPT_INT, "vPDQ frames under this quality take no part in matching"),
+    NUM(vpdq_query_percent, OPT_DOUBLE, "share of an upload's frames a banked video must match"),
+    NUM(vpdq_compared_percent, OPT_DOUBLE, "share of a banked video's frames that must match"),
     STR(psm_key, "file with the private-set-membership key (bulwark snapshot psm-keygen)"),
     NUM(psm_per_minute, OPT_UINT, "PSM evaluations per minute per key (0: no limit)"),
     NUM(psm_batch_max, OPT_UINT, "blinded elements in one /v1/device/psm request"),
@@ -103,6 +112,15 @@ void bwd_config_defaults(bwd_config *c)
     c->flood_window = 3600;
     c->flood_min = 50;
     c->flood_factor = 10;
+    c->max_video_bytes = 1ull << 30;
+    snprintf(c->spool_dir, sizeof c->spool_dir, "/tmp");
+    c->video_max_seconds = 2 * 3600;
+    c->video_max_frames = 500000;
+    c->video_decode_ms = 5 * 60 * 1000;
+    c->video_seconds_per_hash = 1.0;
+    c->vpdq_quality = BW_VPDQ_DEFAULT_QUALITY;
+    c->vpdq_query_percent = BW_VPDQ_DEFAULT_QUERY_PERCENT;
+    c->vpdq_compared_percent = BW_VPDQ_DEFAULT_COMPARED_PERCENT;
     c->psm_per_minute = 60;
     c->psm_batch_max = 16;
     snprintf(c->self_report_bank, sizeof c->self_report_bank, "self-report");

@@ -170,7 +170,7 @@ static void begin(bwd_request *r, const char *method, const char *url)
                           header(r, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     const bwd_config *c = &srv->cfg;
     r->limit = r->route->body == BWD_BODY_JSON    ? c->max_json_bytes
-               : r->route->body == BWD_BODY_MEDIA ? c->max_media_bytes
+               : r->route->body == BWD_BODY_MEDIA ? bwd_media_limit(c, type)
                : r->route->body == BWD_BODY_LIST  ? c->max_import_bytes
                                                   : 64 * 1024;
     if (has_body && !accepts(r, type)) {
@@ -198,7 +198,7 @@ static void begin(bwd_request *r, const char *method, const char *url)
         if (!r->post)
             bwd_error(r, 400, "bad_request", "multipart/form-data without a usable boundary");
     } else if (r->route->body == BWD_BODY_LIST) {
-        r->spool = tmpfile();
+        r->spool = bwd_spool_open(c);
         if (!r->spool)
             bwd_error(r, 503, "unavailable", "no room to receive the list");
     }
@@ -215,14 +215,7 @@ static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind, const char
     bwd_request *r = cls;
     if (!strcmp(key, "file")) {
         r->saw_file = true;
-        if (r->size + size > r->limit) {
-            r->overflow = true;
-            return MHD_NO;
-        }
-        if (!grow(&r->body, &r->cap, r->size + size))
-            return MHD_NO;
-        memcpy(r->body + r->size, data, size);
-        r->size += size;
+        return bwd_media_take(r, data, size) && !r->overflow ? MHD_YES : MHD_NO;
     } else if (!strcmp(key, "context")) {
         if (r->context_size + size > 64 * 1024) {
             r->overflow = true;
@@ -255,6 +248,8 @@ static bool absorb(bwd_request *r, const char *data, size_t size)
             r->bad_multipart = true; /* answered once the body is in */
         return true;
     }
+    if (r->route->body == BWD_BODY_MEDIA)
+        return bwd_media_take(r, data, size);
     if (r->size + size > r->limit) {
         r->overflow = true;
         r->size += size;
@@ -277,6 +272,8 @@ static bool absorb(bwd_request *r, const char *data, size_t size)
 /* Checks the complete body; false after answering. */
 static bool finish_body(bwd_request *r)
 {
+    if (r->route->body == BWD_BODY_MEDIA && !r->post && !r->overflow && !bwd_media_finish(r))
+        return false;
     if (r->post) {
         const enum MHD_Result complete = MHD_destroy_post_processor(r->post);
         r->post = NULL;
@@ -293,6 +290,8 @@ static bool finish_body(bwd_request *r)
             bwd_error(r, 400, "bad_request", "the multipart body has no field named 'file'");
             return false;
         }
+        if (!bwd_media_finish(r))
+            return false;
     }
     if (r->overflow) {
         bwd_error(r, 413, "too_large", "the body is larger than %llu bytes",

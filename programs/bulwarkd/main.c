@@ -176,9 +176,11 @@ int main(int argc, char **argv)
     pthread_t refresher, webhooks;
     bool refreshing = false, delivering = false;
     char err[512];
-    if (!(srv.metrics = bwd_metrics_create()) ||
-        !(srv.keys = bwd_keys_create(c->key_cache_seconds, c->rate_per_minute)) ||
-        !(srv.jobs = bwd_jobs_create(c->workers, c->queue))) {
+    if (!(srv.vpdq = bwd_video_options(c))) {
+        /* logged */
+    } else if (!(srv.metrics = bwd_metrics_create()) ||
+               !(srv.keys = bwd_keys_create(c->key_cache_seconds, c->rate_per_minute)) ||
+               !(srv.jobs = bwd_jobs_create(c->workers, c->queue))) {
         bwd_log(BWD_ERROR, "out of memory at start-up", NULL);
     } else if (bwd_device_start(&srv) && open_bank(&srv) && bwd_review_start(&srv)) {
         atomic_store(&srv.last_refresh, (long long)(bwd_now() * 1000));
@@ -220,6 +222,7 @@ int main(int argc, char **argv)
     bwd_jobs_free(srv.jobs);
     bwd_review_stop(&srv);
     bw_matcher_free(srv.matcher);
+    bw_vpdq_options_free(srv.vpdq);
     bw_store_close(srv.store);
     bwd_keys_free(srv.keys);
     bwd_device_stop(&srv);

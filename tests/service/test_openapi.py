@@ -63,6 +63,14 @@ def validate(value, schema, where, errors):
         return
     for sub in schema.get("allOf", []):
         validate(value, sub, where, errors)
+    if "oneOf" in schema:
+        fits = []
+        for sub in schema["oneOf"]:
+            sub_errors = []
+            validate(value, sub, where, sub_errors)
+            fits.append(not sub_errors)
+        if fits.count(True) != 1:
+            errors.append("%s: fits %d of the oneOf schemas, not one" % (where, fits.count(True)))
     kind = schema.get("type")
     ok = {"object": lambda v: isinstance(v, dict), "array": lambda v: isinstance(v, list),
           "string": lambda v: isinstance(v, str),
@@ -105,12 +113,19 @@ ADMIN = t.make_key(CLI, DB, "admin")
 CLIENT = t.make_key(CLI, DB, "client")
 srv = t.Server(BULWARKD, DB)
 IMG = t.ffmpeg_image(os.path.join(DIR, "a.jpg"), "testsrc2", size="640x480")
+VIDEO_PATH = os.path.join(DIR, "a.mp4")
+subprocess.run(["ffmpeg", "-v", "error", "-y", "-nostdin", "-f", "lavfi", "-i",
+                "mandelbrot=size=160x120:rate=10", "-t", "3", "-c:v", "libx264", VIDEO_PATH],
+               check=True)
+with open(VIDEO_PATH, "rb") as f:
+    VIDEO = f.read()
 PDQ = "f" * 64
 
 
 def examples():
     """One request per route: (method, pattern, path, key, body, content type)."""
     img = (IMG, "image/jpeg")
+    video = (VIDEO, "video/mp4")
     return [
         ("GET", "/healthz", "/healthz", None, None, None),
         ("GET", "/readyz", "/readyz", None, None, None),
@@ -119,6 +134,7 @@ def examples():
         ("GET", "/v1/banks", "/v1/banks", ADMIN, None, None),
         ("GET", "/v1/banks/{}", "/v1/banks/spec", ADMIN, None, None),
         ("POST", "/v1/banks/{}/content", "/v1/banks/spec/content", ADMIN) + img,
+        ("POST", "/v1/banks/{}/content", "/v1/banks/spec/content", ADMIN) + video,
         ("POST", "/v1/banks/{}/signals", "/v1/banks/spec/signals", ADMIN,
          {"type": "pdq", "value": PDQ, "metadata": {"case": 1}}, None),
         ("GET", "/v1/banks/{}/signals/{}", "/v1/banks/spec/signals/{sid}", ADMIN, None, None),
@@ -129,6 +145,10 @@ def examples():
         ("GET", "/v1/banks/{}/export", "/v1/banks/spec/export", ADMIN, None, None),
         ("POST", "/v1/hash", "/v1/hash", CLIENT) + img,
         ("POST", "/v1/match", "/v1/match", CLIENT) + img,
+        # Videos on the same routes; the banked video matches itself.
+        ("POST", "/v1/hash", "/v1/hash", CLIENT) + video,
+        ("POST", "/v1/match", "/v1/match?compared_percent=50", CLIENT) + video,
+        ("POST", "/v1/match", "/v1/match", CLIENT, VIDEO[:2000], "video/mp4"),
         ("POST", "/v1/match/hashes", "/v1/match/hashes", CLIENT,
          {"signals": [{"type": "pdq", "value": PDQ}]}, None),
         ("GET", "/v1/matches", "/v1/matches", ADMIN, None, None),
