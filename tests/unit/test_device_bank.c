@@ -6,6 +6,7 @@
  * another thread updates.
  */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 
 #include <bulwark/bulwark.h>
@@ -210,7 +211,7 @@ static void delta_from_other_contents_is_refused(void)
 typedef struct reader {
     bw_device_bank *bank;
     int inconsistent;
-    int queries;
+    atomic_int queries;
 } reader;
 
 static atomic_int stop_readers;
@@ -225,7 +226,7 @@ static void *read_loop(void *arg)
         int m = 0;
         if (bw_device_bank_match_pdq(d, r->bank, &m, NULL, pdq, 2, 0) != BW_OK || !m)
             r->inconsistent++;
-        r->queries++;
+        atomic_fetch_add(&r->queries, 1);
     }
     bw_device_free(d);
     return NULL;
@@ -245,18 +246,27 @@ static void queries_run_during_updates(void)
     stop_readers = 0;
     for (int i = 0; i < 3; i++)
         pthread_create(&t[i], NULL, read_loop, &r[i]);
+    /* On a busy machine a thread may not be scheduled for a while: wait until
+     * every reader runs, and let queries in between updates, so that the
+     * updates really race with lookups. */
+    for (int i = 0; i < 3; i++)
+        while (atomic_load(&r[i].queries) == 0)
+            sched_yield();
     for (uint64_t v = 2; v < 30; v++) {
         s = make_snapshot(v, v % 2, 200 + v);
         f = bwt_snapshot_bytes(ctx, s, 1);
+        const int before = atomic_load(&r[v % 3].queries);
         CHECK_EQ(bw_device_bank_update(dev, bank, f.data, f.size), BW_OK);
         bwt_bytes_free(&f);
         bw_snapshot_free(s);
+        while (atomic_load(&r[v % 3].queries) == before)
+            sched_yield();
     }
     stop_readers = 1;
     for (int i = 0; i < 3; i++) {
         pthread_join(t[i], NULL);
         CHECK_EQ(r[i].inconsistent, 0);
-        CHECK(r[i].queries > 0);
+        CHECK(atomic_load(&r[i].queries) > 1);
     }
     CHECK_EQ(bw_device_bank_version(bank), 29);
     bw_device_bank_free(bank);
