@@ -56,7 +56,8 @@ ORIGINALS = {
     "banked-later": "testsrc2=size=800x600",
     "own": "mandelbrot=size=640x480:start_x=-0.743:start_y=-0.1318:start_scale=0.02",
     "other1": "smptehdbars=size=640x480",
-    "other2": "gradients=seed=4:n=8:size=640x480",
+    # (not ffmpeg's gradients: its pictures differ from run to run, seed or not)
+    "other2": "cellauto=rule=110:size=640x480:seed=4",
     "other3": "mandelbrot=size=640x480:start_scale=0.5:start_x=-1.2",
 }
 for name, source in ORIGINALS.items():
@@ -317,8 +318,11 @@ def child_account():
     scores = nudity_scores(["own.jpg"] + UNRELATED)
     ranked = sorted(scores, key=scores.get)
     high, low = ranked[-1], ranked[0]
-    threshold = (scores[high] + scores[ranked[-2]]) / 2
-    t.check(scores[high] - scores[ranked[-2]] > 0.02, "benign scores apart: %r" % scores)
+    # The threshold goes in the widest gap between the benign pictures' scores, so
+    # that the test checks the mechanism and small score changes cannot flip it.
+    gap, at = max((scores[b] - scores[a], i) for i, (a, b) in enumerate(zip(ranked, ranked[1:])))
+    threshold = (scores[ranked[at]] + scores[ranked[at + 1]]) / 2
+    t.check(gap > 0.02, "benign scores apart: %r" % scores)
     thr = ["--nudity-threshold", "%.4f" % threshold]
 
     # Without the model, a child account refuses to run rather than skip the policy.
