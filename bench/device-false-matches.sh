@@ -21,7 +21,10 @@ cache=${BW_CORPUS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/bulwark/photo-corpus}
 tmp=${BW_BENCH_TMP:-$(mktemp -d)}
 trap 'rm -rf "$tmp"' EXIT
 
-# Synthetic pictures, deterministic: a few families, many parameters.
+# Synthetic pictures: a few families, many parameters. All are the same in
+# every run except ffmpeg's gradients, which differ from run to run whatever
+# the seed: the counts below are reproducible, the exact pictures of that
+# family are not.
 i=0
 while [ $i -lt "$synthetic" ]; do
   case $((i % 4)) in
