@@ -46,9 +46,9 @@ check-asan: deps
 	  ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS)
 
 fuzz: deps
-	CC=clang cmake -S . -B $(BUILD_FUZZ) -DBW_FUZZ=ON -DBW_SANITIZE=ON
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD_FUZZ) -DBW_FUZZ=ON -DBW_SANITIZE=ON
 	cmake --build $(BUILD_FUZZ) -j $(JOBS)
-	@for t in image jpeg png webp gif bmp pnm tiff heif nudity video vpdq snapshot chat report vault; do \
+	@for t in image jpeg png webp gif bmp pnm tiff heif nudity video vpdq vpdq_signal snapshot chat report vault; do \
 	  echo "== fuzz-$$t for $(FUZZ_SECONDS)s"; \
 	  mkdir -p $(BUILD_FUZZ)/corpus-$$t; \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan-suppressions.txt \
