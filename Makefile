@@ -51,9 +51,12 @@ fuzz: deps
 	@for t in image jpeg png webp gif bmp pnm tiff heif nudity video vpdq vpdq_signal snapshot chat report vault; do \
 	  echo "== fuzz-$$t for $(FUZZ_SECONDS)s"; \
 	  mkdir -p $(BUILD_FUZZ)/corpus-$$t; \
+	  seeds=fuzz/corpus/$$t; \
+	  if [ $$t = image ]; then seeds=$$(echo fuzz/corpus/jpeg fuzz/corpus/png fuzz/corpus/webp \
+	    fuzz/corpus/gif fuzz/corpus/bmp fuzz/corpus/pnm fuzz/corpus/tiff fuzz/corpus/heif); fi; \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan-suppressions.txt \
 	  $(BUILD_FUZZ)/fuzz/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
-	    -artifact_prefix=$(BUILD_FUZZ)/ $(BUILD_FUZZ)/corpus-$$t fuzz/corpus/$$t || exit 1; \
+	    -artifact_prefix=$(BUILD_FUZZ)/ $(BUILD_FUZZ)/corpus-$$t $$seeds || exit 1; \
 	done
 
 bench: build
