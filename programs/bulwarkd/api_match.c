@@ -75,6 +75,53 @@ static bool want_dihedral(bwd_request *r)
     return d ? (!strcmp(d, "1") || !strcmp(d, "true")) : r->srv->cfg.dihedral;
 }
 
+typedef enum match_mode { MODE_PLAIN, MODE_DIHEDRAL, MODE_ROBUST } match_mode;
+
+/* ?mode=plain|dihedral|robust, as `bulwark match --mode` (docs/quality.md);
+ * without it, ?dihedral or the dihedral option decide. false after
+ * answering 400. */
+static bool mode_arg(bwd_request *r, match_mode *mode)
+{
+    const char *m = bwd_arg(r, "mode");
+    if (!m)
+        *mode = want_dihedral(r) ? MODE_DIHEDRAL : MODE_PLAIN;
+    else if (!strcmp(m, "plain"))
+        *mode = MODE_PLAIN;
+    else if (!strcmp(m, "dihedral"))
+        *mode = MODE_DIHEDRAL;
+    else if (!strcmp(m, "robust"))
+        *mode = MODE_ROBUST;
+    else {
+        bwd_error(r, 400, "invalid_argument", "mode is plain, dihedral or robust");
+        return false;
+    }
+    return true;
+}
+
+/* Robust mode matches a set of hashes of the picture (its content without
+ * borders or frame, every rotation and mirror, turned back from a small
+ * rotation, shaved), so the body is decoded once more: hashing never keeps
+ * the whole image. The digests come from the hashes already computed. */
+static bw_status match_robust(bwd_request *r, bwd_thread *t, int threshold)
+{
+    bw_image *image = NULL;
+    bw_pdq_set *set = NULL;
+    bw_status st = bw_image_decode(t->ctx, &image, r->body, r->size);
+    if (st == BW_OK)
+        st = bw_pdq_set_create(&set);
+    if (st == BW_OK)
+        st = bw_pdq_set_compute(t->ctx, set,
+                                BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL |
+                                    BW_PDQ_SET_UNROTATED | BW_PDQ_SET_SHAVED,
+                                image);
+    if (st == BW_OK)
+        st = bw_matcher_match_set(t->ctx, r->srv->matcher, t->matches, set, t->hashes,
+                                  threshold);
+    bw_pdq_set_free(set);
+    bw_image_free(image);
+    return st;
+}
+
 void bwd_api_hash(bwd_request *r)
 {
     if (r->video)
@@ -104,6 +151,10 @@ static json_t *matches_json(const bw_matches *m)
                               "quarantined", x->quarantined);
         if (o && x->type == BW_SIGNAL_PDQ && x->transform != BW_DIHEDRAL_ORIGINAL)
             json_object_set_new(o, "transform", json_string(bw_dihedral_name(x->transform)));
+        if (o && x->region)
+            json_object_set_new(o, "region", json_string(x->region));
+        if (o && x->query_part && strcmp(x->query_part, "whole") != 0)
+            json_object_set_new(o, "query_part", json_string(x->query_part));
         if (o && x->type == BW_SIGNAL_VPDQ) {
             json_object_set_new(o, "query_percent", json_real(x->query_percent));
             json_object_set_new(o, "compared_percent", json_real(x->compared_percent));
@@ -207,15 +258,23 @@ void bwd_api_match(bwd_request *r)
                                                                   "X-Bulwark-Context"),
                       &context))
         return;
-    const bool dihedral = want_dihedral(r);
+    match_mode mode;
+    if (!mode_arg(r, &mode)) {
+        free(context);
+        return;
+    }
+    const bool dihedral = mode == MODE_DIHEDRAL;
     const unsigned flags = BW_HASH_PDQ | BW_HASH_MD5 | BW_HASH_SHA1 | BW_HASH_SHA256 |
                            (dihedral ? BW_HASH_PDQ_DIHEDRAL : 0);
     if (!hash_body(r, t, flags)) {
         free(context);
         return;
     }
-    const bw_status st = bw_matcher_match_hashes(t->ctx, r->srv->matcher, t->matches, t->hashes,
-                                                 threshold, dihedral ? BW_MATCH_DIHEDRAL : 0);
+    const bw_status st =
+        mode == MODE_ROBUST
+            ? match_robust(r, t, threshold)
+            : bw_matcher_match_hashes(t->ctx, r->srv->matcher, t->matches, t->hashes,
+                                      threshold, dihedral ? BW_MATCH_DIHEDRAL : 0);
     if (st != BW_OK) {
         free(context);
         bwd_fail(r, st, t->ctx);

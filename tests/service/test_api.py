@@ -84,6 +84,9 @@ EDITS = {
                                 "eq=brightness=0.06:contrast=1.1"),
 }
 MIRRORED = t.ffmpeg_edit(A_PATH, os.path.join(DIR, "a-flip.jpg"), "hflip")
+# Framed in a wide white border and mirrored: only robust matching finds it.
+FRAMED = t.ffmpeg_edit(A_PATH, os.path.join(DIR, "a-framed.jpg"),
+                       "pad=iw*1.4:ih*1.4:(ow-iw)/2:(oh-ih)/2:color=white,hflip")
 
 
 def health():
@@ -199,6 +202,21 @@ def uploads():
                      ctype="image/jpeg")
     t.check(j["actionable"] and j["matches"][0].get("transform") in ("flipx", "flipy"),
             "mirrored copy matches with dihedral=1")
+    for mode in ("plain", "dihedral"):
+        s, _, _, j = req("POST", "/v1/match?mode=" + mode, key=CLIENT, body=FRAMED,
+                         ctype="image/jpeg")
+        t.check(s == 200 and not j["actionable"], "a framed mirror is missed in %s mode" % mode)
+    s, _, _, j = req("POST", "/v1/match?mode=robust", key=CLIENT, body=FRAMED, ctype="image/jpeg")
+    pdq = [m for m in j.get("matches", []) if m["signal_type"] == "pdq"]
+    t.check(s == 200 and j["actionable"] and pdq and pdq[0].get("query_part") == "content"
+            and pdq[0].get("transform") in ("flipx", "flipy"),
+            "robust mode finds the framed mirror by its content: %r" % (pdq,))
+    s, _, _, j = req("POST", "/v1/match?mode=robust", key=CLIENT, body=IMG["b"],
+                     ctype="image/jpeg")
+    t.check_eq((s, j["matches"]), (200, []), "robust mode: the unrelated image stays unmatched")
+    s, _, _, j = req("POST", "/v1/match?mode=sideways", key=CLIENT, body=IMG["a"],
+                     ctype="image/jpeg")
+    t.check_eq((s, j["error"]["code"]), (400, "invalid_argument"), "unknown mode")
     s, _, _, j = req("POST", "/v1/match", key=CLIENT, body=IMG["b"], ctype="image/jpeg")
     t.check_eq((s, j["matches"], j["actionable"]), (200, [], False), "unrelated image")
     t.check("event_id" not in j, "no event for a non-match")
