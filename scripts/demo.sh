@@ -71,6 +71,8 @@ Try, for example:
        -d '{"signals":[{"type":"pdq","value":"<64 hex digits>"}]}' $url/v1/match/hashes
   curl -s -H "Authorization: Bearer \$ADMIN" $url/v1/banks
   curl -s -H "Authorization: Bearer \$ADMIN" $url/metrics
+The review page is $url/review (sign in with the REVIEWER key from keys.env; the
+demo keeps no media, so the queue shows hashes and matches only: docs/review.md).
 The API is described in docs/service.md and docs/openapi.yaml. Ctrl-C stops the service.
 EOF
 wait $pid
