@@ -37,7 +37,7 @@ int main(int argc, char **argv)
     } kinds[] = {
         {"plain hash", BW_PDQ_SET_WHOLE},
         {"robust query set", BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL |
-                                 BW_PDQ_SET_UNROTATED | BW_PDQ_SET_SHAVED},
+                                 BW_PDQ_SET_UNROTATED | BW_PDQ_SET_SHAVED | BW_PDQ_SET_EDGES},
         {"bank set", BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_REGIONS},
     };
     double seconds[3] = {0, 0, 0};

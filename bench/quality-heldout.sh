@@ -30,6 +30,18 @@ while read -r f; do
   convert "$o" -flop "$out/e/$id-mirror.png"
   convert "$o" -bordercolor black -border 8% "$out/e/$id-border8.png"
   convert "$o" -background black -rotate 4 "$out/e/$id-rotate4.png"
+  convert "$o" -rotate 180 "$out/e/$id-rotate180.png"
+  convert "$o" -flip "$out/e/$id-flip.png"
+  # A logo in the top-left corner, a fifth of the width wide, and a caption
+  # along the top: not the bottom-right logo and bottom caption the
+  # benchmark draws.
+  w=$(identify -format %w "$o")
+  s=$((w / 5)) m=$((w / 40))
+  convert "$o" -fill '#f0f0f0' -draw "rectangle $m,$m $((m + s)),$((m + s * 2 / 3))" \
+    -fill '#2040c0' -draw "circle $((m + s / 3)),$((m + s / 3)) $((m + s / 2)),$((m + s / 3))" \
+    "$out/e/$id-logo-topleft.png"
+  convert "$o" -gravity north -pointsize $((w / 14)) -fill 'rgba(255,255,255,0.75)' \
+    -annotate +0+$m '@someone_reposted' -quality 90 "$out/e/$id-caption-top.jpg"
 done < "$list"
 "$bw" bank --db "$out/bank.db" add-content held "$out"/o*.jpg 2> "$out/add.log"
 for m in plain dihedral robust; do

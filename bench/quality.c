@@ -4,10 +4,11 @@
  * distance thresholds 16, 24, 31 and 40.
  *
  *   bench_quality [--recall N] [--max-tiles N] [--jobs N] [--same PAIRS]
- *                 PHOTO_LIST OUT_DIR
+ *                 [--tile-side PX] [--tiles-per-photo N] PHOTO_LIST OUT_DIR
  *
- * Photos are cut into non-overlapping tiles (about 512 pixels a side, at
- * most 16 per photo). A photo that matches an earlier one in robust mode at
+ * Photos are cut into non-overlapping tiles (about PX = 512 pixels a side,
+ * at most N = 16 per photo; smaller tiles give more pairs for the
+ * false-match rate, --recall 0 measures that alone). A photo that matches an earlier one in robust mode at
  * distance 31 is the same picture shipped twice (another size or crop) and
  * is dropped; so are tiles too flat to hash (quality under 50) and tiles
  * within distance 10 of an earlier tile. Every tile is an original in the
@@ -182,7 +183,7 @@ static bool cut(qimg *out, const qimg *in, bw_box b)
 
 #define QUERY_FLAGS                                                                  \
     (BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL | BW_PDQ_SET_UNROTATED | \
-     BW_PDQ_SET_SHAVED)
+     BW_PDQ_SET_SHAVED | BW_PDQ_SET_EDGES)
 #define BANK_FLAGS (BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_REGIONS)
 
 static bool hash_sets(bw_ctx *ctx, bw_pdq_set *set, const qimg *img, hset *query, hset *bank,
@@ -237,19 +238,26 @@ static bool matches_robust(const hset *q, const hset *b, int threshold)
     return d[M_ROBUST] <= threshold;
 }
 
-/* The tile grid of a photo: about 512 pixels a side, at most 16 tiles. */
-static void tile_grid(uint32_t w, uint32_t h, uint32_t *cols, uint32_t *rows)
+/* How photos are cut. */
+typedef struct tiling {
+    double side;  /* about this many pixels a side */
+    uint32_t most; /* at most this many tiles a photo */
+} tiling;
+
+/* The tile grid of a photo: about tl.side pixels a side, at most tl.most
+ * tiles. */
+static void tile_grid(tiling tl, uint32_t w, uint32_t h, uint32_t *cols, uint32_t *rows)
 {
-    double side = 512;
-    if ((double)w * h / (side * side) > 16)
-        side = sqrt((double)w * h / 16);
+    double side = tl.side;
+    if ((double)w * h / (side * side) > tl.most)
+        side = sqrt((double)w * h / tl.most);
     *cols = (uint32_t)(w / side) ? (uint32_t)(w / side) : 1;
     *rows = (uint32_t)(h / side) ? (uint32_t)(h / side) : 1;
-    while (*cols * *rows > 16)
+    while (*cols * *rows > tl.most)
         (*cols > *rows ? (*cols)-- : (*rows)--);
 }
 
-static bool build_corpus(corpus *c, int max_tiles)
+static bool build_corpus(corpus *c, int max_tiles, tiling tiles)
 {
     bw_ctx *ctx;
     bw_pdq_set *set;
@@ -280,7 +288,7 @@ static bool build_corpus(corpus *c, int max_tiles)
         }
         kept[kept_photos++] = p;
         uint32_t cols, rows;
-        tile_grid(img.w, img.h, &cols, &rows);
+        tile_grid(tiles, img.w, img.h, &cols, &rows);
         for (uint32_t ty = 0; ty < rows; ty++)
             for (uint32_t tx = 0; tx < cols && c->n < max_tiles; tx++) {
                 const bw_box b = {tx * (img.w / cols), ty * (img.h / rows), img.w / cols,
@@ -478,13 +486,15 @@ static char **read_lines(const char *path, int *count)
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_quality [--recall N] [--max-tiles N] [--jobs N] "
-                    "[--same PAIRS] PHOTO_LIST OUT_DIR\n");
+                    "[--same PAIRS] [--tile-side PX] [--tiles-per-photo N] PHOTO_LIST "
+                    "OUT_DIR\n");
     return 2;
 }
 
 int main(int argc, char **argv)
 {
     int recall_n = 500, max_tiles = 4000, jobs = 2, a = 1;
+    tiling tiles = {512, 16};
     const char *same_list = NULL;
     for (; a + 1 < argc && !strncmp(argv[a], "--", 2); a += 2) {
         if (!strcmp(argv[a], "--recall"))
@@ -495,10 +505,15 @@ int main(int argc, char **argv)
             jobs = atoi(argv[a + 1]);
         else if (!strcmp(argv[a], "--same"))
             same_list = argv[a + 1];
+        else if (!strcmp(argv[a], "--tile-side"))
+            tiles.side = atof(argv[a + 1]);
+        else if (!strcmp(argv[a], "--tiles-per-photo"))
+            tiles.most = (uint32_t)atoi(argv[a + 1]);
         else
             return usage();
     }
-    if (argc - a != 2 || jobs < 1 || jobs > 64 || recall_n < 1)
+    if (argc - a != 2 || jobs < 1 || jobs > 64 || recall_n < 0 || !(tiles.side >= 64) ||
+        tiles.most < 1 || tiles.most > 1024)
         return usage();
     const char *out_dir = argv[a + 1];
     corpus c = {0};
@@ -506,7 +521,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "cannot read %s\n", same_list);
         return 1;
     }
-    if (!(c.paths = read_lines(argv[a], &c.photos)) || !build_corpus(&c, max_tiles)) {
+    if (!(c.paths = read_lines(argv[a], &c.photos)) || !build_corpus(&c, max_tiles, tiles)) {
         fprintf(stderr, "cannot read %s\n", argv[a]);
         return 1;
     }
@@ -544,7 +559,7 @@ int main(int argc, char **argv)
     const double pairs = (double)c.n * (c.n - 1) - (double)excluded;
 
     int npicks = recall_n < c.n ? recall_n : c.n;
-    int *picks = malloc((size_t)npicks * sizeof *picks);
+    int *picks = malloc((size_t)(npicks ? npicks : 1) * sizeof *picks);
     for (int k = 0; k < npicks; k++)
         picks[k] = (int)((int64_t)k * c.n / npicks);
     uint32_t(*found)[MODES][THRESHOLDS] = calloc((size_t)q_transform_count, sizeof *found);
@@ -627,26 +642,28 @@ int main(int argc, char **argv)
     fclose(wc);
 
     /* Every threshold, mode by mode: 16/24/31/40, then the mean distance. */
-    printf("\nrecall in %% at distance 16/24/31/40 (of %d originals; mean distance in "
-           "brackets)\n",
-           npicks);
-    printf("%-18s", "transform");
-    for (int m = 0; m < MODES; m++)
-        printf(" %-30s", mode_names[m]);
-    printf("\n");
-    for (int t = 0; t < q_transform_count; t++) {
-        printf("%-18s", q_transforms[t].name);
-        for (int m = 0; m < MODES; m++) {
-            char cell[64];
-            int len = 0;
-            for (int h = 0; h < THRESHOLDS; h++)
-                len += snprintf(cell + len, sizeof cell - (size_t)len, "%s%.1f", h ? "/" : "",
-                                tried_all[t] ? 100.0 * found[t][m][h] / tried_all[t] : 0.0);
-            snprintf(cell + len, sizeof cell - (size_t)len, " (%.1f)",
-                     tried_all[t] ? (double)dsum[t][m] / tried_all[t] : 0.0);
-            printf(" %-30s", cell);
-        }
+    if (npicks) {
+        printf("\nrecall in %% at distance 16/24/31/40 (of %d originals; mean distance in "
+               "brackets)\n",
+               npicks);
+        printf("%-18s", "transform");
+        for (int m = 0; m < MODES; m++)
+            printf(" %-30s", mode_names[m]);
         printf("\n");
+        for (int t = 0; t < q_transform_count; t++) {
+            printf("%-18s", q_transforms[t].name);
+            for (int m = 0; m < MODES; m++) {
+                char cell[64];
+                int len = 0;
+                for (int h = 0; h < THRESHOLDS; h++)
+                    len += snprintf(cell + len, sizeof cell - (size_t)len, "%s%.1f", h ? "/" : "",
+                                    tried_all[t] ? 100.0 * found[t][m][h] / tried_all[t] : 0.0);
+                snprintf(cell + len, sizeof cell - (size_t)len, " (%.1f)",
+                         tried_all[t] ? (double)dsum[t][m] / tried_all[t] : 0.0);
+                printf(" %-30s", cell);
+            }
+            printf("\n");
+        }
     }
     for (int scope = 0; scope < 2; scope++) {
         const double n = scope ? (double)cross_pairs : pairs;

@@ -79,15 +79,26 @@ typedef enum bw_pdq_set_flag {
                                       bw_image_find_content), each when it
                                       differs from the whole and the other */
     BW_PDQ_SET_REGIONS = 1u << 2,  /* the crop regions (bw_pdq_region_*) */
-    BW_PDQ_SET_DIHEDRAL = 1u << 3, /* the 8 variants of the whole and content
-                                      hashes (regions stay original) */
+    BW_PDQ_SET_DIHEDRAL = 1u << 3, /* the whole and content images turned by
+                                      90, 180, 270 degrees and mirrored (7
+                                      more hashes each, hashed from the turned
+                                      pixels, so closer to a turned copy's
+                                      hash than the reference's variants,
+                                      which bw_pdq_hash_image_dihedral()
+                                      gives; regions stay original) */
     BW_PDQ_SET_UNROTATED = 1u << 4, /* the picture turned back, when
                                       bw_image_find_rotation() finds an angle */
-    BW_PDQ_SET_SHAVED = 1u << 5    /* for queries: the image less 1 % (half
+    BW_PDQ_SET_SHAVED = 1u << 5,   /* for queries: the image less 1 % (half
                                       at each side, or all on one side; 5
                                       hashes), so that with the bank's regions
                                       in 2 % steps any crop lands within
                                       0.5 % of a stored one */
+    BW_PDQ_SET_EDGES = 1u << 6     /* for queries: the four regions removing
+                                      30 % at one side (l30, r30, t30, b30;
+                                      BW_PART_REGION), so that a logo or
+                                      caption within that band of an edge or
+                                      corner leaves one of them untouched to
+                                      meet the bank's same region */
 } bw_pdq_set_flag;
 
 /* Which part of the image a hash of a set covers. */
@@ -173,9 +184,11 @@ BW_API const bw_pdq_part *bw_pdq_set_get(const bw_pdq_set *set, size_t i);
  * bw_bank_add_content() stores for each file, among "pdq" (the whole-image
  * hash), "pdq_content" (content boxes), "pdq_regions" (crop regions),
  * "md5", "sha1" and "sha256". A bank without it gets
- * BW_CONTENT_SIGNALS_DEFAULT.
+ * BW_CONTENT_SIGNALS_DEFAULT: everything (hash lists of exact copies carry
+ * MD5 or SHA-1, exchanges SHA-256).
  */
-#define BW_CONTENT_SIGNALS_DEFAULT "[\"pdq\",\"pdq_content\",\"pdq_regions\",\"md5\"]"
+#define BW_CONTENT_SIGNALS_DEFAULT \
+    "[\"pdq\",\"pdq_content\",\"pdq_regions\",\"md5\",\"sha1\",\"sha256\"]"
 
 /* What one bw_bank_add_content() call stored. */
 typedef struct bw_content_stats {
@@ -190,14 +203,52 @@ typedef struct bw_content_stats {
  * metadata is `metadata` (a JSON object, or NULL) plus "content" (the
  * file's SHA-256, tying a file's signals together) and "part" ("whole",
  * "content", "content-loose", "region" or "file") with, for regions,
- * "region" (its name); bw_matcher reports these parts. source may be NULL;
- * stats may be NULL. Fails when the bank does not exist, its settings are
- * malformed (BW_ERR_PARSE), or the image cannot be decoded (nothing is
- * stored then).
+ * "region" (its name); bw_matcher reports these parts. PDQ hashes of
+ * quality under BW_PDQ_REGION_MIN_QUALITY are not stored, the whole
+ * image's included: so flat a picture matches too much. source may be
+ * NULL; stats may be NULL. Fails when the bank does not exist, its
+ * settings are malformed (BW_ERR_PARSE), or the image cannot be decoded
+ * (nothing is stored then).
  */
 BW_API bw_status bw_bank_add_content(bw_ctx *ctx, bw_store *store, const char *bank,
                                      const void *data, size_t size, const char *metadata,
                                      const char *source, bw_content_stats *stats);
+
+/* What became of one signal of a file (bw_content_signal.outcome). */
+typedef enum bw_content_outcome {
+    BW_CONTENT_ADDED = 0,   /* stored */
+    BW_CONTENT_EXISTED = 1, /* the bank already held it; id is that signal's */
+    BW_CONTENT_TOO_FLAT = 2 /* a whole-image PDQ under BW_PDQ_REGION_MIN_QUALITY,
+                               not stored (id 0) */
+} bw_content_outcome;
+
+/*
+ * One signal of a file, as bw_bank_add_content_each() reports it. Filled by
+ * the library and valid during the callback only; fields may be appended in
+ * later versions, so never allocate one yourself.
+ */
+typedef struct bw_content_signal {
+    bw_signal_type type;
+    const char *value;          /* lower-case hex */
+    const char *part;           /* as in the metadata: "whole", "content", ... */
+    const char *region;         /* the region's name, or NULL */
+    int quality;                /* PDQ quality, or -1 for a digest */
+    int64_t id;
+    bw_content_outcome outcome;
+} bw_content_signal;
+
+/* Return non-zero to stop reporting (what is stored stays stored). */
+typedef int (*bw_content_signal_fn)(void *arg, const bw_content_signal *signal);
+
+/*
+ * bw_bank_add_content(), reporting every signal of the file to each (may be
+ * NULL) once the transaction has committed: whole image first, then content
+ * boxes, regions and digests; hashes skipped as too flat included.
+ */
+BW_API bw_status bw_bank_add_content_each(bw_ctx *ctx, bw_store *store, const char *bank,
+                                          const void *data, size_t size, const char *metadata,
+                                          const char *source, bw_content_stats *stats,
+                                          bw_content_signal_fn each, void *arg);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,6 @@
 /*
  * Sets of PDQ hashes of one image: the whole image, its content box, fixed
- * crop regions, and dihedral variants. A crop of an image hashes close to
+ * crop regions, and turned and mirrored variants. A crop of an image hashes close to
  * the region of the original that covers the same pixels, so a bank that
  * holds the regions of its originals matches crops a plain hash misses.
  */
@@ -133,8 +133,74 @@ static bw_status push(bw_ctx *ctx, bw_pdq_set *set, const bw_pdq_part *part)
     return BW_OK;
 }
 
-/* Hashes the pixels of box (and its 8 variants when dihedral) and adds
- * them; below min_quality nothing is added. */
+/*
+ * Where pixel (x, y) of the grid turned by `which` comes from, in a grid of
+ * w x h: the transform the reference's variant number names (rotations
+ * counter-clockwise; FLIPX mirrors top to bottom, FLIPY left to right).
+ */
+static void turned_source(bw_dihedral which, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
+                          uint32_t *sx, uint32_t *sy)
+{
+    switch (which) {
+    case BW_DIHEDRAL_ORIGINAL: *sx = x; *sy = y; break;
+    case BW_DIHEDRAL_ROTATE90: *sx = w - 1 - y; *sy = x; break;
+    case BW_DIHEDRAL_ROTATE180: *sx = w - 1 - x; *sy = h - 1 - y; break;
+    case BW_DIHEDRAL_ROTATE270: *sx = y; *sy = h - 1 - x; break;
+    case BW_DIHEDRAL_FLIPX: *sx = x; *sy = h - 1 - y; break;
+    case BW_DIHEDRAL_FLIPY: *sx = w - 1 - x; *sy = y; break;
+    case BW_DIHEDRAL_FLIP_PLUS1: *sx = y; *sy = x; break;
+    case BW_DIHEDRAL_FLIP_MINUS1: *sx = w - 1 - y; *sy = h - 1 - x; break;
+    }
+}
+
+/*
+ * The 7 turned and mirrored variants of the pixels at `origin` (w x h, bpp
+ * bytes each: grey or RGB), each sampled to its grid exactly as the turned
+ * image would be, so each hash is the one bw_pdq_hash_image() gives the
+ * turned image, without turning the full-size pixels. The reference derives
+ * its variants from the DCT instead, which is exact only for a symmetric
+ * sampling: its nearest-neighbour resize, box filter and decimation are
+ * off-centre by a pixel, so its variant lies 12-20 bits on average from the
+ * hash of a really turned copy (docs/quality.md).
+ */
+static bw_status add_turned(bw_ctx *ctx, bw_pdq_set *set, const uint8_t *origin,
+                            size_t stride, size_t bpp, uint32_t w, uint32_t h,
+                            bw_pdq_part part)
+{
+    uint32_t gw, gh;
+    bwi_pdq_grid_dims(w, h, &gw, &gh); /* the same area either way round */
+    uint8_t *grid = malloc((size_t)gw * gh * bpp);
+    if (!grid)
+        return bwi_fail(ctx, BW_ERR_NOMEM, "out of memory");
+    bw_status st = BW_OK;
+    for (int d = 1; d < BW_PDQ_DIHEDRAL_COUNT && st == BW_OK; d++) {
+        const bw_dihedral which = (bw_dihedral)d;
+        const bool swap = which == BW_DIHEDRAL_ROTATE90 || which == BW_DIHEDRAL_ROTATE270 ||
+                          which == BW_DIHEDRAL_FLIP_PLUS1 || which == BW_DIHEDRAL_FLIP_MINUS1;
+        const uint32_t tw = swap ? h : w, th = swap ? w : h;
+        uint32_t tgw, tgh;
+        bwi_pdq_grid_dims(tw, th, &tgw, &tgh);
+        uint8_t *out = grid;
+        for (uint32_t oy = 0; oy < tgh; oy++) {
+            const uint32_t ty = bwi_pdq_nn_index(oy, th, tgh);
+            for (uint32_t ox = 0; ox < tgw; ox++, out += bpp) {
+                uint32_t sx, sy;
+                turned_source(which, bwi_pdq_nn_index(ox, tw, tgw), ty, w, h, &sx, &sy);
+                memcpy(out, origin + (size_t)sy * stride + (size_t)sx * bpp, bpp);
+            }
+        }
+        const bwi_grid g = {grid, (size_t)tgw * bpp, tgw, tgh, (int)bpp};
+        st = bwi_pdq_hash_grid(ctx, &g, part.hash, NULL, NULL);
+        part.transform = which;
+        if (st == BW_OK)
+            st = push(ctx, set, &part);
+    }
+    free(grid);
+    return st;
+}
+
+/* Hashes the pixels of box (and its 7 turned and mirrored variants when
+ * dihedral) and adds them; below min_quality nothing is added. */
 static bw_status add_box(bw_ctx *ctx, bw_pdq_set *set, const bw_image *image, bw_box box,
                          bw_pdq_part_kind kind, int region, const char *name, bool dihedral,
                          int min_quality)
@@ -152,18 +218,14 @@ static bw_status add_box(bw_ctx *ctx, bw_pdq_set *set, const bw_image *image, bw
     if (st != BW_OK)
         return st;
     bw_pdq_part part = {.kind = kind, .region = region, .name = name, .box = box};
-    uint8_t variants[BW_PDQ_DIHEDRAL_COUNT][BW_PDQ_BYTES];
-    st = bwi_pdq_hash_grid(ctx, &grid, part.hash, dihedral ? variants : NULL, &part.quality);
+    st = bwi_pdq_hash_grid(ctx, &grid, part.hash, NULL, &part.quality);
     if (st != BW_OK || part.quality < min_quality)
         return st;
     part.transform = BW_DIHEDRAL_ORIGINAL;
     st = push(ctx, set, &part);
-    /* Variant 0 is the plain hash but for 64x64 images; it adds nothing. */
-    for (int d = 1; dihedral && d < BW_PDQ_DIHEDRAL_COUNT && st == BW_OK; d++) {
-        memcpy(part.hash, variants[d], BW_PDQ_BYTES);
-        part.transform = (bw_dihedral)d;
-        st = push(ctx, set, &part);
-    }
+    if (st == BW_OK && dihedral)
+        st = add_turned(ctx, set, pixels + (size_t)box.y * stride + (size_t)box.x * bpp,
+                        stride, bpp, box.width, box.height, part);
     return st;
 }
 
@@ -238,8 +300,11 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
         if (shaved_box(&box, k, w, h))
             st = add_box(ctx, set, image, box, BW_PART_SHAVED, -1, names[k], false, 0);
     }
-    for (int r = 0; st == BW_OK && (flags & BW_PDQ_SET_REGIONS) && r < BW_PDQ_REGION_COUNT;
-         r++) {
+    for (int r = 0; st == BW_OK && r < BW_PDQ_REGION_COUNT; r++) {
+        const bool edge = r % BW_PDQ_REGION_STEPS == BW_PDQ_REGION_STEPS - 1 &&
+                          r >= BW_PDQ_REGION_STEPS;
+        if (!(flags & BW_PDQ_SET_REGIONS) && !(edge && (flags & BW_PDQ_SET_EDGES)))
+            continue;
         bw_box box;
         /* Regions of a tiny image would be under PDQ's minimum size. */
         if (bw_pdq_region_box(&box, r, w, h) != BW_OK || box.width < 16 || box.height < 16)

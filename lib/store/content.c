@@ -43,7 +43,7 @@ static int grab_settings(void *arg, const bwi_bank_row *row)
 }
 
 /* The signals a bank's settings ask for. */
-static bw_status wanted(bw_ctx *ctx, const char *settings, unsigned *want)
+bw_status bwi_content_wanted(bw_ctx *ctx, const char *settings, unsigned *want)
 {
     json_error_t err;
     json_t *root = settings ? json_loads(settings, 0, &err) : NULL;
@@ -71,13 +71,24 @@ static bw_status wanted(bw_ctx *ctx, const char *settings, unsigned *want)
     return st;
 }
 
+/* What a row is, for the caller's report. */
+typedef struct row_note {
+    const char *part;   /* static strings */
+    const char *region;
+    int quality;
+} row_note;
+
 /* Everything to store, with the metadata texts the rows point to. */
 typedef struct content_rows {
     bwi_row *rows;
     char **meta;
     uint8_t (*values)[BW_PDQ_BYTES];
+    row_note *notes;
     size_t n;
     size_t cap;
+    bool flat;                      /* the whole image's PDQ, not stored */
+    uint8_t flat_hash[BW_PDQ_BYTES];
+    int flat_quality;
 } content_rows;
 
 static void rows_free(content_rows *c)
@@ -87,24 +98,28 @@ static void rows_free(content_rows *c)
     free(c->rows);
     free(c->meta);
     free(c->values);
+    free(c->notes);
 }
 
 static bw_status add_row(bw_ctx *ctx, content_rows *c, json_t *base, bw_signal_type type,
                          const uint8_t *value, size_t size, const char *part,
-                         const char *region, const char *source)
+                         const char *region, int quality, const char *source)
 {
     if (c->n == c->cap) {
         const size_t cap = c->cap ? c->cap * 2 : 128;
         bwi_row *rows = realloc(c->rows, cap * sizeof *rows);
         char **meta = rows ? realloc(c->meta, cap * sizeof *meta) : NULL;
         uint8_t(*values)[BW_PDQ_BYTES] = meta ? realloc(c->values, cap * sizeof *values) : NULL;
+        row_note *notes = values ? realloc(c->notes, cap * sizeof *notes) : NULL;
         if (rows)
             c->rows = rows;
         if (meta)
             c->meta = meta;
         if (values)
             c->values = values;
-        if (!values)
+        if (notes)
+            c->notes = notes;
+        if (!notes)
             return bwi_fail(ctx, BW_ERR_NOMEM, "out of memory");
         c->cap = cap;
     }
@@ -117,6 +132,7 @@ static bw_status add_row(bw_ctx *ctx, content_rows *c, json_t *base, bw_signal_t
     if (!text)
         return bwi_fail(ctx, BW_ERR_NOMEM, "out of memory");
     memcpy(c->values[c->n], value, size);
+    c->notes[c->n] = (row_note){part, region, quality};
     c->meta[c->n] = text;
     c->rows[c->n] = (bwi_row){type, c->values[c->n], size, source, bwi_now(), text, 1};
     c->n++;
@@ -158,9 +174,17 @@ static bw_status collect(bw_ctx *ctx, content_rows *c, unsigned want, const void
         const bw_pdq_part *p = bw_pdq_set_get(set, i);
         if (p->kind == BW_PART_WHOLE && !(want & WANT_PDQ))
             continue;
+        /* The set leaves flat regions out already; a flat whole image is
+         * noted, so that callers can say why it was not banked. */
+        if (p->kind == BW_PART_WHOLE && p->quality < BW_PDQ_REGION_MIN_QUALITY) {
+            c->flat = true;
+            memcpy(c->flat_hash, p->hash, BW_PDQ_BYTES);
+            c->flat_quality = p->quality;
+            continue;
+        }
         st = add_row(ctx, c, base, BW_SIGNAL_PDQ, p->hash, BW_PDQ_BYTES,
                      p->kind == BW_PART_REGION ? "region" : p->name,
-                     p->kind == BW_PART_REGION ? p->name : NULL, source);
+                     p->kind == BW_PART_REGION ? p->name : NULL, p->quality, source);
     }
     static const struct {
         unsigned bit;
@@ -175,7 +199,7 @@ static bw_status collect(bw_ctx *ctx, content_rows *c, unsigned want, const void
         uint8_t d[BW_DIGEST_MAX_BYTES];
         bw_hashes_digest(h, digests[i].alg, d, sizeof d);
         st = add_row(ctx, c, base, digests[i].type, d, bw_digest_size(digests[i].alg), "file",
-                     NULL, source);
+                     NULL, -1, source);
     }
     /* values may have moved as it grew. */
     for (size_t i = 0; i < c->n; i++)
@@ -201,9 +225,40 @@ static bw_status put_rows(bw_ctx *ctx, bw_store *s, int64_t seq, void *arg)
                                   p->ids);
 }
 
+/* Tells the caller what became of each signal, once all are stored. */
+static void report(const content_rows *c, const int *outcome, const int64_t *ids,
+                   bw_content_signal_fn each, void *arg)
+{
+    char hex[2 * BW_DIGEST_MAX_BYTES + 1];
+    if (c->flat) {
+        bw_pdq_to_hex(hex, c->flat_hash);
+        const bw_content_signal sig = {BW_SIGNAL_PDQ, hex, "whole", NULL, c->flat_quality, 0,
+                                       BW_CONTENT_TOO_FLAT};
+        if (each(arg, &sig))
+            return;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        bw_hex_encode(hex, c->rows[i].value, c->rows[i].value_size);
+        const bw_content_signal sig = {
+            c->rows[i].type, hex, c->notes[i].part, c->notes[i].region, c->notes[i].quality,
+            ids[i], outcome[i] == BWI_DUPLICATE ? BW_CONTENT_EXISTED : BW_CONTENT_ADDED};
+        if (each(arg, &sig))
+            return;
+    }
+}
+
 BW_API bw_status bw_bank_add_content(bw_ctx *ctx, bw_store *s, const char *bank,
                                      const void *data, size_t size, const char *metadata,
                                      const char *source, bw_content_stats *stats)
+{
+    return bw_bank_add_content_each(ctx, s, bank, data, size, metadata, source, stats, NULL,
+                                    NULL);
+}
+
+BW_API bw_status bw_bank_add_content_each(bw_ctx *ctx, bw_store *s, const char *bank,
+                                          const void *data, size_t size, const char *metadata,
+                                          const char *source, bw_content_stats *stats,
+                                          bw_content_signal_fn each, void *arg)
 {
     if (!ctx || !s || !bank || (!data && size))
         return BW_ERR_INVALID_ARGUMENT;
@@ -221,7 +276,7 @@ BW_API bw_status bw_bank_add_content(bw_ctx *ctx, bw_store *s, const char *bank,
         st = bwi_fail(ctx, BW_ERR_NOMEM, "out of memory");
     unsigned want = 0;
     if (st == BW_OK)
-        st = wanted(ctx, settings.text, &want);
+        st = bwi_content_wanted(ctx, settings.text, &want);
     free(settings.text);
     content_rows c = {0};
     /* Hash outside the lock: other threads keep using the store. */
@@ -250,8 +305,10 @@ BW_API bw_status bw_bank_add_content(bw_ctx *ctx, bw_store *s, const char *bank,
             continue;
         }
         stats->added++;
-        stats->regions += strstr(c.rows[i].metadata, "\"part\":\"region\"") != NULL;
+        stats->regions += c.notes[i].region != NULL;
     }
+    if (st == BW_OK && each)
+        report(&c, outcome, ids, each, arg);
     free(outcome);
     free(ids);
     rows_free(&c);

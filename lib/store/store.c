@@ -461,13 +461,20 @@ BW_API bw_status bw_bank_delete(bw_ctx *ctx, bw_store *s, const char *name)
 
 typedef struct bank_settings {
     int64_t id;
+    const char *name;
     const char *settings;
 } bank_settings;
 
+/* Settings decide what banking a file stores: an admin action, audited. */
 static bw_status set_settings(bw_ctx *ctx, bw_store *s, int64_t seq, void *arg)
 {
     const bank_settings *b = arg;
-    return s->b->ops->bank_settings(ctx, s->b, b->id, b->settings, seq);
+    bw_status st = s->b->ops->bank_settings(ctx, s->b, b->id, b->settings, seq);
+    char subject[80];
+    snprintf(subject, sizeof subject, "bank:%s", b->name);
+    return st == BW_OK ? bwi_audit_append_locked(ctx, s, ctx->actor, "bank.settings", subject,
+                                                 b->settings)
+                       : st;
 }
 
 BW_API bw_status bw_bank_set_settings(bw_ctx *ctx, bw_store *s, const char *name,
@@ -483,11 +490,18 @@ BW_API bw_status bw_bank_set_settings(bw_ctx *ctx, bw_store *s, const char *name
         snprintf(why, sizeof why, "%s", bw_ctx_message(ctx));
         return bwi_fail(ctx, st, "bank settings: %s", why);
     }
+    unsigned want;
+    /* Refused now rather than at the next file banked (the message names
+     * the settings already). */
+    if (canonical && (st = bwi_content_wanted(ctx, canonical, &want)) != BW_OK) {
+        free(canonical);
+        return st;
+    }
     bwi_store_lock(s);
     const bwi_cached_bank *bank;
     st = bwi_bank_by_name(ctx, s, name, &bank);
     if (st == BW_OK) {
-        bank_settings b = {bank->id, canonical};
+        bank_settings b = {bank->id, name, canonical};
         st = bwi_write(ctx, s, set_settings, &b);
     }
     bwi_store_unlock(s);

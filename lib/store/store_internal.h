@@ -26,6 +26,10 @@ int64_t bwi_now(void);
 /* Bank names: 1 to BW_BANK_NAME_MAX of [A-Za-z0-9._-]; false for NULL. */
 bool bwi_valid_bank_name(const char *name);
 
+/* Which signals bank settings (JSON text, or NULL for the defaults) ask
+ * bw_bank_add_content() for, as a bit set; BW_ERR_PARSE when malformed. */
+bw_status bwi_content_wanted(bw_ctx *ctx, const char *settings, unsigned *want);
+
 /* Appends an audit entry inside a write transaction the caller holds. */
 bw_status bwi_audit_append_locked(bw_ctx *ctx, bw_store *store, int64_t actor,
                                   const char *action, const char *subject,

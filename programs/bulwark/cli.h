@@ -190,10 +190,12 @@ char *cli_vpdq_value(const bw_vpdq *vpdq);
 void cli_video_hash(bw_ctx *ctx, const cli_video_options *opt, const char *path,
                     cli_result *res);
 
-/* bulwark bank add-file (cmd_bank_file.c): banks the signals of each file;
- * returns the exit status. */
+/* bulwark bank add-file and add-content (cmd_bank_file.c): banks the
+ * signals of each file, printing a JSON line a file or, with summary, a
+ * line of counts on stderr; returns the exit status. */
 int cli_bank_add_files(bw_ctx *ctx, bw_store *store, const char *bank, char **files, int count,
-                       const char *source, const char *metadata, double seconds_per_hash);
+                       const char *source, const char *metadata, double seconds_per_hash,
+                       bool summary);
 
 /* Subcommands. */
 int cmd_hash(int argc, char **argv);
@@ -206,9 +208,7 @@ int cmd_audit(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_vpdq_match(int argc, char **argv);
 
-/* bulwark bank add-content and bank settings (cmd_content.c). */
-int bank_add_content(bw_ctx *ctx, bw_store *store, const char *bank, char **files, int count,
-                     const char *metadata, const char *source);
+/* bulwark bank settings (cmd_content.c). */
 int bank_settings(bw_ctx *ctx, bw_store *store, char **args, int count);
 
 #endif

@@ -25,15 +25,16 @@ static void usage(FILE *f)
         "                                     one signal (TYPE: pdq, md5, sha1,\n"
         "                                     sha256, url, vpdq); prints its id\n"
         "  add-file NAME FILE... [--metadata JSON] [--source TEXT]\n"
-        "                                     every signal of images (PDQ of quality\n"
-        "                                     50 or more, digests) and videos (vPDQ at\n"
-        "                                     --seconds-per-hash S, default 1, and\n"
-        "                                     digests); one JSON line a file\n"
-        "  add-content NAME FILE... [--metadata JSON] [--source TEXT]\n"
-        "                                     hash images and add every signal the\n"
-        "                                     bank's settings ask for (default: PDQ of\n"
-        "                                     the image, its content box and its crop\n"
-        "                                     regions, and MD5; see docs/quality.md)\n"
+        "                                     bank images with every signal the bank's\n"
+        "                                     settings ask for (default: PDQ of the\n"
+        "                                     image, its content box and its crop\n"
+        "                                     regions, of quality 50 or more, and MD5,\n"
+        "                                     SHA-1, SHA-256; see docs/quality.md) and\n"
+        "                                     videos (vPDQ at --seconds-per-hash S,\n"
+        "                                     default 1, and digests); one JSON line a\n"
+        "                                     file\n"
+        "  add-content NAME FILE... [...]     the same, with a line of counts a file\n"
+        "                                     on stderr\n"
         "  settings NAME [JSON]               show or replace a bank's settings, e.g.\n"
         "                                     '{\"content_signals\":[\"pdq\",\"md5\"]}'\n"
         "  remove ID...                       signals by id\n"
@@ -417,18 +418,12 @@ int cmd_bank(int argc, char **argv)
         } else {
             printf("%lld\n", (long long)id);
         }
-    } else if (!strcmp(verb, "add-content")) {
-        rc = nargs < 1 ? bank_add_content(ctx, store, NULL, NULL, 0, NULL, NULL)
-                       : bank_add_content(ctx, store, args[0], args + 1, nargs - 1, o.metadata,
-                                          o.source);
     } else if (!strcmp(verb, "settings")) {
         rc = bank_settings(ctx, store, args, nargs);
-    } else if (!strcmp(verb, "add-file")) {
-        rc = nargs < 1 ? CLI_EXIT_USAGE
-                       : cli_bank_add_files(ctx, store, args[0], args + 1, nargs - 1, o.source,
-                                            o.metadata, o.seconds_per_hash);
-        if (nargs < 1)
-            cli_error("usage: bulwark bank add-file NAME FILE...");
+    } else if (!strcmp(verb, "add-file") || !strcmp(verb, "add-content")) {
+        rc = cli_bank_add_files(ctx, store, nargs ? args[0] : NULL, args + 1,
+                                nargs ? nargs - 1 : 0, o.source, o.metadata,
+                                o.seconds_per_hash, !strcmp(verb, "add-content"));
     } else if (!strcmp(verb, "quarantined")) {
         if (bw_signal_list_quarantined(ctx, store, print_signal, &o.json) != BW_OK)
             rc = fail(ctx);

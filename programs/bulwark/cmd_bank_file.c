@@ -1,23 +1,30 @@
 /*
- * bulwark bank add-file: banks every signal of media files, as the
- * service's POST /v1/banks/{name}/content does: an image's PDQ hash (when
- * its quality is at least 50) and digests, a video's vPDQ and digests.
+ * bulwark bank add-file and add-content: bank media files. An image gets
+ * every signal the bank's settings ask for (bw_bank_add_content: by default
+ * its PDQ, its content boxes' and crop regions', and its digests), as the
+ * service's POST /v1/banks/{name}/content does; a video its vPDQ and
+ * digests. add-file prints one JSON line a file, add-content a summary.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
-/* PDQ hashes of flatter images match too much to bank. */
-#define MIN_BANKED_QUALITY 50
+/* Files larger than this are refused before reading (the library's default
+ * input limit). */
+#define CONTENT_MAX_BYTES ((uint64_t)256 << 20)
 
 typedef struct file_bank {
     bw_ctx *ctx;
     bw_store *store;
     const char *bank, *source, *metadata;
     cli_buf out;
+    cli_buf skipped;
     bool first;
     bool failed;
+    uint64_t added, existed, regions; /* for the summary */
 } file_bank;
 
 static void add(file_bank *fb, bw_signal_type type, const char *value, size_t frames)
@@ -32,6 +39,7 @@ static void add(file_bank *fb, bw_signal_type type, const char *value, size_t fr
     }
     cli_buf_printf(&fb->out, "%s{\"type\":\"%s\",\"id\":%lld,\"added\":%s", fb->first ? "" : ",",
                    bw_signal_type_name(type), (long long)id, st == BW_OK ? "true" : "false");
+    *(st == BW_OK ? &fb->added : &fb->existed) += 1;
     if (frames)
         cli_buf_printf(&fb->out, ",\"frames\":%zu}", frames);
     else {
@@ -80,40 +88,85 @@ static bool add_video(file_bank *fb, const bw_vpdq_options *o, const char *path)
     return value != NULL;
 }
 
-static bool add_image(file_bank *fb, const char *path, cli_buf *skipped)
+static uint8_t *read_whole(const char *path, size_t *size)
 {
-    bw_hashes *h;
-    if (bw_hashes_create(&h) != BW_OK)
-        return false;
-    const bw_status st = bw_hash_file(fb->ctx, h,
-                                      BW_HASH_PDQ | BW_HASH_MD5 | BW_HASH_SHA1 | BW_HASH_SHA256,
-                                      path);
-    if (st != BW_OK) {
-        cli_error("%s: %s", path, bw_ctx_message(fb->ctx));
-        bw_hashes_free(h);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    struct stat st;
+    int e = 0;
+    if (fstat(fileno(f), &st) != 0)
+        e = errno;
+    else if (!S_ISREG(st.st_mode))
+        e = EISDIR;
+    else if ((uint64_t)st.st_size > CONTENT_MAX_BYTES)
+        e = EFBIG;
+    uint8_t *data = e ? NULL : malloc((size_t)st.st_size + 1);
+    if (!e && !data)
+        e = ENOMEM;
+    if (data && (*size = fread(data, 1, (size_t)st.st_size, f)) != (size_t)st.st_size) {
+        free(data);
+        data = NULL;
+        e = EIO;
+    }
+    fclose(f);
+    errno = e;
+    return data;
+}
+
+static int image_signal(void *arg, const bw_content_signal *sig)
+{
+    file_bank *fb = arg;
+    if (sig->outcome == BW_CONTENT_TOO_FLAT) {
+        cli_buf_printf(&fb->skipped, "{\"type\":\"pdq\",\"value\":\"%s\",\"reason\":\"PDQ "
+                                     "quality %d is under %d: the image is too flat to match "
+                                     "reliably\"}",
+                       sig->value, sig->quality, BW_PDQ_REGION_MIN_QUALITY);
+        return 0;
+    }
+    const bool added = sig->outcome == BW_CONTENT_ADDED;
+    *(added ? &fb->added : &fb->existed) += 1;
+    fb->regions += added && sig->region;
+    cli_buf_printf(&fb->out, "%s{\"type\":\"%s\",\"id\":%lld,\"added\":%s,\"value\":\"%s\","
+                             "\"part\":\"%s\"",
+                   fb->first ? "" : ",", bw_signal_type_name(sig->type), (long long)sig->id,
+                   added ? "true" : "false", sig->value, sig->part);
+    if (sig->region)
+        cli_buf_printf(&fb->out, ",\"region\":\"%s\"", sig->region);
+    cli_buf_puts(&fb->out, "}");
+    fb->first = false;
+    return 0;
+}
+
+/* An image: what the bank's settings ask for. A missing bank or malformed
+ * settings fail every file alike, hence *stop. */
+static bool add_image(file_bank *fb, const char *path, bool *stop)
+{
+    size_t size = 0;
+    uint8_t *data = read_whole(path, &size);
+    if (!data) {
+        cli_error("%s: %s", path, strerror(errno));
         return false;
     }
-    uint8_t pdq[BW_PDQ_BYTES];
-    int quality = 0;
-    char hex[BW_PDQ_HEX_CHARS + 1];
-    bw_hashes_pdq(h, pdq, &quality);
-    bw_pdq_to_hex(hex, pdq);
-    if (quality >= MIN_BANKED_QUALITY)
-        add(fb, BW_SIGNAL_PDQ, hex, 0);
-    else
-        cli_buf_printf(skipped, "{\"type\":\"pdq\",\"value\":\"%s\",\"reason\":\"PDQ quality "
-                                "%d is under %d: the image is too flat to match reliably\"}",
-                       hex, quality, MIN_BANKED_QUALITY);
-    add_digests(fb, h);
-    bw_hashes_free(h);
-    return true;
+    const bw_status st = bw_bank_add_content_each(fb->ctx, fb->store, fb->bank, data, size,
+                                                  fb->metadata, fb->source, NULL, image_signal,
+                                                  fb);
+    free(data);
+    if (st != BW_OK) {
+        cli_error("%s: %s", path, bw_ctx_message(fb->ctx));
+        *stop = st == BW_ERR_NOT_FOUND || st == BW_ERR_PARSE;
+    }
+    return st == BW_OK;
 }
 
 int cli_bank_add_files(bw_ctx *ctx, bw_store *store, const char *bank, char **files, int count,
-                       const char *source, const char *metadata, double seconds_per_hash)
+                       const char *source, const char *metadata, double seconds_per_hash,
+                       bool summary)
 {
     if (count == 0) {
-        cli_error("usage: bulwark bank add-file NAME FILE... [--seconds-per-hash S]");
+        cli_error("usage: bulwark bank %s NAME FILE... [--metadata JSON] [--source TEXT] "
+                  "[--seconds-per-hash S]",
+                  summary ? "add-content" : "add-file");
         return CLI_EXIT_USAGE;
     }
     cli_video_flags flags = {.seconds = seconds_per_hash};
@@ -121,21 +174,27 @@ int cli_bank_add_files(bw_ctx *ctx, bw_store *store, const char *bank, char **fi
     if (!o)
         return CLI_EXIT_FAILED;
     int rc = CLI_EXIT_OK;
-    for (int i = 0; i < count; i++) {
-        file_bank fb = {ctx, store, bank, source ? source : "file", metadata, {0}, true, false};
-        cli_buf skipped = {0};
+    bool stop = false;
+    for (int i = 0; i < count && !stop; i++) {
+        file_bank fb = {ctx, store, bank, source ? source : "file", metadata, {0}, {0}, true,
+                        false, 0, 0, 0};
         cli_buf_puts(&fb.out, "{\"file\":");
         cli_buf_json_string(&fb.out, files[i]);
         cli_buf_puts(&fb.out, ",\"signals\":[");
         const bool ok = cli_is_video(ctx, files[i]) ? add_video(&fb, o, files[i])
-                                                    : add_image(&fb, files[i], &skipped);
-        cli_buf_printf(&fb.out, "],\"skipped\":[%s]}\n", skipped.data ? skipped.data : "");
-        if (ok && !fb.failed)
+                                                    : add_image(&fb, files[i], &stop);
+        cli_buf_printf(&fb.out, "],\"skipped\":[%s]}\n", fb.skipped.data ? fb.skipped.data : "");
+        if (!ok || fb.failed)
+            rc = CLI_EXIT_FAILED;
+        else if (!summary)
             fputs(fb.out.data, stdout);
         else
-            rc = CLI_EXIT_FAILED;
+            fprintf(stderr, "%s: %llu signals added (%llu crop regions), %llu already in the bank%s\n",
+                    files[i], (unsigned long long)fb.added, (unsigned long long)fb.regions,
+                    (unsigned long long)fb.existed,
+                    fb.skipped.data ? "; its PDQ is too flat to bank" : "");
         cli_buf_free(&fb.out);
-        cli_buf_free(&skipped);
+        cli_buf_free(&fb.skipped);
     }
     bw_vpdq_options_free(o);
     return rc;

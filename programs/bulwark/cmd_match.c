@@ -47,11 +47,14 @@ static void usage(FILE *f)
         "                   ~/.local/share/bulwark/bulwark.db); postgres:// for PostgreSQL\n"
         "  --threshold T    PDQ distance at or under which hashes match (default 31)\n"
         "  --mode M         plain: the image's PDQ hash (the default);\n"
-        "                   dihedral: also its 8 rotations and mirrors;\n"
+        "                   dihedral: also the image turned by 90, 180 and 270\n"
+        "                   degrees and mirrored (7 more hashes);\n"
         "                   robust: also the hashes of its content without borders,\n"
-        "                   letterbox bars or screenshot frame, rotated and mirrored,\n"
-        "                   of the picture turned back from a small rotation, and of\n"
-        "                   the image less 1 % (see docs/quality.md). Crops match in\n"
+        "                   letterbox bars or screenshot frame, turned and mirrored,\n"
+        "                   of the picture turned back from a small rotation, of the\n"
+        "                   image less 1 %, and of the image less 30 % at each side\n"
+        "                   in turn, against a logo or caption near an edge (see\n"
+        "                   docs/quality.md). Crops match in\n"
         "                   every mode when the bank holds crop regions\n"
         "                   (bulwark bank add-content)\n"
         "  --dihedral       the same as --mode dihedral\n"
@@ -189,17 +192,19 @@ static bool split_hash(const char *in, bw_signal_type *type, const char **value)
 }
 
 /* Decodes the file again (bw_hash_file never holds it whole) for the set of
- * hashes robust mode matches, with the digests already computed. */
-static bw_status robust_match(match_thread *t, const char *path)
+ * hashes dihedral and robust modes match, with the digests already
+ * computed. */
+static bw_status set_match(match_thread *t, const char *path)
 {
     bw_image *image;
     bw_status st = bw_image_decode_file(t->ctx, &image, path);
     if (st != BW_OK)
         return st;
-    st = bw_pdq_set_compute(t->ctx, t->set,
-                            BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL |
-                                BW_PDQ_SET_UNROTATED | BW_PDQ_SET_SHAVED,
-                            image);
+    const unsigned flags =
+        t->opt->robust ? BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL |
+                             BW_PDQ_SET_UNROTATED | BW_PDQ_SET_SHAVED | BW_PDQ_SET_EDGES
+                       : BW_PDQ_SET_WHOLE | BW_PDQ_SET_DIHEDRAL;
+    st = bw_pdq_set_compute(t->ctx, t->set, flags, image);
     bw_image_free(image);
     if (st == BW_OK)
         st = bw_matcher_match_set(t->ctx, t->opt->matcher, t->matches, t->set, t->hashes,
@@ -300,8 +305,6 @@ static void process(void *state, const char *input, cli_result *res)
     if (o->force_video || cli_is_video(t->ctx, input))
         return match_video(t, input, res);
     unsigned flags = BW_HASH_MD5 | BW_HASH_SHA1 | BW_HASH_SHA256 | BW_HASH_PDQ;
-    if (o->dihedral)
-        flags |= BW_HASH_PDQ_DIHEDRAL;
     if (o->fast)
         flags |= BW_HASH_FAST;
     st = bw_hash_file(t->ctx, t->hashes, flags, input);
@@ -309,11 +312,11 @@ static void process(void *state, const char *input, cli_result *res)
     if (st != BW_OK && !(bw_hashes_flags(t->hashes) & BW_HASH_SHA256))
         return failed(t, input, st, res);
     const bw_status hashed = st;
-    if (o->robust && st == BW_OK)
-        st = robust_match(t, input);
+    if (o->dihedral && st == BW_OK)
+        st = set_match(t, input);
     else
         st = bw_matcher_match_hashes(t->ctx, o->matcher, t->matches, t->hashes, o->threshold,
-                                     o->dihedral ? BW_MATCH_DIHEDRAL : 0);
+                                     0);
     if (st != BW_OK)
         return failed(t, input, st, res);
     cli_buf_puts(&res->out, "{\"query\":{\"file\":");

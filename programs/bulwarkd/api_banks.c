@@ -12,9 +12,6 @@
 
 #include "bulwarkd.h"
 
-/* PDQ hashes of flat or featureless images match far too much to bank. */
-#define MIN_BANKED_QUALITY 50
-
 static void catch_up(bwd_request *r, bwd_thread *t)
 {
     if (bw_matcher_refresh(t->ctx, r->srv->matcher, NULL) != BW_OK)
@@ -33,6 +30,8 @@ static int bank_to_json(void *arg, const bw_bank_info *b)
                           bw_bank_kind_name(b->kind), "id", (json_int_t)b->id, "created_at",
                           (json_int_t)b->created_at, "signal_count",
                           (json_int_t)b->signal_count, "counts", counts);
+    json_t *settings = b->settings ? json_loads(b->settings, 0, NULL) : NULL;
+    json_object_set_new(j, "settings", settings ? settings : json_object());
     if (json_is_array((json_t *)arg))
         json_array_append_new(arg, j);
     else
@@ -74,21 +73,59 @@ void bwd_api_bank_create(bwd_request *r)
     const char *name = json_string_value(json_object_get(body, "name"));
     const json_t *kind_json = json_object_get(body, "kind");
     const char *kind_name = kind_json ? json_string_value(kind_json) : "block";
+    json_t *settings_json = json_object_get(body, "settings");
+    char *settings = json_is_object(settings_json) ? json_dumps(settings_json, JSON_COMPACT) : NULL;
     bw_bank_kind kind;
     if (!name) {
         bwd_error(r, 422, "parse", "'name' (a string) is required");
     } else if (!kind_name || bw_bank_kind_parse(&kind, kind_name) != BW_OK) {
         bwd_error(r, 422, "parse", "'kind' must be \"block\" or \"allow\"");
+    } else if (settings_json && !json_is_null(settings_json) && !settings) {
+        bwd_error(r, 422, "parse", "'settings' must be an object");
     } else {
-        const bw_status st = bw_bank_create(t->ctx, r->srv->store, name, kind, NULL);
-        if (st != BW_OK) {
+        bw_status st = bw_bank_create(t->ctx, r->srv->store, name, kind, NULL);
+        /* A bank whose settings are refused is not left behind half made. */
+        if (st == BW_OK && settings &&
+            (st = bw_bank_set_settings(t->ctx, r->srv->store, name, settings)) != BW_OK) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", bw_ctx_message(t->ctx));
+            bw_bank_delete(t->ctx, r->srv->store, name);
+            bwd_error(r, 422, "parse", why);
+        } else if (st != BW_OK) {
             bwd_fail(r, st, t->ctx);
         } else {
             snprintf(r->location, sizeof r->location, "/v1/banks/%s", name);
             reply_bank(r, t, name, 201);
         }
     }
+    free(settings);
     json_decref(body);
+}
+
+/* PATCH {"settings": {...}} replaces what banking a file stores; null
+ * clears it back to the defaults. */
+void bwd_api_bank_update(bwd_request *r)
+{
+    bwd_thread *t = bwd_thread_get();
+    json_t *body = bwd_body_json(r);
+    if (!body)
+        return;
+    json_t *settings_json = json_object_get(body, "settings");
+    if (!settings_json || (!json_is_object(settings_json) && !json_is_null(settings_json))) {
+        json_decref(body);
+        bwd_error(r, 422, "parse", "'settings' (an object, or null) is required");
+        return;
+    }
+    char *settings = json_is_object(settings_json) ? json_dumps(settings_json, JSON_COMPACT) : NULL;
+    json_decref(body);
+    const bw_status st = bw_bank_set_settings(t->ctx, r->srv->store, r->params[0], settings);
+    free(settings);
+    if (st == BW_ERR_PARSE)
+        bwd_error(r, 422, "parse", bw_ctx_message(t->ctx));
+    else if (st != BW_OK)
+        bwd_fail(r, st, t->ctx);
+    else
+        reply_bank(r, t, r->params[0], 200);
 }
 
 void bwd_api_bank_get(bwd_request *r)
@@ -259,16 +296,31 @@ void bwd_api_signal_delete(bwd_request *r)
 
 /* ---- content, import, export --------------------------------------------------- */
 
-static json_t *add_one(bwd_request *r, bwd_thread *t, bw_signal_type type, const char *value,
-                       const char *meta)
+/* The answer to an image banked by content: every signal the bank's
+ * settings asked for, and the hash left out as too flat. */
+typedef struct content_reply {
+    json_t *added;
+    json_t *skipped;
+} content_reply;
+
+static int content_signal(void *arg, const bw_content_signal *sig)
 {
-    int64_t id = 0;
-    const bw_status st = bw_signal_add(t->ctx, r->srv->store, r->params[0], type, value,
-                                       "content", meta, &id);
-    if (st != BW_OK && st != BW_ERR_EXISTS)
-        return NULL;
-    return json_pack("{s:s, s:s, s:I, s:b}", "type", bw_signal_type_name(type), "value", value,
-                     "id", (json_int_t)id, "added", st == BW_OK);
+    content_reply *reply = arg;
+    if (sig->outcome == BW_CONTENT_TOO_FLAT) {
+        json_array_append_new(reply->skipped,
+                              json_pack("{s:s, s:s, s:i, s:s}", "type", "pdq", "value",
+                                        sig->value, "quality", sig->quality, "reason",
+                                        "PDQ quality below 50: the image is too flat to match "
+                                        "reliably"));
+        return 0;
+    }
+    json_t *o = json_pack("{s:s, s:s, s:I, s:b, s:s}", "type", bw_signal_type_name(sig->type),
+                          "value", sig->value, "id", (json_int_t)sig->id, "added",
+                          sig->outcome == BW_CONTENT_ADDED, "part", sig->part);
+    if (o && sig->region)
+        json_object_set_new(o, "region", json_string(sig->region));
+    json_array_append_new(reply->added, o);
+    return 0;
 }
 
 /* The metadata of an upload to bank: the multipart field "context" or the
@@ -312,43 +364,19 @@ void bwd_api_bank_content(bwd_request *r)
         bwd_error(r, 400, "bad_request", "the body is empty: send the media to bank");
         return;
     }
-    st = bw_hash_bytes(t->ctx, t->hashes,
-                       BW_HASH_PDQ | BW_HASH_MD5 | BW_HASH_SHA1 | BW_HASH_SHA256, r->body,
-                       r->size);
+    content_reply reply = {json_array(), json_array()};
+    st = bw_bank_add_content_each(t->ctx, r->srv->store, r->params[0], r->body, r->size,
+                                  meta_json, "content", NULL, content_signal, &reply);
+    free(meta_json);
     if (st != BW_OK) {
-        free(meta_json);
+        json_decref(reply.added);
+        json_decref(reply.skipped);
         bwd_fail(r, st, t->ctx);
         return;
     }
-    json_t *added = json_array(), *skipped = json_array();
-    uint8_t pdq[BW_PDQ_BYTES], d[32];
-    int quality = 0;
-    char hex[65];
-    if (bw_hashes_pdq(t->hashes, pdq, &quality) == BW_OK) {
-        bw_pdq_to_hex(hex, pdq);
-        if (quality >= MIN_BANKED_QUALITY)
-            json_array_append_new(added, add_one(r, t, BW_SIGNAL_PDQ, hex, meta_json));
-        else
-            json_array_append_new(skipped, json_pack("{s:s, s:s, s:s}", "type", "pdq", "value",
-                                                     hex, "reason", "PDQ quality below 50: the"
-                                                     " image is too flat to match reliably"));
-    }
-    static const struct {
-        bw_digest_alg alg;
-        bw_signal_type type;
-        size_t n;
-    } digests[] = {{BW_DIGEST_MD5, BW_SIGNAL_MD5, 16},
-                   {BW_DIGEST_SHA1, BW_SIGNAL_SHA1, 20},
-                   {BW_DIGEST_SHA256, BW_SIGNAL_SHA256, 32}};
-    for (size_t i = 0; i < sizeof digests / sizeof digests[0]; i++)
-        if (bw_hashes_digest(t->hashes, digests[i].alg, d, digests[i].n) == BW_OK) {
-            bw_hex_encode(hex, d, digests[i].n);
-            json_array_append_new(added, add_one(r, t, digests[i].type, hex, meta_json));
-        }
-    free(meta_json);
     catch_up(r, t);
-    bwd_reply(r, 201, json_pack("{s:s, s:o, s:o}", "bank", r->params[0], "signals", added,
-                                "skipped", skipped));
+    bwd_reply(r, 201, json_pack("{s:s, s:o, s:o}", "bank", r->params[0], "signals", reply.added,
+                                "skipped", reply.skipped));
 }
 
 static long read_spool(void *arg, void *buf, size_t size)
@@ -458,7 +486,13 @@ void bwd_api_bank_export(bwd_request *r)
 json_t *bwd_bank_add_one(bwd_request *r, bwd_thread *t, bw_signal_type type, const char *value,
                          const char *meta)
 {
-    return add_one(r, t, type, value, meta);
+    int64_t id = 0;
+    const bw_status st = bw_signal_add(t->ctx, r->srv->store, r->params[0], type, value,
+                                       "content", meta, &id);
+    if (st != BW_OK && st != BW_ERR_EXISTS)
+        return NULL;
+    return json_pack("{s:s, s:s, s:I, s:b}", "type", bw_signal_type_name(type), "value", value,
+                     "id", (json_int_t)id, "added", st == BW_OK);
 }
 
 void bwd_bank_catch_up(bwd_request *r, bwd_thread *t)

@@ -98,22 +98,24 @@ static bool mode_arg(bwd_request *r, match_mode *mode)
     return true;
 }
 
-/* Robust mode matches a set of hashes of the picture (its content without
- * borders or frame, every rotation and mirror, turned back from a small
- * rotation, shaved), so the body is decoded once more: hashing never keeps
- * the whole image. The digests come from the hashes already computed. */
-static bw_status match_robust(bwd_request *r, bwd_thread *t, int threshold)
+/* Dihedral and robust modes match a set of hashes of the picture (dihedral:
+ * the picture turned and mirrored; robust: also its content without borders
+ * or frame, turned back from a small rotation, shaved, less 30 % at each
+ * side), so the body is decoded once more: hashing never keeps the whole
+ * image. The digests come from the hashes already computed. */
+static bw_status match_set(bwd_request *r, bwd_thread *t, bool robust, int threshold)
 {
     bw_image *image = NULL;
     bw_pdq_set *set = NULL;
+    const unsigned flags =
+        robust ? BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL |
+                     BW_PDQ_SET_UNROTATED | BW_PDQ_SET_SHAVED | BW_PDQ_SET_EDGES
+               : BW_PDQ_SET_WHOLE | BW_PDQ_SET_DIHEDRAL;
     bw_status st = bw_image_decode(t->ctx, &image, r->body, r->size);
     if (st == BW_OK)
         st = bw_pdq_set_create(&set);
     if (st == BW_OK)
-        st = bw_pdq_set_compute(t->ctx, set,
-                                BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL |
-                                    BW_PDQ_SET_UNROTATED | BW_PDQ_SET_SHAVED,
-                                image);
+        st = bw_pdq_set_compute(t->ctx, set, flags, image);
     if (st == BW_OK)
         st = bw_matcher_match_set(t->ctx, r->srv->matcher, t->matches, set, t->hashes,
                                   threshold);
@@ -263,18 +265,16 @@ void bwd_api_match(bwd_request *r)
         free(context);
         return;
     }
-    const bool dihedral = mode == MODE_DIHEDRAL;
-    const unsigned flags = BW_HASH_PDQ | BW_HASH_MD5 | BW_HASH_SHA1 | BW_HASH_SHA256 |
-                           (dihedral ? BW_HASH_PDQ_DIHEDRAL : 0);
+    const unsigned flags = BW_HASH_PDQ | BW_HASH_MD5 | BW_HASH_SHA1 | BW_HASH_SHA256;
     if (!hash_body(r, t, flags)) {
         free(context);
         return;
     }
     const bw_status st =
-        mode == MODE_ROBUST
-            ? match_robust(r, t, threshold)
-            : bw_matcher_match_hashes(t->ctx, r->srv->matcher, t->matches, t->hashes,
-                                      threshold, dihedral ? BW_MATCH_DIHEDRAL : 0);
+        mode == MODE_PLAIN
+            ? bw_matcher_match_hashes(t->ctx, r->srv->matcher, t->matches, t->hashes,
+                                      threshold, 0)
+            : match_set(r, t, mode == MODE_ROBUST, threshold);
     if (st != BW_OK) {
         free(context);
         bwd_fail(r, st, t->ctx);

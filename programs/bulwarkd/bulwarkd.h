@@ -341,6 +341,7 @@ void bwd_api_banks_list(bwd_request *r);
 void bwd_api_bank_create(bwd_request *r);
 void bwd_api_bank_get(bwd_request *r);
 void bwd_api_bank_delete(bwd_request *r);
+void bwd_api_bank_update(bwd_request *r);
 void bwd_api_signal_add(bwd_request *r);
 void bwd_api_signal_get(bwd_request *r);
 void bwd_api_signal_update(bwd_request *r);

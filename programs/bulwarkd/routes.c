@@ -25,6 +25,7 @@ const bwd_route bwd_routes[] = {
     ROUTE("GET", "/v1/banks", REVIEWERS, BWD_BODY_NONE, false, bwd_api_banks_list),
     ROUTE("POST", "/v1/banks", ADMINS, BWD_BODY_JSON, false, bwd_api_bank_create),
     ROUTE("GET", "/v1/banks/{}", REVIEWERS, BWD_BODY_NONE, false, bwd_api_bank_get),
+    ROUTE("PATCH", "/v1/banks/{}", ADMINS, BWD_BODY_JSON, false, bwd_api_bank_update),
     ROUTE("DELETE", "/v1/banks/{}", ADMINS, BWD_BODY_NONE, false, bwd_api_bank_delete),
     ROUTE("POST", "/v1/banks/{}/signals", ADMINS, BWD_BODY_JSON, false, bwd_api_signal_add),
     ROUTE("GET", "/v1/banks/{}/signals/{}", REVIEWERS, BWD_BODY_NONE, false,

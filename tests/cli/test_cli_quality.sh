@@ -1,8 +1,9 @@
 #!/bin/sh
 # `bulwark bank add-content`, `bank settings` and `match --mode`, as a user
 # runs them, on SQLite (or PostgreSQL when BW_TEST_PG_URI is set). The edited
-# copy is made here from a golden PPM with python3: the centre with 20 % of
-# each side cut away, in a black letterbox.
+# copies are made here from a golden PPM with python3: the centre with 20 %
+# of each side cut away, in a black letterbox; an opaque logo in the
+# bottom-right corner; the picture turned a quarter clockwise.
 #   test_cli_quality.sh BULWARK DATADIR
 set -u
 bw=$1
@@ -16,7 +17,7 @@ db=${BW_TEST_PG_URI:-$tmp/banks.db}
 B() { "$bw" bank --db "$db" "$@"; }
 M() { "$bw" match --db "$db" "$@"; }
 
-python3 - "$golden/pnm-p6.ppm" "$tmp/edited.ppm" <<'PY' || { echo "FAIL: cannot make the edited copy"; exit 1; }
+python3 - "$golden/pnm-p6.ppm" "$tmp/edited.ppm" "$tmp/logo.ppm" "$tmp/turned.ppm" <<'PY' || { echo "FAIL: cannot make the edited copy"; exit 1; }
 import sys
 data = open(sys.argv[1], 'rb').read()
 # A binary PPM with a header of four fields: P6 WIDTH HEIGHT MAXVAL.
@@ -37,6 +38,17 @@ for y in range(dy, dy + ch):
     rows.append(pixels[(y * w + dx) * 3:(y * w + dx + cw) * 3])
 rows += [b'\0' * (cw * 3)] * bar
 open(sys.argv[2], 'wb').write(b'P6\n%d %d\n255\n' % (cw, ch + 2 * bar) + b''.join(rows))
+# A white square a quarter of the width wide, a little off the corner.
+side = w // 4
+logo = bytearray(pixels)
+for y in range(h - side - side // 8, h - side // 8):
+    for x in range(w - side - side // 8, w - side // 8):
+        logo[(y * w + x) * 3:(y * w + x) * 3 + 3] = b'\xf0\xf0\xf0'
+open(sys.argv[3], 'wb').write(b'P6\n%d %d\n255\n' % (w, h) + bytes(logo))
+# Clockwise: the new row y is the old column y, read from the bottom up.
+turned = b''.join(pixels[((h - 1 - x) * w + y) * 3:((h - 1 - x) * w + y) * 3 + 3]
+                  for y in range(w) for x in range(h))
+open(sys.argv[4], 'wb').write(b'P6\n%d %d\n255\n' % (h, w) + turned)
 PY
 
 B create plain 2>/dev/null && B create robust 2>/dev/null && ok "create" || fail "create"
@@ -46,12 +58,23 @@ B settings plain '{"content_signals":["pdq"]}' && [ "$(B settings plain)" = '{"c
 B settings robust '[1]' 2>"$tmp/e"; [ $? -eq 1 ] && grep -q "bank settings" "$tmp/e" \
   && ok "bad settings refused" || fail "bad settings: $(cat "$tmp/e")"
 
-B add-content robust "$golden/pnm-p6.ppm" 2>"$tmp/e" && grep -q "77 signals added (75 crop regions), 0 already" "$tmp/e" \
+B add-content robust "$golden/pnm-p6.ppm" 2>"$tmp/e" && grep -q "79 signals added (75 crop regions), 0 already" "$tmp/e" \
   && ok "add-content stores regions by default" || fail "add-content: $(cat "$tmp/e")"
 B add-content plain "$golden/pnm-p6.ppm" 2>"$tmp/e" && grep -q "1 signals added (0 crop regions)" "$tmp/e" \
   && ok "add-content follows the bank's settings" || fail "add-content plain: $(cat "$tmp/e")"
-B add-content robust "$golden/pnm-p6.ppm" 2>"$tmp/e" && grep -q "0 signals added (0 crop regions), 77 already" "$tmp/e" \
+B add-content robust "$golden/pnm-p6.ppm" 2>"$tmp/e" && grep -q "0 signals added (0 crop regions), 79 already" "$tmp/e" \
   && ok "add-content twice adds nothing" || fail "add-content again: $(cat "$tmp/e")"
+# add-file banks by the same settings, one JSON line a file; a flat picture
+# keeps its digests but not its PDQ hash.
+B add-file plain "$golden/webp-lossy.webp" > "$tmp/o" \
+  && grep -Eq '"signals":\[\{"type":"pdq","id":[0-9]+,"added":true,"value":"[0-9a-f]{64}","part":"whole"\}\],"skipped":\[\]' "$tmp/o" \
+  && ok "add-file follows the bank's settings" || fail "add-file plain: $(cat "$tmp/o")"
+python3 -c 'import sys; open(sys.argv[1], "wb").write(b"P6\n64 64\n255\n" + b"\x80" * 64 * 64 * 3)' "$tmp/flat.ppm"
+B add-file robust "$tmp/flat.ppm" > "$tmp/o" && grep -q '"skipped":\[{"type":"pdq"' "$tmp/o" \
+  && grep -q '"type":"sha256"' "$tmp/o" && ! grep -q '"type":"pdq","id"' "$tmp/o" \
+  && ok "a flat image: digests banked, PDQ skipped" || fail "flat add-file: $(cat "$tmp/o")"
+B add-content robust "$tmp/flat.ppm" 2>"$tmp/e" && grep -q "its PDQ is too flat to bank" "$tmp/e" \
+  && ok "add-content says so too" || fail "flat add-content: $(cat "$tmp/e")"
 B add-content robust "$tmp/nothing.png" 2>"$tmp/e"; [ $? -eq 1 ] && grep -q "nothing.png" "$tmp/e" \
   && ok "missing file reported" || fail "missing file: $(cat "$tmp/e")"
 B add-content robust "$golden/too-small-4x4.jpg" 2>"$tmp/e"; [ $? -eq 1 ] && ok "tiny image refused" \
@@ -67,6 +90,21 @@ M --mode robust "$tmp/edited.ppm" > "$tmp/o" && grep -q '"bank":"robust"' "$tmp/
   && grep -q '"region":"c20"' "$tmp/o" && grep -q '"query_part":"content"' "$tmp/o" \
   && grep -q '"actionable":true' "$tmp/o" && ! grep -q '"bank":"plain"' "$tmp/o" \
   && ok "robust mode finds it, as region c20" || fail "robust: $(cat "$tmp/o")"
+# A logo in a corner: the image less 30 % on the right (or at the bottom)
+# leaves it out and meets the same region of the original.
+M --mode plain "$tmp/logo.ppm" > "$tmp/o" && grep -q '"matches":\[\]' "$tmp/o" \
+  && ok "plain mode misses the copy with a logo" || fail "plain logo: $(cat "$tmp/o")"
+M --mode robust "$tmp/logo.ppm" > "$tmp/o" && grep -q '"bank":"robust"' "$tmp/o" \
+  && grep -Eq '"region":"(r30|b30)","query_part":"(r30|b30)"' "$tmp/o" \
+  && grep -Eq '"distance":0,[^}]*"region":"(r30|b30)"' "$tmp/o" \
+  && ok "robust mode finds it by an edge region" || fail "robust logo: $(cat "$tmp/o")"
+# A turned copy: the dihedral variant is hashed from the turned pixels, so it
+# is the original's hash exactly (the reference's DCT variant is not).
+M --mode plain "$tmp/turned.ppm" > "$tmp/o" && grep -q '"matches":\[\]' "$tmp/o" \
+  && ok "plain mode misses the turned copy" || fail "plain turned: $(cat "$tmp/o")"
+M --mode dihedral "$tmp/turned.ppm" > "$tmp/o" && grep -q '"distance":0,' "$tmp/o" \
+  && grep -q '"transform":"rotate90"' "$tmp/o" \
+  && ok "dihedral mode finds it at distance 0" || fail "dihedral: $(cat "$tmp/o")"
 M --mode sideways "$tmp/edited.ppm" 2>/dev/null; [ $? -eq 2 ] && ok "unknown mode refused" \
   || fail "unknown mode accepted"
 M --mode robust "$golden/png-wide.png" > "$tmp/o" && grep -q '"matches":\[\]' "$tmp/o" \

@@ -133,6 +133,8 @@ def examples():
         ("POST", "/v1/banks", "/v1/banks", ADMIN, {"name": "spec", "kind": "block"}, None),
         ("GET", "/v1/banks", "/v1/banks", ADMIN, None, None),
         ("GET", "/v1/banks/{}", "/v1/banks/spec", ADMIN, None, None),
+        ("PATCH", "/v1/banks/{}", "/v1/banks/spec", ADMIN,
+         {"settings": {"content_signals": ["pdq", "pdq_regions", "md5"]}}, None),
         ("POST", "/v1/banks/{}/content", "/v1/banks/spec/content", ADMIN) + img,
         ("POST", "/v1/banks/{}/content", "/v1/banks/spec/content", ADMIN) + video,
         ("POST", "/v1/banks/{}/signals", "/v1/banks/spec/signals", ADMIN,

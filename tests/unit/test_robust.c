@@ -382,6 +382,126 @@ static void small_rotations_undone(void)
     bw_image_free(img);
 }
 
+/* The image turned by `which`, written out pixel by pixel from where each
+ * source pixel lands (the library computes the inverse). */
+static bw_image *turned(const bw_image *img, bw_dihedral which)
+{
+    const uint32_t w = bw_image_width(img), h = bw_image_height(img);
+    bw_pixel_format f;
+    size_t stride;
+    const uint8_t *src = bw_image_pixels(img, &f, &stride);
+    const size_t bpp = f == BW_PIXEL_GREY8 ? 1 : 3;
+    const bool swap = which == BW_DIHEDRAL_ROTATE90 || which == BW_DIHEDRAL_ROTATE270 ||
+                      which == BW_DIHEDRAL_FLIP_PLUS1 || which == BW_DIHEDRAL_FLIP_MINUS1;
+    const uint32_t tw = swap ? h : w, th = swap ? w : h;
+    uint8_t *px = malloc((size_t)tw * th * bpp);
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++) {
+            uint32_t dx = x, dy = y;
+            switch (which) {
+            case BW_DIHEDRAL_ORIGINAL: break;
+            case BW_DIHEDRAL_ROTATE90: dx = y; dy = w - 1 - x; break; /* counter-clockwise */
+            case BW_DIHEDRAL_ROTATE180: dx = w - 1 - x; dy = h - 1 - y; break;
+            case BW_DIHEDRAL_ROTATE270: dx = h - 1 - y; dy = x; break;
+            case BW_DIHEDRAL_FLIPX: dy = h - 1 - y; break;            /* top to bottom */
+            case BW_DIHEDRAL_FLIPY: dx = w - 1 - x; break;            /* left to right */
+            case BW_DIHEDRAL_FLIP_PLUS1: dx = y; dy = x; break;
+            case BW_DIHEDRAL_FLIP_MINUS1: dx = h - 1 - y; dy = w - 1 - x; break;
+            }
+            memcpy(px + ((size_t)dy * tw + dx) * bpp, src + y * stride + x * bpp, bpp);
+        }
+    bw_image *out = NULL;
+    bw_image_from_pixels(ctx, &out, px, tw * bpp, tw, th, f);
+    free(px);
+    return out;
+}
+
+/*
+ * A set's turned variants are exactly the hashes of the turned images, both
+ * for an image PDQ does not resample (at most 512 pixels a side) and for a
+ * larger one. They name the same transforms as the reference's DCT-derived
+ * variants, which lie further from a turned copy.
+ */
+static void turned_variants(void)
+{
+    static const uint8_t grey[3] = {128, 128, 128};
+    bw_image *small = framed(300, 220, (bw_box){0, 0, 300, 220}, grey, 0);
+    bw_image *large = golden("jpeg-420.jpg");
+    if (!small || !large)
+        goto done;
+    bw_pdq_set *set;
+    bw_pdq_set_create(&set);
+    for (int pass = 0; pass < 2; pass++) {
+        bw_image *img = pass ? large : small;
+        uint8_t ref[BW_PDQ_DIHEDRAL_COUNT][BW_PDQ_BYTES];
+        CHECK_EQ(bw_pdq_hash_image_dihedral(ctx, ref, NULL, img), BW_OK);
+        CHECK_EQ(bw_pdq_set_compute(ctx, set, BW_PDQ_SET_DIHEDRAL, img), BW_OK);
+        CHECK_EQ(bw_pdq_set_count(set), BW_PDQ_DIHEDRAL_COUNT);
+        int closer = 0, nearer = 0;
+        for (int d = 1; d < BW_PDQ_DIHEDRAL_COUNT && d < (int)bw_pdq_set_count(set); d++) {
+            const bw_pdq_part *p = bw_pdq_set_get(set, (size_t)d);
+            CHECK_EQ(p->transform, (bw_dihedral)d);
+            CHECK_EQ(p->kind, BW_PART_WHOLE);
+            bw_image *t = turned(img, (bw_dihedral)d);
+            uint8_t direct[BW_PDQ_BYTES];
+            CHECK_EQ(bw_pdq_hash_image(ctx, direct, NULL, t), BW_OK);
+            const int to_turned = bw_pdq_distance(direct, p->hash);
+            const int ref_to_turned = bw_pdq_distance(direct, ref[d]);
+            CHECK_EQ(to_turned, 0);
+            /* Same transform as the reference's variant of that number. */
+            CHECK(bw_pdq_distance(p->hash, ref[d]) <= 64);
+            closer += to_turned <= ref_to_turned;
+            nearer += ref_to_turned > 0;
+            bw_image_free(t);
+        }
+        CHECK_EQ(closer, BW_PDQ_DIHEDRAL_COUNT - 1);
+        /* The two ways differ, or this test would show nothing. */
+        CHECK(nearer >= 4);
+    }
+    bw_pdq_set_free(set);
+done:
+    bw_image_free(small);
+    bw_image_free(large);
+}
+
+/* Edge regions for queries: the bank's l30, r30, t30 and b30, the same
+ * hashes as in a full region set. */
+static void edge_regions(void)
+{
+    bw_image *img = golden("jpeg-420.jpg");
+    if (!img)
+        return;
+    bw_pdq_set *edges, *all;
+    bw_pdq_set_create(&edges);
+    bw_pdq_set_create(&all);
+    CHECK_EQ(bw_pdq_set_compute(ctx, edges, BW_PDQ_SET_EDGES, img), BW_OK);
+    CHECK_EQ(bw_pdq_set_compute(ctx, all, BW_PDQ_SET_REGIONS, img), BW_OK);
+    CHECK_EQ(bw_pdq_set_count(edges), 5);
+    static const char *const names[4] = {"l30", "r30", "t30", "b30"};
+    for (size_t i = 1; i < bw_pdq_set_count(edges) && i <= 4; i++) {
+        const bw_pdq_part *p = bw_pdq_set_get(edges, i);
+        CHECK_EQ(p->kind, BW_PART_REGION);
+        CHECK_STR(p->name, names[i - 1]);
+        CHECK_EQ(p->region, bw_pdq_region_parse(names[i - 1]));
+        int found = 0;
+        for (size_t j = 0; j < bw_pdq_set_count(all); j++) {
+            const bw_pdq_part *q = bw_pdq_set_get(all, j);
+            if (q->region == p->region) {
+                found++;
+                CHECK(memcmp(q->hash, p->hash, BW_PDQ_BYTES) == 0);
+                check_box(q->box, p->box);
+            }
+        }
+        CHECK_EQ(found, 1);
+    }
+    /* With the regions asked for as well, each edge region comes once. */
+    CHECK_EQ(bw_pdq_set_compute(ctx, all, BW_PDQ_SET_REGIONS | BW_PDQ_SET_EDGES, img), BW_OK);
+    CHECK_EQ(bw_pdq_set_count(all), 1 + BW_PDQ_REGION_COUNT);
+    bw_pdq_set_free(edges);
+    bw_pdq_set_free(all);
+    bw_image_free(img);
+}
+
 int main(void)
 {
     bw_ctx_create(&ctx);
@@ -393,6 +513,8 @@ int main(void)
     RUN(sets_are_deterministic);
     RUN(content_hash_of_framed_copy);
     RUN(small_rotations_undone);
+    RUN(turned_variants);
+    RUN(edge_regions);
     bw_ctx_free(ctx);
     return BWT_RESULT();
 }

@@ -62,13 +62,13 @@ static void edited_copy_found_only_robustly(void)
     CHECK_EQ(bw_bank_add_content(ctx, store, "robust", data, size, "{\"case\":\"a\"}", "test",
                                  &stats),
              BW_OK);
-    /* The whole image, 75 regions and the MD5: a scene without borders. */
-    CHECK_EQ(stats.added, 2 + BW_PDQ_REGION_COUNT);
+    /* The whole image, 75 regions and 3 digests: a scene without borders. */
+    CHECK_EQ(stats.added, 4 + BW_PDQ_REGION_COUNT);
     CHECK_EQ(stats.regions, BW_PDQ_REGION_COUNT);
     CHECK_EQ(stats.duplicates, 0);
     CHECK_EQ(bw_bank_add_content(ctx, store, "robust", data, size, NULL, NULL, &stats), BW_OK);
     CHECK_EQ(stats.added, 0);
-    CHECK_EQ(stats.duplicates, 2 + BW_PDQ_REGION_COUNT);
+    CHECK_EQ(stats.duplicates, 4 + BW_PDQ_REGION_COUNT);
     CHECK_EQ(bw_bank_add_content(ctx, store, "plain", data, size, NULL, NULL, &stats), BW_OK);
     CHECK_EQ(stats.added, 1);
     uint64_t counts[2] = {0, 0};
@@ -135,6 +135,12 @@ done:
     free(data);
 }
 
+static int grab_settings(void *arg, const bw_bank_info *b)
+{
+    *(char **)arg = b->settings ? strdup(b->settings) : NULL;
+    return 0;
+}
+
 /* Settings name signals Bulwark knows, as a list. */
 static void bad_settings_refused(void)
 {
@@ -143,12 +149,18 @@ static void bad_settings_refused(void)
     if (!data)
         return;
     CHECK_EQ(bw_bank_create(ctx, store, "odd", BW_BANK_BLOCK, NULL), BW_OK);
+    /* Refused when set, not at the next file banked; the settings stay. */
+    CHECK_EQ(bw_bank_set_settings(ctx, store, "odd", "{\"content_signals\":[\"md5\"]}"), BW_OK);
     CHECK_EQ(bw_bank_set_settings(ctx, store, "odd", "{\"content_signals\":[\"pdq\",\"crc\"]}"),
-             BW_OK);
-    CHECK_EQ(bw_bank_add_content(ctx, store, "odd", data, size, NULL, NULL, NULL), BW_ERR_PARSE);
+             BW_ERR_PARSE);
     CHECK(strstr(bw_ctx_message(ctx), "crc") != NULL);
-    CHECK_EQ(bw_bank_set_settings(ctx, store, "odd", "{\"content_signals\":\"pdq\"}"), BW_OK);
-    CHECK_EQ(bw_bank_add_content(ctx, store, "odd", data, size, NULL, NULL, NULL), BW_ERR_PARSE);
+    CHECK_EQ(bw_bank_set_settings(ctx, store, "odd", "{\"content_signals\":\"pdq\"}"),
+             BW_ERR_PARSE);
+    CHECK(strstr(bw_ctx_message(ctx), "must be a list") != NULL);
+    char *kept = NULL;
+    CHECK_EQ(bw_bank_get(ctx, store, "odd", grab_settings, &kept), BW_OK);
+    CHECK(kept && strstr(kept, "md5") && !strstr(kept, "crc"));
+    free(kept);
     CHECK_EQ(bw_bank_add_content(ctx, store, "missing", data, size, NULL, NULL, NULL),
              BW_ERR_NOT_FOUND);
     static const char not_an_image[] = "just some text, no pixels";
