@@ -18,7 +18,8 @@
  * picture in two files ("A|B": paths holding A and B; a recoloured variant,
  * a composite holding the other), whose tiles are no false matches; false
  * matches are also counted between tiles of different photos only. Writes
- * recall.csv, fmr.csv, worst-pairs.txt and failures.csv (every edited copy
+ * recall.csv, fmr.csv, worst-pairs.txt, cross-photo-pairs.txt (the closest
+ * pairs of tiles of different photos, to distance 40) and failures.csv (every edited copy
  * robust mode missed) to OUT_DIR and a summary table to stdout.
  */
 #include <math.h>
@@ -339,6 +340,7 @@ static bool build_corpus(corpus *c, int max_tiles, tiling tiles)
 /* ---- false matches -------------------------------------------------------------- */
 
 #define WORST 40
+#define CROSS_WORST 400
 
 typedef struct fmr_job {
     const corpus *c;
@@ -350,19 +352,26 @@ typedef struct fmr_job {
     struct worst {
         int d, i, j, qi, bj;
     } worst[WORST];
+    /* The same, of tiles of different photos only: where false matches
+     * across pictures would show (or pictures that share pixels). */
+    struct worst cross_worst[CROSS_WORST];
 } fmr_job;
+
+static void keep_in(struct worst *list, int n, int d, int i, int j, int qi, int bj)
+{
+    if (d >= list[n - 1].d)
+        return;
+    int k = n - 1;
+    while (k > 0 && list[k - 1].d > d) {
+        list[k] = list[k - 1];
+        k--;
+    }
+    list[k] = (struct worst){d, i, j, qi, bj};
+}
 
 static void keep_worst(fmr_job *job, int d, int i, int j, int qi, int bj)
 {
-    const int n = (int)(sizeof job->worst / sizeof job->worst[0]);
-    if (d >= job->worst[n - 1].d)
-        return;
-    int k = n - 1;
-    while (k > 0 && job->worst[k - 1].d > d) {
-        job->worst[k] = job->worst[k - 1];
-        k--;
-    }
-    job->worst[k] = (struct worst){d, i, j, qi, bj};
+    keep_in(job->worst, WORST, d, i, j, qi, bj);
 }
 
 static void *fmr_run(void *arg)
@@ -371,6 +380,8 @@ static void *fmr_run(void *arg)
     const corpus *c = job->c;
     for (int k = 0; k < WORST; k++)
         job->worst[k].d = 257;
+    for (int k = 0; k < CROSS_WORST; k++)
+        job->cross_worst[k].d = 257;
     for (int i = job->from; i < c->n; i += job->step)
         for (int j = 0; j < c->n; j++) {
             if (i == j)
@@ -389,8 +400,27 @@ static void *fmr_run(void *arg)
                     job->cross_hits[m][t] += pi != pj && d[m] <= thresholds[t];
                 }
             keep_worst(job, d[M_ROBUST], i, j, qi, bj);
+            if (pi != pj)
+                keep_in(job->cross_worst, CROSS_WORST, d[M_ROBUST], i, j, qi, bj);
         }
     return NULL;
+}
+
+/* One pair of the report: distance, the query tile and the part of it that
+ * came closest, the bank tile and its part. */
+static void put_pair(FILE *f, const corpus *c, const struct worst *w)
+{
+    const tile *ti = &c->tiles[w->i], *tj = &c->tiles[w->j];
+    const qhash *qh = &ti->query.h[w->qi], *bh = &tj->bank.h[w->bj];
+    fprintf(f, "%d%s query %s@%u,%u,%ux%u part %s/%s bank %s@%u,%u,%ux%u part %s\n", w->d,
+            ti->photo == tj->photo ? " same-photo" : "", c->paths[ti->photo], ti->box.x,
+            ti->box.y, ti->box.width, ti->box.height,
+            qh->kind == BW_PART_REGION ? bw_pdq_region_name(qh->region)
+                                       : bw_pdq_part_kind_name((bw_pdq_part_kind)qh->kind),
+            bw_dihedral_name((bw_dihedral)qh->transform), c->paths[tj->photo], tj->box.x,
+            tj->box.y, tj->box.width, tj->box.height,
+            bh->kind == BW_PART_REGION ? bw_pdq_region_name(bh->region)
+                                       : bw_pdq_part_kind_name((bw_pdq_part_kind)bh->kind));
 }
 
 /* ---- recall -------------------------------------------------------------------- */
@@ -544,6 +574,8 @@ int main(int argc, char **argv)
     fmr_job all = {0};
     for (int k = 0; k < WORST; k++)
         all.worst[k].d = 257;
+    for (int k = 0; k < CROSS_WORST; k++)
+        all.cross_worst[k].d = 257;
     for (int k = 0; k < jobs; k++) {
         for (int m = 0; m < MODES; m++)
             for (int t = 0; t < THRESHOLDS; t++) {
@@ -555,6 +587,10 @@ int main(int argc, char **argv)
         for (int w = 0; w < WORST; w++)
             keep_worst(&all, fj[k].worst[w].d, fj[k].worst[w].i, fj[k].worst[w].j,
                        fj[k].worst[w].qi, fj[k].worst[w].bj);
+        for (int w = 0; w < CROSS_WORST; w++) {
+            const struct worst *x = &fj[k].cross_worst[w];
+            keep_in(all.cross_worst, CROSS_WORST, x->d, x->i, x->j, x->qi, x->bj);
+        }
     }
     const double pairs = (double)c.n * (c.n - 1) - (double)excluded;
 
@@ -626,17 +662,14 @@ int main(int argc, char **argv)
                     c.n, (unsigned long long)cross_pairs, (unsigned long long)cross[m][h],
                     cross_pairs ? cross[m][h] / (double)cross_pairs : 0.0);
         }
-    for (int w = 0; w < WORST && all.worst[w].d < 257; w++) {
-        const tile *ti = &c.tiles[all.worst[w].i], *tj = &c.tiles[all.worst[w].j];
-        const qhash *qh = &ti->query.h[all.worst[w].qi], *bh = &tj->bank.h[all.worst[w].bj];
-        fprintf(wc, "%d%s query %s@%u,%u,%ux%u part %s/%s bank %s@%u,%u,%ux%u part %s\n",
-                all.worst[w].d, ti->photo == tj->photo ? " same-photo" : "", c.paths[ti->photo], ti->box.x, ti->box.y, ti->box.width,
-                ti->box.height, bw_pdq_part_kind_name((bw_pdq_part_kind)qh->kind),
-                bw_dihedral_name((bw_dihedral)qh->transform), c.paths[tj->photo], tj->box.x,
-                tj->box.y, tj->box.width, tj->box.height,
-                bh->kind == BW_PART_REGION ? bw_pdq_region_name(bh->region)
-                                           : bw_pdq_part_kind_name((bw_pdq_part_kind)bh->kind));
-    }
+    for (int w = 0; w < WORST && all.worst[w].d < 257; w++)
+        put_pair(wc, &c, &all.worst[w]);
+    snprintf(path, sizeof path, "%s/cross-photo-pairs.txt", out_dir);
+    FILE *xc = fopen(path, "w");
+    for (int w = 0; xc && w < CROSS_WORST && all.cross_worst[w].d <= 40; w++)
+        put_pair(xc, &c, &all.cross_worst[w]);
+    if (xc)
+        fclose(xc);
     fclose(rc);
     fclose(fc);
     fclose(wc);
