@@ -3,7 +3,8 @@
 # (bench/photo-corpus.sh, plus two more packages of photos), runs
 # bench_quality on it, and draws the plots with gnuplot.
 #   bench/quality.sh BUILD [OUT_DIR]        (OUT_DIR defaults to docs/quality)
-# RECALL=N (default 500) originals are edited; JOBS=N threads (default 2).
+# RECALL=N (default 500) originals are edited; JOBS=N threads (default 2);
+# FMR_SIDE=PX adds a false-match run over tiles of about PX pixels.
 set -eu
 build=${1:?usage: bench/quality.sh BUILD [OUT_DIR]}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,5 +41,15 @@ nice "$build/bench/bench_quality" --recall "${RECALL:-500}" --jobs "${JOBS:-2}" 
 # The list of missed copies is for study, not for the repository.
 mv "$out/failures.csv" "$cache/quality-failures.csv"
 echo "missed copies: $cache/quality-failures.csv" >&2
+# FMR_SIDE=256: false matches alone again over smaller tiles (up to 36 a
+# photo), for about seven times the pairs (docs/quality.md).
+if [ -n "${FMR_SIDE:-}" ]; then
+  fmr="$out/tiles$FMR_SIDE"
+  mkdir -p "$fmr"
+  nice "$build/bench/bench_quality" --recall 0 --max-tiles 12000 --tile-side "$FMR_SIDE" \
+    --tiles-per-photo 36 --jobs "${JOBS:-2}" --same "$here/quality-same-pictures.txt" \
+    "$list" "$fmr" | tee "$fmr/summary.txt"
+  rm -f "$fmr/failures.csv" "$fmr/recall.csv"
+fi
 command -v gnuplot >/dev/null || { echo "gnuplot is missing: no plots" >&2; exit 0; }
 gnuplot -e "dir='$out'" "$here/quality.gp"
