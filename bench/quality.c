@@ -182,9 +182,7 @@ static bool cut(qimg *out, const qimg *in, bw_box b)
     return true;
 }
 
-#define QUERY_FLAGS                                                                  \
-    (BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL | BW_PDQ_SET_UNROTATED | \
-     BW_PDQ_SET_SHAVED | BW_PDQ_SET_EDGES)
+#define QUERY_FLAGS BW_PDQ_SET_ROBUST_QUERY
 #define BANK_FLAGS (BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_REGIONS)
 
 static bool hash_sets(bw_ctx *ctx, bw_pdq_set *set, const qimg *img, hset *query, hset *bank,

@@ -101,6 +101,14 @@ typedef enum bw_pdq_set_flag {
                                       meet the bank's same region */
 } bw_pdq_set_flag;
 
+/* The query sets of the matching modes (`bulwark match --mode`,
+ * POST /v1/match?mode=): dihedral, and robust (everything that helps a
+ * query; docs/quality.md says what each part buys). */
+#define BW_PDQ_SET_DIHEDRAL_QUERY (BW_PDQ_SET_WHOLE | BW_PDQ_SET_DIHEDRAL)
+#define BW_PDQ_SET_ROBUST_QUERY                                                      \
+    (BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL | BW_PDQ_SET_UNROTATED | \
+     BW_PDQ_SET_SHAVED | BW_PDQ_SET_EDGES)
+
 /* Which part of the image a hash of a set covers. */
 typedef enum bw_pdq_part_kind {
     BW_PART_WHOLE = 0,

@@ -27,6 +27,29 @@ typedef struct file_bank {
     uint64_t added, existed, regions; /* for the summary */
 } file_bank;
 
+/* One signal of a file in its JSON line, counted for the summary; frames
+ * (a video's vPDQ) stand instead of the long value. */
+static void put_signal(file_bank *fb, bw_signal_type type, int64_t id, bool added,
+                       const char *value, size_t frames, const char *part, const char *region)
+{
+    *(added ? &fb->added : &fb->existed) += 1;
+    fb->regions += added && region;
+    cli_buf_printf(&fb->out, "%s{\"type\":\"%s\",\"id\":%lld,\"added\":%s", fb->first ? "" : ",",
+                   bw_signal_type_name(type), (long long)id, added ? "true" : "false");
+    if (frames) {
+        cli_buf_printf(&fb->out, ",\"frames\":%zu", frames);
+    } else {
+        cli_buf_puts(&fb->out, ",\"value\":");
+        cli_buf_json_string(&fb->out, value);
+    }
+    if (part)
+        cli_buf_printf(&fb->out, ",\"part\":\"%s\"", part);
+    if (region)
+        cli_buf_printf(&fb->out, ",\"region\":\"%s\"", region);
+    cli_buf_puts(&fb->out, "}");
+    fb->first = false;
+}
+
 static void add(file_bank *fb, bw_signal_type type, const char *value, size_t frames)
 {
     int64_t id = 0;
@@ -37,17 +60,7 @@ static void add(file_bank *fb, bw_signal_type type, const char *value, size_t fr
         fb->failed = true;
         return;
     }
-    cli_buf_printf(&fb->out, "%s{\"type\":\"%s\",\"id\":%lld,\"added\":%s", fb->first ? "" : ",",
-                   bw_signal_type_name(type), (long long)id, st == BW_OK ? "true" : "false");
-    *(st == BW_OK ? &fb->added : &fb->existed) += 1;
-    if (frames)
-        cli_buf_printf(&fb->out, ",\"frames\":%zu}", frames);
-    else {
-        cli_buf_puts(&fb->out, ",\"value\":");
-        cli_buf_json_string(&fb->out, value);
-        cli_buf_puts(&fb->out, "}");
-    }
-    fb->first = false;
+    put_signal(fb, type, id, st == BW_OK, value, frames, NULL, NULL);
 }
 
 static void add_digests(file_bank *fb, const bw_hashes *h)
@@ -124,17 +137,8 @@ static int image_signal(void *arg, const bw_content_signal *sig)
                        sig->value, sig->quality, BW_PDQ_REGION_MIN_QUALITY);
         return 0;
     }
-    const bool added = sig->outcome == BW_CONTENT_ADDED;
-    *(added ? &fb->added : &fb->existed) += 1;
-    fb->regions += added && sig->region;
-    cli_buf_printf(&fb->out, "%s{\"type\":\"%s\",\"id\":%lld,\"added\":%s,\"value\":\"%s\","
-                             "\"part\":\"%s\"",
-                   fb->first ? "" : ",", bw_signal_type_name(sig->type), (long long)sig->id,
-                   added ? "true" : "false", sig->value, sig->part);
-    if (sig->region)
-        cli_buf_printf(&fb->out, ",\"region\":\"%s\"", sig->region);
-    cli_buf_puts(&fb->out, "}");
-    fb->first = false;
+    put_signal(fb, sig->type, sig->id, sig->outcome == BW_CONTENT_ADDED, sig->value, 0,
+               sig->part, sig->region);
     return 0;
 }
 

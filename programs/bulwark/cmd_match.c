@@ -200,10 +200,7 @@ static bw_status set_match(match_thread *t, const char *path)
     bw_status st = bw_image_decode_file(t->ctx, &image, path);
     if (st != BW_OK)
         return st;
-    const unsigned flags =
-        t->opt->robust ? BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL |
-                             BW_PDQ_SET_UNROTATED | BW_PDQ_SET_SHAVED | BW_PDQ_SET_EDGES
-                       : BW_PDQ_SET_WHOLE | BW_PDQ_SET_DIHEDRAL;
+    const unsigned flags = t->opt->robust ? BW_PDQ_SET_ROBUST_QUERY : BW_PDQ_SET_DIHEDRAL_QUERY;
     st = bw_pdq_set_compute(t->ctx, t->set, flags, image);
     bw_image_free(image);
     if (st == BW_OK)

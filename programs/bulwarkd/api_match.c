@@ -107,10 +107,7 @@ static bw_status match_set(bwd_request *r, bwd_thread *t, bool robust, int thres
 {
     bw_image *image = NULL;
     bw_pdq_set *set = NULL;
-    const unsigned flags =
-        robust ? BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL |
-                     BW_PDQ_SET_UNROTATED | BW_PDQ_SET_SHAVED | BW_PDQ_SET_EDGES
-               : BW_PDQ_SET_WHOLE | BW_PDQ_SET_DIHEDRAL;
+    const unsigned flags = robust ? BW_PDQ_SET_ROBUST_QUERY : BW_PDQ_SET_DIHEDRAL_QUERY;
     bw_status st = bw_image_decode(t->ctx, &image, r->body, r->size);
     if (st == BW_OK)
         st = bw_pdq_set_create(&set);
