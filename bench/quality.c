@@ -46,6 +46,7 @@ typedef struct qhash {
     uint8_t kind;
     int8_t region;
     uint8_t transform;
+    uint8_t quality;
 } qhash;
 
 typedef struct hset {
@@ -109,6 +110,7 @@ static bool hset_fill(hset *out, const bw_pdq_set *set, bool bank)
         out->h[i].kind = (uint8_t)p->kind;
         out->h[i].region = (int8_t)p->region;
         out->h[i].transform = (uint8_t)p->transform;
+        out->h[i].quality = (uint8_t)p->quality;
     }
     return true;
 }
@@ -405,20 +407,22 @@ static void *fmr_run(void *arg)
 }
 
 /* One pair of the report: distance, the query tile and the part of it that
- * came closest, the bank tile and its part. */
+ * came closest, the bank tile and its part, each part with its quality. */
 static void put_pair(FILE *f, const corpus *c, const struct worst *w)
 {
     const tile *ti = &c->tiles[w->i], *tj = &c->tiles[w->j];
     const qhash *qh = &ti->query.h[w->qi], *bh = &tj->bank.h[w->bj];
-    fprintf(f, "%d%s query %s@%u,%u,%ux%u part %s/%s bank %s@%u,%u,%ux%u part %s\n", w->d,
+    fprintf(f, "%d%s query %s@%u,%u,%ux%u part %s/%s q%d bank %s@%u,%u,%ux%u part %s q%d\n", w->d,
             ti->photo == tj->photo ? " same-photo" : "", c->paths[ti->photo], ti->box.x,
             ti->box.y, ti->box.width, ti->box.height,
             qh->kind == BW_PART_REGION ? bw_pdq_region_name(qh->region)
                                        : bw_pdq_part_kind_name((bw_pdq_part_kind)qh->kind),
-            bw_dihedral_name((bw_dihedral)qh->transform), c->paths[tj->photo], tj->box.x,
+            bw_dihedral_name((bw_dihedral)qh->transform), qh->quality, c->paths[tj->photo],
+            tj->box.x,
             tj->box.y, tj->box.width, tj->box.height,
             bh->kind == BW_PART_REGION ? bw_pdq_region_name(bh->region)
-                                       : bw_pdq_part_kind_name((bw_pdq_part_kind)bh->kind));
+                                       : bw_pdq_part_kind_name((bw_pdq_part_kind)bh->kind),
+            bh->quality);
 }
 
 /* ---- recall -------------------------------------------------------------------- */

@@ -13,6 +13,7 @@
 #define BULWARK_BW_ROBUST_H
 
 #include "bw_common.h"
+#include "bw_hash.h"
 #include "bw_image.h"
 #include "bw_pdq.h"
 #include "bw_store.h"
@@ -186,6 +187,23 @@ BW_API size_t bw_pdq_set_count(const bw_pdq_set *set);
 /* Hash i, or NULL when i is out of range; valid until the set is reused
  * or freed. */
 BW_API const bw_pdq_part *bw_pdq_set_get(const bw_pdq_set *set, size_t i);
+
+/*
+ * bw_hash_bytes() and bw_pdq_set_compute() from one decoding, for dihedral
+ * and robust matching (bw_matcher_match_set wants both): the digests flags
+ * ask for (its PDQ bits are ignored), the set set_flags asks for, and in
+ * out the whole image's PDQ hash (the set's entry 0, as bw_hash_bytes()
+ * computes it), format and size. When the media cannot be decoded the call
+ * fails, the set is empty and the digests stay readable.
+ */
+BW_API bw_status bw_hash_bytes_set(bw_ctx *ctx, bw_hashes *out, unsigned flags,
+                                   bw_pdq_set *set, unsigned set_flags, const void *data,
+                                   size_t size);
+
+/* Like bw_hash_bytes_set() for a file, checked against the byte limit
+ * first. */
+BW_API bw_status bw_hash_file_set(bw_ctx *ctx, bw_hashes *out, unsigned flags,
+                                  bw_pdq_set *set, unsigned set_flags, const char *path);
 
 /*
  * Bank settings key "content_signals": a list of the signals

@@ -10,6 +10,7 @@
 #include "decode/decode_internal.h"
 #include "pdq_core.h"
 #include "bulwark/bw_hash.h"
+#include "bulwark/bw_robust.h"
 
 struct bw_hashes {
     unsigned flags;
@@ -142,11 +143,11 @@ static bw_status digest_into(bw_ctx *ctx, bw_hashes *out, unsigned flag,
     return BW_OK;
 }
 
-BW_API bw_status bw_hash_bytes(bw_ctx *ctx, bw_hashes *out, unsigned flags,
-                               const void *data, size_t size)
+/* The start of every bw_hash_*(): out emptied, the byte limit, then the
+ * digests flags ask for. */
+static bw_status hash_digests(bw_ctx *ctx, bw_hashes *out, unsigned flags, const void *data,
+                              size_t size)
 {
-    if (!ctx || !out || (!data && size))
-        return BW_ERR_INVALID_ARGUMENT;
     bwi_clear(ctx);
     memset(out, 0, sizeof *out);
     if (size > ctx->limit_input_bytes)
@@ -165,6 +166,17 @@ BW_API bw_status bw_hash_bytes(bw_ctx *ctx, bw_hashes *out, unsigned flags,
     if ((flags & BW_HASH_SHA256) &&
         (st = digest_into(ctx, out, BW_HASH_SHA256, BW_DIGEST_SHA256, out->sha256,
                           sizeof out->sha256, data, size)) != BW_OK)
+        return st;
+    return BW_OK;
+}
+
+BW_API bw_status bw_hash_bytes(bw_ctx *ctx, bw_hashes *out, unsigned flags,
+                               const void *data, size_t size)
+{
+    if (!ctx || !out || (!data && size))
+        return BW_ERR_INVALID_ARGUMENT;
+    bw_status st = hash_digests(ctx, out, flags, data, size);
+    if (st != BW_OK)
         return st;
     if (!(flags & (BW_HASH_PDQ | BW_HASH_PDQ_DIHEDRAL)))
         return BW_OK;
@@ -213,6 +225,51 @@ BW_API bw_status bw_hash_file(bw_ctx *ctx, bw_hashes *out, unsigned flags,
     if (st != BW_OK)
         return st;
     return bw_hash_bytes(ctx, out, flags, data, size);
+}
+
+/* The whole image is kept (bw_hash_bytes never holds it) because every
+ * hash of the set needs its pixels; the set's first hash is the plain one. */
+BW_API bw_status bw_hash_bytes_set(bw_ctx *ctx, bw_hashes *out, unsigned flags,
+                                   bw_pdq_set *set, unsigned set_flags, const void *data,
+                                   size_t size)
+{
+    if (!ctx || !out || !set || (!data && size))
+        return BW_ERR_INVALID_ARGUMENT;
+    bwi_pdq_set_clear(set);
+    bw_status st = hash_digests(ctx, out, flags, data, size);
+    if (st != BW_OK)
+        return st;
+    bw_image *image = NULL;
+    st = bw_image_decode(ctx, &image, data, size);
+    if (st == BW_OK)
+        st = bw_pdq_set_compute(ctx, set, set_flags, image);
+    if (st == BW_OK) {
+        const bw_pdq_part *whole = bw_pdq_set_get(set, 0);
+        memcpy(out->pdq, whole->hash, BW_PDQ_BYTES);
+        out->quality = whole->quality;
+        out->format = bw_image_format(image);
+        out->width = bw_image_width(image);
+        out->height = bw_image_height(image);
+        out->flags |= BW_HASH_PDQ;
+    }
+    bw_image_free(image);
+    return st;
+}
+
+BW_API bw_status bw_hash_file_set(bw_ctx *ctx, bw_hashes *out, unsigned flags,
+                                  bw_pdq_set *set, unsigned set_flags, const char *path)
+{
+    if (!ctx || !out || !set || !path)
+        return BW_ERR_INVALID_ARGUMENT;
+    bwi_clear(ctx);
+    memset(out, 0, sizeof *out);
+    bwi_pdq_set_clear(set);
+    const uint8_t *data;
+    size_t size;
+    bw_status st = bwi_read_file(ctx, path, &data, &size);
+    if (st != BW_OK)
+        return st;
+    return bw_hash_bytes_set(ctx, out, flags, set, set_flags, data, size);
 }
 
 BW_API unsigned bw_hashes_flags(const bw_hashes *hashes)

@@ -85,6 +85,10 @@ bw_status bwi_pdq_grid_from_pixels(bw_ctx *ctx, bwi_grid *grid_out,
                                    uint32_t width, uint32_t height,
                                    bw_pixel_format format, bool force_rgb);
 
+/* Empties a set (bw_robust.h), for callers that fail before computing it. */
+struct bw_pdq_set;
+void bwi_pdq_set_clear(struct bw_pdq_set *set);
+
 /* The 128th smallest of 256 values, the threshold for the hash bits. */
 float bwi_pdq_lower_median(const float values[256]);
 

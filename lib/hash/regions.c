@@ -93,6 +93,11 @@ struct bw_pdq_set {
     size_t cap;
 };
 
+void bwi_pdq_set_clear(bw_pdq_set *set)
+{
+    set->count = 0;
+}
+
 BW_API bw_status bw_pdq_set_create(bw_pdq_set **out)
 {
     if (!out)

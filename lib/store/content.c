@@ -143,19 +143,17 @@ static bw_status collect(bw_ctx *ctx, content_rows *c, unsigned want, const void
                          size_t size, const char *metadata, const char *source)
 {
     bw_hashes *h = NULL;
-    bw_image *image = NULL;
     bw_pdq_set *set = NULL;
     json_t *base = NULL;
     bw_status st = bw_hashes_create(&h);
     if (st == BW_OK)
-        st = bw_hash_bytes(ctx, h, BW_HASH_MD5 | BW_HASH_SHA1 | BW_HASH_SHA256, data, size);
-    if (st == BW_OK)
-        st = bw_image_decode(ctx, &image, data, size);
-    if (st == BW_OK && (st = bw_pdq_set_create(&set)) == BW_OK) {
+        st = bw_pdq_set_create(&set);
+    if (st == BW_OK) {
         unsigned flags = BW_PDQ_SET_WHOLE;
         flags |= want & WANT_CONTENT ? BW_PDQ_SET_CONTENT : 0;
         flags |= want & WANT_REGIONS ? BW_PDQ_SET_REGIONS : 0;
-        st = bw_pdq_set_compute(ctx, set, flags, image);
+        st = bw_hash_bytes_set(ctx, h, BW_HASH_MD5 | BW_HASH_SHA1 | BW_HASH_SHA256, set, flags,
+                               data, size);
     }
     json_error_t err;
     if (st == BW_OK) {
@@ -206,7 +204,6 @@ static bw_status collect(bw_ctx *ctx, content_rows *c, unsigned want, const void
         c->rows[i].value = c->values[i];
     json_decref(base);
     bw_pdq_set_free(set);
-    bw_image_free(image);
     bw_hashes_free(h);
     return st;
 }

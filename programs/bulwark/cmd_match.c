@@ -58,7 +58,7 @@ static void usage(FILE *f)
         "                   bank holds crop regions (bank add-file and add-content\n"
         "                   store them by default)\n"
         "  --dihedral       the same as --mode dihedral\n"
-        "  --fast           decode JPEGs at reduced scale (see bulwark hash --help)\n"
+        "  --fast           plain mode: decode JPEGs at reduced scale (bulwark hash --help)\n"
         "  -j, --jobs N     hash files on N threads (0 = one per core)\n"
         "  -k, --keep-going go on after a file fails\n"
         "  --from LIST      read file paths from LIST (- is stdin)\n"
@@ -191,24 +191,6 @@ static bool split_hash(const char *in, bw_signal_type *type, const char **value)
     return true;
 }
 
-/* Decodes the file again (bw_hash_file never holds it whole) for the set of
- * hashes dihedral and robust modes match, with the digests already
- * computed. */
-static bw_status set_match(match_thread *t, const char *path)
-{
-    bw_image *image;
-    bw_status st = bw_image_decode_file(t->ctx, &image, path);
-    if (st != BW_OK)
-        return st;
-    const unsigned flags = t->opt->robust ? BW_PDQ_SET_ROBUST_QUERY : BW_PDQ_SET_DIHEDRAL_QUERY;
-    st = bw_pdq_set_compute(t->ctx, t->set, flags, image);
-    bw_image_free(image);
-    if (st == BW_OK)
-        st = bw_matcher_match_set(t->ctx, t->opt->matcher, t->matches, t->set, t->hashes,
-                                  t->opt->threshold);
-    return st;
-}
-
 /* A video: its digests, then its vPDQ against the banked videos, in one
  * answer. A video that cannot be decoded still matches by its digests. */
 static void match_video(match_thread *t, const char *path, cli_result *res)
@@ -301,16 +283,22 @@ static void process(void *state, const char *input, cli_result *res)
     }
     if (o->force_video || cli_is_video(t->ctx, input))
         return match_video(t, input, res);
-    unsigned flags = BW_HASH_MD5 | BW_HASH_SHA1 | BW_HASH_SHA256 | BW_HASH_PDQ;
-    if (o->fast)
-        flags |= BW_HASH_FAST;
-    st = bw_hash_file(t->ctx, t->hashes, flags, input);
+    const unsigned digests = BW_HASH_MD5 | BW_HASH_SHA1 | BW_HASH_SHA256;
+    const unsigned set_flags = o->robust ? BW_PDQ_SET_ROBUST_QUERY : BW_PDQ_SET_DIHEDRAL_QUERY;
+    /* Dihedral and robust modes match a set of hashes of the picture,
+     * computed with its plain hash from one decoding. */
+    if (o->dihedral)
+        st = bw_hash_file_set(t->ctx, t->hashes, digests, t->set, set_flags, input);
+    else
+        st = bw_hash_file(t->ctx, t->hashes,
+                          digests | BW_HASH_PDQ | (o->fast ? BW_HASH_FAST : 0), input);
     /* A file that is no image can still match by its digests. */
     if (st != BW_OK && !(bw_hashes_flags(t->hashes) & BW_HASH_SHA256))
         return failed(t, input, st, res);
     const bw_status hashed = st;
     if (o->dihedral && st == BW_OK)
-        st = set_match(t, input);
+        st = bw_matcher_match_set(t->ctx, o->matcher, t->matches, t->set, t->hashes,
+                                  o->threshold);
     else
         st = bw_matcher_match_hashes(t->ctx, o->matcher, t->matches, t->hashes, o->threshold,
                                      0);

@@ -54,14 +54,18 @@ static json_t *media_json(const bw_hashes *h)
                      (int)bw_hashes_width(h), "height", (int)bw_hashes_height(h));
 }
 
-/* Hashes the body; false after answering. */
-static bool hash_body(bwd_request *r, bwd_thread *t, unsigned flags)
+/* Hashes the body, and computes the PDQ set set_flags asks for when set is
+ * not NULL; false after answering. */
+static bool hash_body(bwd_request *r, bwd_thread *t, unsigned flags, bw_pdq_set *set,
+                      unsigned set_flags)
 {
     if (!r->size) {
         bwd_error(r, 400, "bad_request", "the body is empty: send the media to hash");
         return false;
     }
-    const bw_status st = bw_hash_bytes(t->ctx, t->hashes, flags, r->body, r->size);
+    const bw_status st =
+        set ? bw_hash_bytes_set(t->ctx, t->hashes, flags, set, set_flags, r->body, r->size)
+            : bw_hash_bytes(t->ctx, t->hashes, flags, r->body, r->size);
     if (st != BW_OK) {
         bwd_fail(r, st, t->ctx);
         return false;
@@ -98,29 +102,6 @@ static bool mode_arg(bwd_request *r, match_mode *mode)
     return true;
 }
 
-/* Dihedral and robust modes match a set of hashes of the picture (dihedral:
- * the picture turned and mirrored; robust: also its content without borders
- * or frame, turned back from a small rotation, shaved, less 30 % at each
- * side), so the body is decoded once more: hashing never keeps the whole
- * image. The digests come from the hashes already computed. */
-static bw_status match_set(bwd_request *r, bwd_thread *t, bool robust, int threshold)
-{
-    bw_image *image = NULL;
-    bw_pdq_set *set = NULL;
-    const unsigned flags = robust ? BW_PDQ_SET_ROBUST_QUERY : BW_PDQ_SET_DIHEDRAL_QUERY;
-    bw_status st = bw_image_decode(t->ctx, &image, r->body, r->size);
-    if (st == BW_OK)
-        st = bw_pdq_set_create(&set);
-    if (st == BW_OK)
-        st = bw_pdq_set_compute(t->ctx, set, flags, image);
-    if (st == BW_OK)
-        st = bw_matcher_match_set(t->ctx, r->srv->matcher, t->matches, set, t->hashes,
-                                  threshold);
-    bw_pdq_set_free(set);
-    bw_image_free(image);
-    return st;
-}
-
 void bwd_api_hash(bwd_request *r)
 {
     if (r->video)
@@ -129,7 +110,7 @@ void bwd_api_hash(bwd_request *r)
     const bool dihedral = want_dihedral(r);
     const unsigned flags = BW_HASH_PDQ | BW_HASH_MD5 | BW_HASH_SHA1 | BW_HASH_SHA256 |
                            (dihedral ? BW_HASH_PDQ_DIHEDRAL : 0);
-    if (!hash_body(r, t, flags))
+    if (!hash_body(r, t, flags, NULL, 0))
         return;
     json_t *j = hashes_json(t->hashes, dihedral);
     json_object_set_new(j, "media", media_json(t->hashes));
@@ -263,7 +244,13 @@ void bwd_api_match(bwd_request *r)
         return;
     }
     const unsigned flags = BW_HASH_PDQ | BW_HASH_MD5 | BW_HASH_SHA1 | BW_HASH_SHA256;
-    if (!hash_body(r, t, flags)) {
+    /* Dihedral and robust modes match a set of hashes of the picture
+     * (dihedral: turned and mirrored; robust: also its content without
+     * borders or frame, turned back from a small rotation, shaved, less 30 %
+     * at each side), computed with the plain hash from one decoding. */
+    const unsigned set_flags =
+        mode == MODE_ROBUST ? BW_PDQ_SET_ROBUST_QUERY : BW_PDQ_SET_DIHEDRAL_QUERY;
+    if (!hash_body(r, t, flags, mode == MODE_PLAIN ? NULL : t->set, set_flags)) {
         free(context);
         return;
     }
@@ -271,7 +258,8 @@ void bwd_api_match(bwd_request *r)
         mode == MODE_PLAIN
             ? bw_matcher_match_hashes(t->ctx, r->srv->matcher, t->matches, t->hashes,
                                       threshold, 0)
-            : match_set(r, t, mode == MODE_ROBUST, threshold);
+            : bw_matcher_match_set(t->ctx, r->srv->matcher, t->matches, t->set, t->hashes,
+                                   threshold);
     if (st != BW_OK) {
         free(context);
         bwd_fail(r, st, t->ctx);

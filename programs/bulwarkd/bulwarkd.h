@@ -152,6 +152,7 @@ typedef struct bwd_thread {
     bw_ctx *ctx;
     bw_hashes *hashes;
     bw_matches *matches;
+    bw_pdq_set *set; /* dihedral and robust matching */
 } bwd_thread;
 bwd_thread *bwd_thread_get(void);
 

@@ -21,6 +21,7 @@ static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
 static void thread_free(void *p)
 {
     bwd_thread *t = p;
+    bw_pdq_set_free(t->set);
     bw_matches_free(t->matches);
     bw_hashes_free(t->hashes);
     bw_ctx_free(t->ctx);
@@ -40,7 +41,7 @@ bwd_thread *bwd_thread_get(void)
         return t;
     t = calloc(1, sizeof *t);
     if (!t || bw_ctx_create(&t->ctx) != BW_OK || bw_hashes_create(&t->hashes) != BW_OK ||
-        bw_matches_create(&t->matches) != BW_OK) {
+        bw_matches_create(&t->matches) != BW_OK || bw_pdq_set_create(&t->set) != BW_OK) {
         if (t)
             thread_free(t);
         return NULL;

@@ -9,6 +9,7 @@
 
 static bw_ctx *ctx;
 static bw_hashes *hashes;
+static bw_pdq_set *set;
 static char path[4096];
 
 static const char *golden(const char *name)
@@ -53,6 +54,26 @@ static void plain_hashes_match_reference(void)
         CHECK_EQ(bw_pdq_hash_image(ctx, h, &q, img), BW_OK);
         line_of(got, sizeof got, h, q, name);
         CHECK_STR(got, line);
+
+        /* Hashing with a set (one decoding for both) gives the same plain
+         * hash, as the set's entry 0 and in the hashes, and the digests. */
+        uint8_t sha[2][32];
+        CHECK_EQ(bw_hash_file(ctx, hashes, BW_HASH_SHA256, golden(name)), BW_OK);
+        CHECK_EQ(bw_hashes_digest(hashes, BW_DIGEST_SHA256, sha[0], 32), BW_OK);
+        st = bw_hash_file_set(ctx, hashes, BW_HASH_SHA256, set, BW_PDQ_SET_DIHEDRAL, golden(name));
+        CHECK_EQ(st, BW_OK);
+        CHECK_EQ(bw_hashes_flags(hashes), BW_HASH_SHA256 | BW_HASH_PDQ);
+        CHECK_EQ(bw_hashes_digest(hashes, BW_DIGEST_SHA256, sha[1], 32), BW_OK);
+        CHECK(memcmp(sha[0], sha[1], 32) == 0);
+        q = -1;
+        CHECK_EQ(bw_hashes_pdq(hashes, h, &q), BW_OK);
+        line_of(got, sizeof got, h, q, name);
+        CHECK_STR(got, line);
+        CHECK_EQ(bw_pdq_set_count(set), 8);
+        if (st == BW_OK)
+            CHECK(memcmp(bw_pdq_set_get(set, 0)->hash, h, 32) == 0);
+        CHECK_EQ(bw_hashes_width(hashes), bw_image_width(img));
+        CHECK_EQ(bw_hashes_height(hashes), bw_image_height(img));
 
         /* The header probe agrees with the decoder. */
         size_t size = 0;
@@ -146,15 +167,46 @@ static void digests_of_files(void)
     free(data);
 }
 
+/* Hashing with a set: what cannot be decoded fails with its digests kept
+ * and an empty set; the byte limit holds before anything is read. */
+static void set_hashing_of_bad_input(void)
+{
+    static const char text[] = "not an image, just words";
+    CHECK_EQ(bw_hash_file_set(ctx, hashes, 0, set, BW_PDQ_SET_WHOLE, golden("jpeg-420.jpg")),
+             BW_OK);
+    CHECK_EQ(bw_pdq_set_count(set), 1);
+    CHECK(bw_hash_bytes_set(ctx, hashes, BW_HASH_SHA256 | BW_HASH_MD5, set, BW_PDQ_SET_WHOLE,
+                            text, sizeof text - 1) != BW_OK);
+    CHECK(*bw_ctx_message(ctx) != '\0');
+    CHECK_EQ(bw_hashes_flags(hashes), BW_HASH_SHA256 | BW_HASH_MD5);
+    CHECK_EQ(bw_pdq_set_count(set), 0);
+    uint8_t h[32];
+    CHECK_EQ(bw_hashes_pdq(hashes, h, NULL), BW_ERR_NOT_FOUND);
+    CHECK_EQ(bw_hash_bytes_set(ctx, hashes, 0, NULL, 0, text, sizeof text - 1),
+             BW_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(bw_hash_file_set(ctx, hashes, 0, set, 0, golden("no-such-file.jpg")),
+             bw_hash_file(ctx, hashes, 0, golden("no-such-file.jpg")));
+    CHECK(strstr(bw_ctx_message(ctx), "cannot open") != NULL);
+    const uint64_t limit = bw_ctx_get_limit(ctx, BW_LIMIT_INPUT_BYTES);
+    bw_ctx_set_limit(ctx, BW_LIMIT_INPUT_BYTES, 100);
+    CHECK_EQ(bw_hash_file_set(ctx, hashes, BW_HASH_SHA256, set, 0, golden("jpeg-420.jpg")),
+             BW_ERR_TOO_LARGE);
+    CHECK_EQ(bw_hashes_flags(hashes), 0);
+    bw_ctx_set_limit(ctx, BW_LIMIT_INPUT_BYTES, limit);
+}
+
 int main(void)
 {
-    if (bw_ctx_create(&ctx) != BW_OK || bw_hashes_create(&hashes) != BW_OK)
+    if (bw_ctx_create(&ctx) != BW_OK || bw_hashes_create(&hashes) != BW_OK ||
+        bw_pdq_set_create(&set) != BW_OK)
         return 1;
     RUN(plain_hashes_match_reference);
     RUN(dihedral_hashes_match_reference);
     RUN(fast_mode_stays_close);
     RUN(too_small_is_an_error);
     RUN(digests_of_files);
+    RUN(set_hashing_of_bad_input);
+    bw_pdq_set_free(set);
     bw_hashes_free(hashes);
     bw_ctx_free(ctx);
     return BWT_RESULT();
