@@ -123,6 +123,14 @@ static int dist(const qhash *a, const qhash *b)
            __builtin_popcountll(a->bits[3] ^ b->bits[3]);
 }
 
+/* Whether the two parts may match at all, as bw_matcher decides. */
+static bool meet(const qhash *q, const qhash *b)
+{
+    return bw_pdq_parts_meet((bw_dihedral)q->transform,
+                             q->kind == BW_PART_REGION ? q->region : -1,
+                             b->kind == BW_PART_REGION ? b->region : -1);
+}
+
 /* The smallest distance between query and bank hashes in each mode (257
  * when a mode has no pair); *best_q and *best_b say which robust pair. */
 static void min_dists(const hset *q, const hset *b, int out[MODES], int *best_q, int *best_b)
@@ -132,7 +140,7 @@ static void min_dists(const hset *q, const hset *b, int out[MODES], int *best_q,
     for (int i = 0; i < q->n; i++)
         for (int j = 0; j < b->n; j++) {
             const uint8_t both = q->h[i].modes & b->h[j].modes;
-            if (!both)
+            if (!both || !meet(&q->h[i], &b->h[j]))
                 continue;
             const int d = dist(&q->h[i], &b->h[j]);
             if (d >= out[M_ROBUST] && d >= out[M_PLAIN])

@@ -157,6 +157,19 @@ BW_API const char *bw_pdq_region_name(int region);
 BW_API int bw_pdq_region_parse(const char *name);
 
 /*
+ * Whether a query hash may match a banked hash, from what each covers
+ * (query_region, bank_region: region indexes, or -1 for any other part):
+ * a query hash made for one edit meets only what that edit does to the
+ * banked picture. A query region (BW_PDQ_SET_EDGES) meets only the banked
+ * region of the same name; a turned or mirrored query hash meets no banked
+ * region. Every other pairing is 1. Each further pairing would multiply
+ * the chance that two unrelated pictures meet, for copies edited twice (a
+ * turned crop) that rarely need it (docs/quality.md); bw_matcher applies
+ * this to every PDQ match.
+ */
+BW_API int bw_pdq_parts_meet(bw_dihedral query_transform, int query_region, int bank_region);
+
+/*
  * The box of region i in an image of width x height: region i removes
  * 2 x (i % BW_PDQ_REGION_STEPS + 1) percent, from both sides (centre) or one.
  * BW_ERR_INVALID_ARGUMENT for an unknown region or an empty image.

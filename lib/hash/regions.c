@@ -62,6 +62,13 @@ BW_API int bw_pdq_region_parse(const char *name)
     return -1;
 }
 
+BW_API int bw_pdq_parts_meet(bw_dihedral query_transform, int query_region, int bank_region)
+{
+    if (query_region >= 0)
+        return bank_region == query_region;
+    return query_transform == BW_DIHEDRAL_ORIGINAL || bank_region < 0;
+}
+
 BW_API bw_status bw_pdq_region_box(bw_box *box_out, int region, uint32_t width,
                                    uint32_t height)
 {

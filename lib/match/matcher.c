@@ -318,6 +318,13 @@ static int add_detail(void *arg, const bw_signal_info *s)
     d->found = true;
     if (!s->enabled)
         return 0;
+    const char *region = banked_part(s);
+    /* A hash of the query that this banked part cannot stand for: a
+     * different region, or a turned query against a crop region. */
+    if (d->hit && s->type == BW_SIGNAL_PDQ &&
+        !bw_pdq_parts_meet(d->hit->transform, bw_pdq_region_parse(d->hit->query_part),
+                           bw_pdq_region_parse(region)))
+        return 0;
     /* A vPDQ value can be megabytes: a match names it by its digest. */
     char digest[2 * BW_PDQ_BYTES + 1];
     const bool video = s->type == BW_SIGNAL_VPDQ && s->raw_size == BW_PDQ_BYTES;
@@ -339,7 +346,7 @@ static int add_detail(void *arg, const bw_signal_info *s)
         .suppressed = d->hit ? d->hit->suppressed : 0,
         .query_percent = d->hit ? d->hit->query_percent : 0,
         .compared_percent = d->hit ? d->hit->compared_percent : 0,
-        .region = banked_part(s),
+        .region = region,
         .query_part = d->hit ? d->hit->query_part : NULL,
     };
     if (!bwi_matches_add(d->out, &info))

@@ -2,7 +2,8 @@
  * Content added with bw_bank_add_content() and matched robustly, on both
  * store backends: an edited copy that plain matching misses is found, the
  * match says which region of the original it is, a bank's settings decide
- * what is stored, and distinct scenes never match each other.
+ * what is stored, distinct scenes never match each other, and a query
+ * hash meets only the banked parts its edit can give.
  *   test_robust_match sqlite DIR     |     test_robust_match postgresql
  */
 #include <bulwark/bulwark.h>
@@ -135,6 +136,101 @@ done:
     free(data);
 }
 
+/* The query hash that is hash, in a set; NULL when none is. */
+static const bw_pdq_part *part_with(const bw_pdq_set *set, const char *name,
+                                    bw_dihedral transform)
+{
+    for (size_t i = 0; i < bw_pdq_set_count(set); i++) {
+        const bw_pdq_part *p = bw_pdq_set_get(set, i);
+        if (!strcmp(p->name, name) && p->transform == transform)
+            return p;
+    }
+    return NULL;
+}
+
+/* A query hash meets only the banked parts its edit can give: an edge
+ * region its own region, a turned hash no crop region. Banked copies of
+ * the query's own hashes, labelled as other parts, show it at distance 0. */
+static void parts_meet_only_their_own(void)
+{
+    CHECK(bw_pdq_parts_meet(BW_DIHEDRAL_ORIGINAL, -1, -1));
+    CHECK(bw_pdq_parts_meet(BW_DIHEDRAL_ORIGINAL, -1, bw_pdq_region_parse("c10")));
+    CHECK(bw_pdq_parts_meet(BW_DIHEDRAL_ROTATE90, -1, -1));
+    CHECK(!bw_pdq_parts_meet(BW_DIHEDRAL_ROTATE90, -1, bw_pdq_region_parse("c10")));
+    CHECK(!bw_pdq_parts_meet(BW_DIHEDRAL_FLIPX, -1, bw_pdq_region_parse("r30")));
+    CHECK(bw_pdq_parts_meet(BW_DIHEDRAL_ORIGINAL, bw_pdq_region_parse("r30"),
+                            bw_pdq_region_parse("r30")));
+    CHECK(!bw_pdq_parts_meet(BW_DIHEDRAL_ORIGINAL, bw_pdq_region_parse("r30"),
+                             bw_pdq_region_parse("l30")));
+    CHECK(!bw_pdq_parts_meet(BW_DIHEDRAL_ORIGINAL, bw_pdq_region_parse("r30"), -1));
+
+    size_t size;
+    unsigned char *data = golden_bytes("jpeg-420.jpg", &size);
+    bw_image *img = NULL;
+    bw_pdq_set *set = NULL;
+    bw_matcher *m = NULL;
+    bw_matches *found = NULL;
+    if (!data)
+        return;
+    CHECK_EQ(bw_image_decode(ctx, &img, data, size), BW_OK);
+    bw_pdq_set_create(&set);
+    bw_matches_create(&found);
+    CHECK_EQ(bw_pdq_set_compute(ctx, set, BW_PDQ_SET_ROBUST_QUERY, img), BW_OK);
+    const bw_pdq_part *r30 = part_with(set, "r30", BW_DIHEDRAL_ORIGINAL);
+    const bw_pdq_part *turned = part_with(set, "whole", BW_DIHEDRAL_ROTATE90);
+    CHECK(r30 != NULL && turned != NULL);
+    if (!r30 || !turned)
+        goto done;
+    char r30_hex[BW_PDQ_HEX_CHARS + 1], turned_hex[BW_PDQ_HEX_CHARS + 1];
+    bw_pdq_to_hex(r30_hex, r30->hash);
+    bw_pdq_to_hex(turned_hex, turned->hash);
+    CHECK_EQ(bw_bank_create(ctx, store, "parts-other", BW_BANK_BLOCK, NULL), BW_OK);
+    CHECK_EQ(bw_bank_create(ctx, store, "parts-own", BW_BANK_BLOCK, NULL), BW_OK);
+    CHECK_EQ(bw_signal_add(ctx, store, "parts-other", BW_SIGNAL_PDQ, r30_hex, NULL,
+                           "{\"part\":\"region\",\"region\":\"l30\"}", NULL),
+             BW_OK);
+    CHECK_EQ(bw_signal_add(ctx, store, "parts-other", BW_SIGNAL_PDQ, turned_hex, NULL,
+                           "{\"part\":\"region\",\"region\":\"c10\"}", NULL),
+             BW_OK);
+    CHECK_EQ(bw_signal_add(ctx, store, "parts-own", BW_SIGNAL_PDQ, r30_hex, NULL,
+                           "{\"part\":\"region\",\"region\":\"r30\"}", NULL),
+             BW_OK);
+    CHECK_EQ(bw_signal_add(ctx, store, "parts-own", BW_SIGNAL_PDQ, turned_hex, NULL, NULL, NULL),
+             BW_OK);
+    CHECK_EQ(bw_matcher_create(ctx, &m, store), BW_OK);
+    if (!m)
+        goto done;
+    CHECK_EQ(bw_matcher_match_set(ctx, m, found, set, NULL, 0), BW_OK);
+    int own = 0;
+    for (size_t i = 0; i < bw_matches_count(found); i++) {
+        const bw_match_info *x = bw_matches_get(found, i);
+        /* The banks of the tests before hold this image's own parts. */
+        if (strncmp(x->bank, "parts-", 6) != 0)
+            continue;
+        if (strcmp(x->bank, "parts-own") != 0) {
+            fprintf(stderr, "matched %s via %s\n", x->region ? x->region : "whole",
+                    x->query_part);
+            CHECK(!"a query hash met a part it cannot stand for");
+            continue;
+        }
+        own++;
+        if (!strcmp(x->value, r30_hex)) {
+            CHECK_STR(x->region, "r30");
+            CHECK_STR(x->query_part, "r30");
+        } else {
+            CHECK(x->region == NULL);
+            CHECK_EQ(x->transform, BW_DIHEDRAL_ROTATE90);
+        }
+    }
+    CHECK_EQ(own, 2);
+done:
+    bw_matcher_free(m);
+    bw_matches_free(found);
+    bw_pdq_set_free(set);
+    bw_image_free(img);
+    free(data);
+}
+
 static int grab_settings(void *arg, const bw_bank_info *b)
 {
     *(char **)arg = b->settings ? strdup(b->settings) : NULL;
@@ -249,6 +345,7 @@ int main(int argc, char **argv)
     RUN(edited_copy_found_only_robustly);
     RUN(bad_settings_refused);
     RUN(distinct_scenes_never_match);
+    RUN(parts_meet_only_their_own);
     bw_store_close(store);
     bw_ctx_free(ctx);
     if (strcmp(argv[1], "postgresql") != 0)
