@@ -123,7 +123,8 @@ static int dist(const qhash *a, const qhash *b)
            __builtin_popcountll(a->bits[3] ^ b->bits[3]);
 }
 
-/* Whether the two parts may match at all, as bw_matcher decides. */
+/* Whether the two parts may match at all, as bw_matcher decides (which
+ * also applies bw_pdq_region_reach, in min_dists). */
 static bool meet(const qhash *q, const qhash *b)
 {
     return bw_pdq_parts_meet((bw_dihedral)q->transform,
@@ -143,6 +144,8 @@ static void min_dists(const hset *q, const hset *b, int out[MODES], int *best_q,
             if (!both || !meet(&q->h[i], &b->h[j]))
                 continue;
             const int d = dist(&q->h[i], &b->h[j]);
+            if (b->h[j].kind == BW_PART_REGION && d > bw_pdq_region_reach(b->h[j].quality))
+                continue;
             if (d >= out[M_ROBUST] && d >= out[M_PLAIN])
                 continue;
             for (int m = 0; m < MODES; m++)

@@ -144,9 +144,16 @@ typedef struct bw_pdq_part {
  * of the left, right, top and bottom side (see bw_pdq_region_box). */
 #define BW_PDQ_REGION_STEPS 15
 #define BW_PDQ_REGION_COUNT (5 * BW_PDQ_REGION_STEPS)
-/* Regions whose PDQ quality is under this are too flat to be specific and
- * are left out of sets. */
+/* Regions whose PDQ quality is under this are too flat to be specific at
+ * the full threshold: query sets leave them out, and so do bank sets under
+ * BW_PDQ_REGION_LOW_QUALITY. */
 #define BW_PDQ_REGION_MIN_QUALITY 50
+/* Bank sets (BW_PDQ_SET_REGIONS) keep regions down to this quality, since a
+ * crop of a low-detail picture is flatter than the picture and meets it
+ * only there; such a region matches only within
+ * BW_PDQ_LOW_QUALITY_DISTANCE (bw_pdq_region_reach). */
+#define BW_PDQ_REGION_LOW_QUALITY 30
+#define BW_PDQ_LOW_QUALITY_DISTANCE 16
 
 /* Name of region i ("c04": the centre crop removing 4 % of each dimension;
  * "l10": 10 % of the width removed on the left; "r", "t", "b" likewise),
@@ -170,6 +177,15 @@ BW_API int bw_pdq_region_parse(const char *name);
 BW_API int bw_pdq_parts_meet(bw_dihedral query_transform, int query_region, int bank_region);
 
 /*
+ * The largest distance at which a banked region of this PDQ quality
+ * matches: BW_PDQ_LOW_QUALITY_DISTANCE under BW_PDQ_REGION_MIN_QUALITY
+ * (a flat hash lies near many unrelated ones, while a copy cropped like
+ * the region lies within a few bits of it), else 256 (any threshold). bw_matcher applies it with the "quality" that
+ * bw_bank_add_content() writes in a region's metadata.
+ */
+BW_API int bw_pdq_region_reach(int quality);
+
+/*
  * The box of region i in an image of width x height: region i removes
  * 2 x (i % BW_PDQ_REGION_STEPS + 1) percent, from both sides (centre) or one.
  * BW_ERR_INVALID_ARGUMENT for an unknown region or an empty image.
@@ -188,7 +204,9 @@ BW_API void bw_pdq_set_free(bw_pdq_set *set);
  * Computes the hashes flags ask for (BW_PDQ_SET_WHOLE is always included),
  * replacing the set's contents. Entry 0 is always the whole image's plain
  * hash, identical to bw_pdq_hash_image(). Content hashes whose box is the
- * whole image and regions under BW_PDQ_REGION_MIN_QUALITY are left out.
+ * whole image are left out, and so are regions under
+ * BW_PDQ_REGION_LOW_QUALITY (BW_PDQ_SET_REGIONS) or
+ * BW_PDQ_REGION_MIN_QUALITY (edge regions alone, for queries).
  * Fails as bw_pdq_hash_image() does.
  */
 BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags,
@@ -242,9 +260,11 @@ typedef struct bw_content_stats {
  * metadata is `metadata` (a JSON object, or NULL) plus "content" (the
  * file's SHA-256, tying a file's signals together) and "part" ("whole",
  * "content", "content-loose", "region" or "file") with, for regions,
- * "region" (its name); bw_matcher reports these parts. PDQ hashes of
- * quality under BW_PDQ_REGION_MIN_QUALITY are not stored, the whole
- * image's included: so flat a picture matches too much. source may be
+ * "region" (its name) and "quality" (its PDQ quality); bw_matcher reports
+ * these parts. A whole-image PDQ hash of quality under
+ * BW_PDQ_REGION_MIN_QUALITY is not stored (so flat a picture matches too
+ * much); regions are stored down to BW_PDQ_REGION_LOW_QUALITY and match as
+ * bw_pdq_region_reach() says. source may be
  * NULL; stats may be NULL. Fails when the bank does not exist, its
  * settings are malformed (BW_ERR_PARSE), or the image cannot be decoded
  * (nothing is stored then).

@@ -69,6 +69,11 @@ BW_API int bw_pdq_parts_meet(bw_dihedral query_transform, int query_region, int 
     return query_transform == BW_DIHEDRAL_ORIGINAL || bank_region < 0;
 }
 
+BW_API int bw_pdq_region_reach(int quality)
+{
+    return quality < BW_PDQ_REGION_MIN_QUALITY ? BW_PDQ_LOW_QUALITY_DISTANCE : 8 * BW_PDQ_BYTES;
+}
+
 BW_API bw_status bw_pdq_region_box(bw_box *box_out, int region, uint32_t width,
                                    uint32_t height)
 {
@@ -322,7 +327,8 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
         if (bw_pdq_region_box(&box, r, w, h) != BW_OK || box.width < 16 || box.height < 16)
             continue;
         st = add_box(ctx, set, image, box, BW_PART_REGION, r, region_names[r], false,
-                     BW_PDQ_REGION_MIN_QUALITY);
+                     (flags & BW_PDQ_SET_REGIONS) ? BW_PDQ_REGION_LOW_QUALITY
+                                                  : BW_PDQ_REGION_MIN_QUALITY);
     }
     if (st != BW_OK)
         set->count = 0;

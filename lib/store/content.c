@@ -124,10 +124,14 @@ static bw_status add_row(bw_ctx *ctx, content_rows *c, json_t *base, bw_signal_t
         c->cap = cap;
     }
     json_object_set_new(base, "part", json_string(part));
-    if (region)
+    /* A region's quality decides how far it reaches (bw_pdq_region_reach). */
+    if (region) {
         json_object_set_new(base, "region", json_string(region));
-    else
+        json_object_set_new(base, "quality", json_integer(quality));
+    } else {
         json_object_del(base, "region");
+        json_object_del(base, "quality");
+    }
     char *text = json_dumps(base, JSON_COMPACT | JSON_SORT_KEYS);
     if (!text)
         return bwi_fail(ctx, BW_ERR_NOMEM, "out of memory");

@@ -502,6 +502,42 @@ static void edge_regions(void)
     bw_image_free(img);
 }
 
+/* A low-detail picture: bank sets keep its flatter regions down to
+ * BW_PDQ_REGION_LOW_QUALITY, query edge regions stay at
+ * BW_PDQ_REGION_MIN_QUALITY, and a flat region reaches only
+ * BW_PDQ_LOW_QUALITY_DISTANCE. */
+static void low_detail_regions(void)
+{
+    bw_image *img = golden("png-wide.png");
+    if (!img)
+        return;
+    bw_pdq_set *set;
+    bw_pdq_set_create(&set);
+    CHECK_EQ(bw_pdq_set_compute(ctx, set, BW_PDQ_SET_REGIONS, img), BW_OK);
+    int low = 0, regions = 0;
+    for (size_t i = 0; i < bw_pdq_set_count(set); i++) {
+        const bw_pdq_part *p = bw_pdq_set_get(set, i);
+        if (p->kind != BW_PART_REGION)
+            continue;
+        regions++;
+        CHECK(p->quality >= BW_PDQ_REGION_LOW_QUALITY);
+        low += p->quality < BW_PDQ_REGION_MIN_QUALITY;
+    }
+    /* This 900x180 strip's whole hash is of quality 59; a good share of
+     * its crops fall under 50 (24 of them, as computed when this test was
+     * written), none of the kept ones under 30. */
+    CHECK(low >= 10);
+    CHECK(regions > low);
+    CHECK_EQ(bw_pdq_set_compute(ctx, set, BW_PDQ_SET_EDGES, img), BW_OK);
+    for (size_t i = 1; i < bw_pdq_set_count(set); i++)
+        CHECK(bw_pdq_set_get(set, i)->quality >= BW_PDQ_REGION_MIN_QUALITY);
+    CHECK_EQ(bw_pdq_region_reach(BW_PDQ_REGION_MIN_QUALITY - 1), BW_PDQ_LOW_QUALITY_DISTANCE);
+    CHECK_EQ(bw_pdq_region_reach(BW_PDQ_REGION_MIN_QUALITY), 256);
+    CHECK_EQ(bw_pdq_region_reach(100), 256);
+    bw_pdq_set_free(set);
+    bw_image_free(img);
+}
+
 int main(void)
 {
     bw_ctx_create(&ctx);
@@ -515,6 +551,7 @@ int main(void)
     RUN(small_rotations_undone);
     RUN(turned_variants);
     RUN(edge_regions);
+    RUN(low_detail_regions);
     bw_ctx_free(ctx);
     return BWT_RESULT();
 }

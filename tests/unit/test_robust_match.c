@@ -2,8 +2,9 @@
  * Content added with bw_bank_add_content() and matched robustly, on both
  * store backends: an edited copy that plain matching misses is found, the
  * match says which region of the original it is, a bank's settings decide
- * what is stored, distinct scenes never match each other, and a query
- * hash meets only the banked parts its edit can give.
+ * what is stored, distinct scenes never match each other, a query hash
+ * meets only the banked parts its edit can give, and a flat region
+ * reaches less far.
  *   test_robust_match sqlite DIR     |     test_robust_match postgresql
  */
 #include <bulwark/bulwark.h>
@@ -231,6 +232,85 @@ done:
     free(data);
 }
 
+/* Whether a match in bank "flat" is the banked hash `hex`. */
+static bool matched_value(const bw_matches *found, const char *hex)
+{
+    for (size_t i = 0; i < bw_matches_count(found); i++) {
+        const bw_match_info *x = bw_matches_get(found, i);
+        if (!strcmp(x->bank, "flat") && !strcmp(x->value, hex))
+            return true;
+    }
+    return false;
+}
+
+/* A query `bits` bits away from hash (the first bits flipped). */
+static void flipped(uint8_t out[BW_PDQ_BYTES], const uint8_t *hash, int bits)
+{
+    memcpy(out, hash, BW_PDQ_BYTES);
+    for (int b = 0; b < bits; b++)
+        out[b / 8] ^= (uint8_t)(1u << (b % 8));
+}
+
+/* A banked region under quality 50 (of a low-detail strip) carries its
+ * quality and matches within BW_PDQ_LOW_QUALITY_DISTANCE only; a region
+ * of 50 or more matches up to the threshold. */
+static void flat_regions_reach_less(void)
+{
+    size_t size;
+    unsigned char *data = golden_bytes("png-wide.png", &size);
+    bw_image *img = NULL;
+    bw_pdq_set *set = NULL;
+    bw_matcher *m = NULL;
+    bw_matches *found = NULL;
+    if (!data)
+        return;
+    CHECK_EQ(bw_bank_create(ctx, store, "flat", BW_BANK_BLOCK, NULL), BW_OK);
+    CHECK_EQ(bw_bank_add_content(ctx, store, "flat", data, size, NULL, NULL, NULL), BW_OK);
+    CHECK_EQ(bw_image_decode(ctx, &img, data, size), BW_OK);
+    bw_pdq_set_create(&set);
+    bw_matches_create(&found);
+    CHECK_EQ(bw_pdq_set_compute(ctx, set, BW_PDQ_SET_REGIONS, img), BW_OK);
+    const bw_pdq_part *low = NULL, *high = NULL;
+    for (size_t i = 0; i < bw_pdq_set_count(set); i++) {
+        const bw_pdq_part *p = bw_pdq_set_get(set, i);
+        if (p->kind == BW_PART_REGION && p->quality < BW_PDQ_REGION_MIN_QUALITY && !low)
+            low = p;
+        if (p->kind == BW_PART_REGION && p->quality >= BW_PDQ_REGION_MIN_QUALITY && !high)
+            high = p;
+    }
+    CHECK(low != NULL && high != NULL);
+    CHECK_EQ(bw_matcher_create(ctx, &m, store), BW_OK);
+    if (!low || !high || !m)
+        goto done;
+    char hex[BW_PDQ_HEX_CHARS + 1];
+    uint8_t q[BW_PDQ_BYTES];
+    bw_pdq_to_hex(hex, low->hash);
+    flipped(q, low->hash, 0);
+    CHECK_EQ(bw_matcher_match_pdq(ctx, m, found, q, BW_PDQ_DEFAULT_THRESHOLD), BW_OK);
+    CHECK(matched_value(found, hex));
+    char want[64];
+    snprintf(want, sizeof want, "\"quality\":%d", low->quality);
+    for (size_t i = 0; i < bw_matches_count(found); i++)
+        if (!strcmp(bw_matches_get(found, i)->value, hex))
+            CHECK(strstr(bw_matches_get(found, i)->metadata, want) != NULL);
+    flipped(q, low->hash, BW_PDQ_LOW_QUALITY_DISTANCE);
+    CHECK_EQ(bw_matcher_match_pdq(ctx, m, found, q, BW_PDQ_DEFAULT_THRESHOLD), BW_OK);
+    CHECK(matched_value(found, hex));
+    flipped(q, low->hash, BW_PDQ_LOW_QUALITY_DISTANCE + 1);
+    CHECK_EQ(bw_matcher_match_pdq(ctx, m, found, q, BW_PDQ_DEFAULT_THRESHOLD), BW_OK);
+    CHECK(!matched_value(found, hex));
+    bw_pdq_to_hex(hex, high->hash);
+    flipped(q, high->hash, BW_PDQ_DEFAULT_THRESHOLD);
+    CHECK_EQ(bw_matcher_match_pdq(ctx, m, found, q, BW_PDQ_DEFAULT_THRESHOLD), BW_OK);
+    CHECK(matched_value(found, hex));
+done:
+    bw_matcher_free(m);
+    bw_matches_free(found);
+    bw_pdq_set_free(set);
+    bw_image_free(img);
+    free(data);
+}
+
 static int grab_settings(void *arg, const bw_bank_info *b)
 {
     *(char **)arg = b->settings ? strdup(b->settings) : NULL;
@@ -346,6 +426,7 @@ int main(int argc, char **argv)
     RUN(bad_settings_refused);
     RUN(distinct_scenes_never_match);
     RUN(parts_meet_only_their_own);
+    RUN(flat_regions_reach_less);
     bw_store_close(store);
     bw_ctx_free(ctx);
     if (strcmp(argv[1], "postgresql") != 0)
