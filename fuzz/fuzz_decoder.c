@@ -71,15 +71,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
         }
         /* Edit-resistant sets (borders, rotation, regions) on hostile
-         * pixels: entry 0 is always the plain hash. */
+         * pixels, from the one decoding bw_hash_bytes_set makes: entry 0
+         * and the hashes' PDQ are always the plain hash. */
         bw_pdq_set *set;
+        bw_hashes *both;
         if (bw_pdq_set_create(&set) == BW_OK) {
-            bw_status sst = bw_pdq_set_compute(ctx, set,
-                                               BW_PDQ_SET_CONTENT | BW_PDQ_SET_REGIONS |
-                                                   BW_PDQ_SET_DIHEDRAL | BW_PDQ_SET_UNROTATED,
-                                               img);
-            if (sst != st || (st == BW_OK && memcmp(bw_pdq_set_get(set, 0)->hash, a, 32) != 0))
-                abort();
+            if (bw_hashes_create(&both) == BW_OK) {
+                bw_status sst = bw_hash_bytes_set(
+                    ctx, both, BW_HASH_MD5, set, BW_PDQ_SET_ROBUST_QUERY | BW_PDQ_SET_REGIONS,
+                    data, size);
+                if (sst != st)
+                    abort();
+                if (st == BW_OK && (memcmp(bw_pdq_set_get(set, 0)->hash, a, 32) != 0 ||
+                                    bw_hashes_pdq(both, b, &qb) != BW_OK ||
+                                    memcmp(a, b, 32) != 0 || qa != qb))
+                    abort();
+                bw_hashes_free(both);
+            }
             bw_pdq_set_free(set);
         }
         if (probed == BW_OK && (w != bw_image_width(img) || h != bw_image_height(img)) &&
