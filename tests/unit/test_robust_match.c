@@ -137,6 +137,38 @@ done:
     free(data);
 }
 
+/* A golden image decoded, with a set and matches to use on it; the
+ * matcher is created by the test once its banks hold what it needs. */
+typedef struct scene {
+    unsigned char *data;
+    size_t size;
+    bw_image *img;
+    bw_pdq_set *set;
+    bw_matches *found;
+    bw_matcher *m;
+} scene;
+
+static bool scene_open(scene *sc, const char *name)
+{
+    memset(sc, 0, sizeof *sc);
+    sc->data = golden_bytes(name, &sc->size);
+    if (!sc->data)
+        return false;
+    CHECK_EQ(bw_image_decode(ctx, &sc->img, sc->data, sc->size), BW_OK);
+    bw_pdq_set_create(&sc->set);
+    bw_matches_create(&sc->found);
+    return sc->img && sc->set && sc->found;
+}
+
+static void scene_close(scene *sc)
+{
+    bw_matcher_free(sc->m);
+    bw_matches_free(sc->found);
+    bw_pdq_set_free(sc->set);
+    bw_image_free(sc->img);
+    free(sc->data);
+}
+
 /* The query hash that is hash, in a set; NULL when none is. */
 static const bw_pdq_part *part_with(const bw_pdq_set *set, const char *name,
                                     bw_dihedral transform)
@@ -165,20 +197,12 @@ static void parts_meet_only_their_own(void)
                              bw_pdq_region_parse("l30")));
     CHECK(!bw_pdq_parts_meet(BW_DIHEDRAL_ORIGINAL, bw_pdq_region_parse("r30"), -1));
 
-    size_t size;
-    unsigned char *data = golden_bytes("jpeg-420.jpg", &size);
-    bw_image *img = NULL;
-    bw_pdq_set *set = NULL;
-    bw_matcher *m = NULL;
-    bw_matches *found = NULL;
-    if (!data)
-        return;
-    CHECK_EQ(bw_image_decode(ctx, &img, data, size), BW_OK);
-    bw_pdq_set_create(&set);
-    bw_matches_create(&found);
-    CHECK_EQ(bw_pdq_set_compute(ctx, set, BW_PDQ_SET_ROBUST_QUERY, img), BW_OK);
-    const bw_pdq_part *r30 = part_with(set, "r30", BW_DIHEDRAL_ORIGINAL);
-    const bw_pdq_part *turned = part_with(set, "whole", BW_DIHEDRAL_ROTATE90);
+    scene sc;
+    if (!scene_open(&sc, "jpeg-420.jpg"))
+        goto done;
+    CHECK_EQ(bw_pdq_set_compute(ctx, sc.set, BW_PDQ_SET_ROBUST_QUERY, sc.img), BW_OK);
+    const bw_pdq_part *r30 = part_with(sc.set, "r30", BW_DIHEDRAL_ORIGINAL);
+    const bw_pdq_part *turned = part_with(sc.set, "whole", BW_DIHEDRAL_ROTATE90);
     CHECK(r30 != NULL && turned != NULL);
     if (!r30 || !turned)
         goto done;
@@ -198,13 +222,13 @@ static void parts_meet_only_their_own(void)
              BW_OK);
     CHECK_EQ(bw_signal_add(ctx, store, "parts-own", BW_SIGNAL_PDQ, turned_hex, NULL, NULL, NULL),
              BW_OK);
-    CHECK_EQ(bw_matcher_create(ctx, &m, store), BW_OK);
-    if (!m)
+    CHECK_EQ(bw_matcher_create(ctx, &sc.m, store), BW_OK);
+    if (!sc.m)
         goto done;
-    CHECK_EQ(bw_matcher_match_set(ctx, m, found, set, NULL, 0), BW_OK);
+    CHECK_EQ(bw_matcher_match_set(ctx, sc.m, sc.found, sc.set, NULL, 0), BW_OK);
     int own = 0;
-    for (size_t i = 0; i < bw_matches_count(found); i++) {
-        const bw_match_info *x = bw_matches_get(found, i);
+    for (size_t i = 0; i < bw_matches_count(sc.found); i++) {
+        const bw_match_info *x = bw_matches_get(sc.found, i);
         /* The banks of the tests before hold this image's own parts. */
         if (strncmp(x->bank, "parts-", 6) != 0)
             continue;
@@ -225,11 +249,7 @@ static void parts_meet_only_their_own(void)
     }
     CHECK_EQ(own, 2);
 done:
-    bw_matcher_free(m);
-    bw_matches_free(found);
-    bw_pdq_set_free(set);
-    bw_image_free(img);
-    free(data);
+    scene_close(&sc);
 }
 
 /* Whether a match in bank "flat" is the banked hash `hex`. */
@@ -256,59 +276,48 @@ static void flipped(uint8_t out[BW_PDQ_BYTES], const uint8_t *hash, int bits)
  * of 50 or more matches up to the threshold. */
 static void flat_regions_reach_less(void)
 {
-    size_t size;
-    unsigned char *data = golden_bytes("png-wide.png", &size);
-    bw_image *img = NULL;
-    bw_pdq_set *set = NULL;
-    bw_matcher *m = NULL;
-    bw_matches *found = NULL;
-    if (!data)
-        return;
+    scene sc;
+    if (!scene_open(&sc, "png-wide.png"))
+        goto done;
     CHECK_EQ(bw_bank_create(ctx, store, "flat", BW_BANK_BLOCK, NULL), BW_OK);
-    CHECK_EQ(bw_bank_add_content(ctx, store, "flat", data, size, NULL, NULL, NULL), BW_OK);
-    CHECK_EQ(bw_image_decode(ctx, &img, data, size), BW_OK);
-    bw_pdq_set_create(&set);
-    bw_matches_create(&found);
-    CHECK_EQ(bw_pdq_set_compute(ctx, set, BW_PDQ_SET_REGIONS, img), BW_OK);
+    CHECK_EQ(bw_bank_add_content(ctx, store, "flat", sc.data, sc.size, NULL, NULL, NULL),
+             BW_OK);
+    CHECK_EQ(bw_pdq_set_compute(ctx, sc.set, BW_PDQ_SET_REGIONS, sc.img), BW_OK);
     const bw_pdq_part *low = NULL, *high = NULL;
-    for (size_t i = 0; i < bw_pdq_set_count(set); i++) {
-        const bw_pdq_part *p = bw_pdq_set_get(set, i);
+    for (size_t i = 0; i < bw_pdq_set_count(sc.set); i++) {
+        const bw_pdq_part *p = bw_pdq_set_get(sc.set, i);
         if (p->kind == BW_PART_REGION && p->quality < BW_PDQ_REGION_MIN_QUALITY && !low)
             low = p;
         if (p->kind == BW_PART_REGION && p->quality >= BW_PDQ_REGION_MIN_QUALITY && !high)
             high = p;
     }
     CHECK(low != NULL && high != NULL);
-    CHECK_EQ(bw_matcher_create(ctx, &m, store), BW_OK);
-    if (!low || !high || !m)
+    CHECK_EQ(bw_matcher_create(ctx, &sc.m, store), BW_OK);
+    if (!low || !high || !sc.m)
         goto done;
     char hex[BW_PDQ_HEX_CHARS + 1];
     uint8_t q[BW_PDQ_BYTES];
     bw_pdq_to_hex(hex, low->hash);
     flipped(q, low->hash, 0);
-    CHECK_EQ(bw_matcher_match_pdq(ctx, m, found, q, BW_PDQ_DEFAULT_THRESHOLD), BW_OK);
-    CHECK(matched_value(found, hex));
+    CHECK_EQ(bw_matcher_match_pdq(ctx, sc.m, sc.found, q, BW_PDQ_DEFAULT_THRESHOLD), BW_OK);
+    CHECK(matched_value(sc.found, hex));
     char want[64];
     snprintf(want, sizeof want, "\"quality\":%d", low->quality);
-    for (size_t i = 0; i < bw_matches_count(found); i++)
-        if (!strcmp(bw_matches_get(found, i)->value, hex))
-            CHECK(strstr(bw_matches_get(found, i)->metadata, want) != NULL);
+    for (size_t i = 0; i < bw_matches_count(sc.found); i++)
+        if (!strcmp(bw_matches_get(sc.found, i)->value, hex))
+            CHECK(strstr(bw_matches_get(sc.found, i)->metadata, want) != NULL);
     flipped(q, low->hash, BW_PDQ_LOW_QUALITY_DISTANCE);
-    CHECK_EQ(bw_matcher_match_pdq(ctx, m, found, q, BW_PDQ_DEFAULT_THRESHOLD), BW_OK);
-    CHECK(matched_value(found, hex));
+    CHECK_EQ(bw_matcher_match_pdq(ctx, sc.m, sc.found, q, BW_PDQ_DEFAULT_THRESHOLD), BW_OK);
+    CHECK(matched_value(sc.found, hex));
     flipped(q, low->hash, BW_PDQ_LOW_QUALITY_DISTANCE + 1);
-    CHECK_EQ(bw_matcher_match_pdq(ctx, m, found, q, BW_PDQ_DEFAULT_THRESHOLD), BW_OK);
-    CHECK(!matched_value(found, hex));
+    CHECK_EQ(bw_matcher_match_pdq(ctx, sc.m, sc.found, q, BW_PDQ_DEFAULT_THRESHOLD), BW_OK);
+    CHECK(!matched_value(sc.found, hex));
     bw_pdq_to_hex(hex, high->hash);
     flipped(q, high->hash, BW_PDQ_DEFAULT_THRESHOLD);
-    CHECK_EQ(bw_matcher_match_pdq(ctx, m, found, q, BW_PDQ_DEFAULT_THRESHOLD), BW_OK);
-    CHECK(matched_value(found, hex));
+    CHECK_EQ(bw_matcher_match_pdq(ctx, sc.m, sc.found, q, BW_PDQ_DEFAULT_THRESHOLD), BW_OK);
+    CHECK(matched_value(sc.found, hex));
 done:
-    bw_matcher_free(m);
-    bw_matches_free(found);
-    bw_pdq_set_free(set);
-    bw_image_free(img);
-    free(data);
+    scene_close(&sc);
 }
 
 static int grab_settings(void *arg, const bw_bank_info *b)
