@@ -180,8 +180,9 @@ BW_API int bw_pdq_parts_meet(bw_dihedral query_transform, int query_region, int 
  * The largest distance at which a banked region of this PDQ quality
  * matches: BW_PDQ_LOW_QUALITY_DISTANCE under BW_PDQ_REGION_MIN_QUALITY
  * (a flat hash lies near many unrelated ones, while a copy cropped like
- * the region lies within a few bits of it), else 256 (any threshold). bw_matcher applies it with the "quality" that
- * bw_bank_add_content() writes in a region's metadata.
+ * the region lies within a few bits of it), else 256 (any threshold).
+ * bw_matcher applies it with the "quality" that bw_bank_add_content()
+ * writes in a region's metadata.
  */
 BW_API int bw_pdq_region_reach(int quality);
 
