@@ -92,14 +92,20 @@ static uint8_t bank_modes(const bw_pdq_part *p)
     return m;
 }
 
+/* The hashes of a set a query uses, or a bank stores (what
+ * bw_bank_add_content() keeps of it). */
 static bool hset_fill(hset *out, const bw_pdq_set *set, bool bank)
 {
-    out->n = (int)bw_pdq_set_count(set);
-    out->h = calloc((size_t)out->n + 1, sizeof *out->h);
+    const int count = (int)bw_pdq_set_count(set);
+    out->n = 0;
+    out->h = calloc((size_t)count + 1, sizeof *out->h);
     if (!out->h)
         return false;
-    for (int i = 0; i < out->n; i++) {
-        const bw_pdq_part *p = bw_pdq_set_get(set, (size_t)i);
+    for (int j = 0; j < count; j++) {
+        const bw_pdq_part *p = bw_pdq_set_get(set, (size_t)j);
+        if (bank && !bw_pdq_part_bankable(p))
+            continue;
+        const int i = out->n++;
         for (int k = 0; k < 4; k++) {
             uint64_t v = 0;
             for (int b = 0; b < 8; b++)

@@ -69,6 +69,14 @@ BW_API int bw_pdq_parts_meet(bw_dihedral query_transform, int query_region, int 
     return query_transform == BW_DIHEDRAL_ORIGINAL || bank_region < 0;
 }
 
+BW_API int bw_pdq_part_bankable(const bw_pdq_part *part)
+{
+    if (!part)
+        return 0;
+    return part->quality >= (part->kind == BW_PART_REGION ? BW_PDQ_REGION_LOW_QUALITY
+                                                          : BW_PDQ_REGION_MIN_QUALITY);
+}
+
 BW_API int bw_pdq_region_reach(int quality)
 {
     return quality < BW_PDQ_REGION_MIN_QUALITY ? BW_PDQ_LOW_QUALITY_DISTANCE : 8 * BW_PDQ_BYTES;

@@ -176,12 +176,14 @@ static bw_status collect(bw_ctx *ctx, content_rows *c, unsigned want, const void
         const bw_pdq_part *p = bw_pdq_set_get(set, i);
         if (p->kind == BW_PART_WHOLE && !(want & WANT_PDQ))
             continue;
-        /* The set leaves flat regions out already; a flat whole image is
-         * noted, so that callers can say why it was not banked. */
-        if (p->kind == BW_PART_WHOLE && p->quality < BW_PDQ_REGION_MIN_QUALITY) {
-            c->flat = true;
-            memcpy(c->flat_hash, p->hash, BW_PDQ_BYTES);
-            c->flat_quality = p->quality;
+        /* A flat whole image is noted, so that callers can say why it
+         * was not banked; a flat content box is left out quietly. */
+        if (!bw_pdq_part_bankable(p)) {
+            if (p->kind == BW_PART_WHOLE) {
+                c->flat = true;
+                memcpy(c->flat_hash, p->hash, BW_PDQ_BYTES);
+                c->flat_quality = p->quality;
+            }
             continue;
         }
         st = add_row(ctx, c, base, BW_SIGNAL_PDQ, p->hash, BW_PDQ_BYTES,

@@ -521,8 +521,20 @@ static void low_detail_regions(void)
             continue;
         regions++;
         CHECK(p->quality >= BW_PDQ_REGION_LOW_QUALITY);
+        CHECK(bw_pdq_part_bankable(p));
         low += p->quality < BW_PDQ_REGION_MIN_QUALITY;
     }
+    /* The whole image and content boxes are banked from 50 only. */
+    CHECK(bw_pdq_part_bankable(bw_pdq_set_get(set, 0)));
+    CHECK(!bw_pdq_part_bankable(NULL));
+    uint8_t flat[64 * 64];
+    memset(flat, 90, sizeof flat);
+    bw_image *plain = NULL;
+    CHECK_EQ(bw_image_from_pixels(ctx, &plain, flat, 64, 64, 64, BW_PIXEL_GREY8), BW_OK);
+    CHECK_EQ(bw_pdq_set_compute(ctx, set, BW_PDQ_SET_WHOLE, plain), BW_OK);
+    CHECK(bw_pdq_set_get(set, 0)->quality < BW_PDQ_REGION_MIN_QUALITY);
+    CHECK(!bw_pdq_part_bankable(bw_pdq_set_get(set, 0)));
+    bw_image_free(plain);
     /* This 900x180 strip's whole hash is of quality 59; a good share of
      * its crops fall under 50 (24 of them, as computed when this test was
      * written), none of the kept ones under 30. */
