@@ -317,8 +317,10 @@ static int content_signal(void *arg, const bw_content_signal *sig)
     json_t *o = json_pack("{s:s, s:s, s:I, s:b, s:s}", "type", bw_signal_type_name(sig->type),
                           "value", sig->value, "id", (json_int_t)sig->id, "added",
                           sig->outcome == BW_CONTENT_ADDED, "part", sig->part);
-    if (o && sig->region)
+    if (o && sig->region) {
         json_object_set_new(o, "region", json_string(sig->region));
+        json_object_set_new(o, "quality", json_integer(sig->quality));
+    }
     json_array_append_new(reply->added, o);
     return 0;
 }

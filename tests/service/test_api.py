@@ -157,6 +157,8 @@ def banks():
     regions = [x for x in added if x.get("part") == "region"]
     t.check(len(regions) > 60 and all(x.get("region") for x in regions),
             "crop regions banked: %d" % len(regions))
+    t.check(all(30 <= x.get("quality", -1) <= 100 for x in regions),
+            "each region with its quality, 30 or more")
     t.check_eq(sorted(x["type"] for x in added if x["part"] == "file"),
                ["md5", "sha1", "sha256"], "digests of the file")
     s, _, _, j = req("POST", "/v1/banks/known/content", key=ADMIN, body=IMG["a"],
