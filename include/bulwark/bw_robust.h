@@ -177,10 +177,10 @@ BW_API int bw_pdq_region_parse(const char *name);
 BW_API int bw_pdq_parts_meet(bw_dihedral query_transform, int query_region, int bank_region);
 
 /*
- * Whether bw_bank_add_content() stores this hash of a bank set: a region
- * of BW_PDQ_REGION_LOW_QUALITY or more, any other part (the whole image,
- * a content box) of BW_PDQ_REGION_MIN_QUALITY or more: a flat hash would
- * meet too many unrelated pictures.
+ * Whether bw_bank_add_content() stores this hash of a bank set: the whole
+ * image from BW_PDQ_REGION_MIN_QUALITY (a flat hash would meet too many
+ * unrelated pictures), a region from BW_PDQ_REGION_LOW_QUALITY, a content
+ * box always (it is what a bordered copy meets).
  */
 BW_API int bw_pdq_part_bankable(const bw_pdq_part *part);
 
@@ -271,8 +271,8 @@ typedef struct bw_content_stats {
  * "content", "content-loose", "region" or "file") with, for regions,
  * "region" (its name) and "quality" (its PDQ quality); bw_matcher reports
  * these parts. PDQ hashes are stored as bw_pdq_part_bankable() says: a
- * whole image or content box of quality under BW_PDQ_REGION_MIN_QUALITY is
- * not (so flat a picture matches too much); regions are, down to
+ * whole image of quality under BW_PDQ_REGION_MIN_QUALITY is not (so flat
+ * a picture matches too much); regions are, down to
  * BW_PDQ_REGION_LOW_QUALITY, and match as bw_pdq_region_reach() says. source may be
  * NULL; stats may be NULL. Fails when the bank does not exist, its
  * settings are malformed (BW_ERR_PARSE), or the image cannot be decoded

@@ -73,8 +73,14 @@ BW_API int bw_pdq_part_bankable(const bw_pdq_part *part)
 {
     if (!part)
         return 0;
-    return part->quality >= (part->kind == BW_PART_REGION ? BW_PDQ_REGION_LOW_QUALITY
-                                                          : BW_PDQ_REGION_MIN_QUALITY);
+    if (part->kind == BW_PART_REGION)
+        return part->quality >= BW_PDQ_REGION_LOW_QUALITY;
+    if (part->kind == BW_PART_WHOLE)
+        return part->quality >= BW_PDQ_REGION_MIN_QUALITY;
+    /* Content boxes are kept whatever their quality: leaving the flat ones
+     * out lost a bordered copy in the benchmark and spared no false match
+     * (docs/quality.md). */
+    return 1;
 }
 
 BW_API int bw_pdq_region_reach(int quality)

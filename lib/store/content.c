@@ -177,7 +177,7 @@ static bw_status collect(bw_ctx *ctx, content_rows *c, unsigned want, const void
         if (p->kind == BW_PART_WHOLE && !(want & WANT_PDQ))
             continue;
         /* A flat whole image is noted, so that callers can say why it
-         * was not banked; a flat content box is left out quietly. */
+         * was not banked. */
         if (!bw_pdq_part_bankable(p)) {
             if (p->kind == BW_PART_WHOLE) {
                 c->flat = true;

@@ -524,7 +524,7 @@ static void low_detail_regions(void)
         CHECK(bw_pdq_part_bankable(p));
         low += p->quality < BW_PDQ_REGION_MIN_QUALITY;
     }
-    /* The whole image and content boxes are banked from 50 only. */
+    /* The whole image is banked from 50 only. */
     CHECK(bw_pdq_part_bankable(bw_pdq_set_get(set, 0)));
     CHECK(!bw_pdq_part_bankable(NULL));
     uint8_t flat[64 * 64];
