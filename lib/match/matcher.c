@@ -291,11 +291,13 @@ typedef struct detail_arg {
 
 /* The part of an image a banked PDQ hash covers, from the metadata that
  * bw_bank_add_content() writes, as a static string; NULL for whole images
- * and hashes from elsewhere. *quality is a region's quality (100 when the
- * metadata has none: regions banked before it was written were all of
- * BW_PDQ_REGION_MIN_QUALITY or more). */
-static const char *banked_part(const bw_signal_info *s, int *quality)
+ * and hashes from elsewhere. For a crop region, *region is its index and
+ * *quality its quality (100 when the metadata has none: regions banked
+ * before it was written were all of BW_PDQ_REGION_MIN_QUALITY or more);
+ * otherwise *region is -1. */
+static const char *banked_part(const bw_signal_info *s, int *region, int *quality)
 {
+    *region = -1;
     *quality = 100;
     if (s->type != BW_SIGNAL_PDQ || !s->metadata || !strstr(s->metadata, "\"part\""))
         return NULL;
@@ -303,8 +305,8 @@ static const char *banked_part(const bw_signal_info *s, int *quality)
     const char *part = json_string_value(json_object_get(j, "part"));
     const char *out = NULL;
     if (part && !strcmp(part, "region")) {
-        out = bw_pdq_region_name(
-            bw_pdq_region_parse(json_string_value(json_object_get(j, "region"))));
+        *region = bw_pdq_region_parse(json_string_value(json_object_get(j, "region")));
+        out = bw_pdq_region_name(*region);
         const json_t *q = json_object_get(j, "quality");
         if (json_is_integer(q))
             *quality = (int)json_integer_value(q);
@@ -324,15 +326,15 @@ static int add_detail(void *arg, const bw_signal_info *s)
     d->found = true;
     if (!s->enabled)
         return 0;
-    int quality;
-    const char *region = banked_part(s, &quality);
+    int region_index, quality;
+    const char *region = banked_part(s, &region_index, &quality);
     /* A hash of the query that this banked part cannot stand for (a
      * different region, or a turned query against a crop region), or a
      * flat region further than it reaches. */
     if (d->hit && s->type == BW_SIGNAL_PDQ &&
         (!bw_pdq_parts_meet(d->hit->transform, bw_pdq_region_parse(d->hit->query_part),
-                            bw_pdq_region_parse(region)) ||
-         (region && d->hit->distance > bw_pdq_region_reach(quality))))
+                            region_index) ||
+         (region_index >= 0 && d->hit->distance > bw_pdq_region_reach(quality))))
         return 0;
     /* A vPDQ value can be megabytes: a match names it by its digest. */
     char digest[2 * BW_PDQ_BYTES + 1];
