@@ -42,6 +42,15 @@ while read -r f; do
     "$out/e/$id-logo-topleft.png"
   convert "$o" -gravity north -pointsize $((w / 14)) -fill 'rgba(255,255,255,0.75)' \
     -annotate +0+$m '@someone_reposted' -quality 90 "$out/e/$id-caption-top.jpg"
+  # A screenshot of a chat: white margins, a coloured header with a name,
+  # an input line at the bottom, saved as JPEG (the benchmark's viewer
+  # window is grey with a dark title bar).
+  convert "$o" -bordercolor white -border "$((w / 12))x$((w / 16))" \
+    -gravity north -background '#075e54' -splice 0x$((w / 9)) \
+    -fill white -pointsize $((w / 22)) -annotate +0+$((w / 36)) 'Someone, online' \
+    -gravity south -background '#f0f0f0' -splice 0x$((w / 10)) \
+    -fill '#707070' -annotate +0+$((w / 40)) 'Type a message' \
+    -quality 85 "$out/e/$id-screenshot-chat.jpg"
 done < "$list"
 "$bw" bank --db "$out/bank.db" add-content held "$out"/o*.jpg 2> "$out/add.log"
 for m in plain dihedral robust; do

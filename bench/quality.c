@@ -4,7 +4,8 @@
  * distance thresholds 16, 24, 31 and 40.
  *
  *   bench_quality [--recall N] [--max-tiles N] [--jobs N] [--same PAIRS]
- *                 [--tile-side PX] [--tiles-per-photo N] PHOTO_LIST OUT_DIR
+ *                 [--tile-side PX] [--tiles-per-photo N] [--only EDITS]
+ *                 [--fmr 0|1] PHOTO_LIST OUT_DIR
  *
  * Photos are cut into non-overlapping tiles (about PX = 512 pixels a side,
  * at most N = 16 per photo; smaller tiles give more pairs for the
@@ -20,7 +21,10 @@
  * matches are also counted between tiles of different photos only. Writes
  * recall.csv, fmr.csv, worst-pairs.txt, cross-photo-pairs.txt (the closest
  * pairs of tiles of different photos, to distance 40) and failures.csv (every edited copy
- * robust mode missed) to OUT_DIR and a summary table to stdout.
+ * robust mode missed) to OUT_DIR and a summary table to stdout. To try a
+ * change on a few edits quickly, --only takes a comma-separated list of
+ * edit or family names (the others report 0 images) and --fmr 0 skips the
+ * false-match pass.
  */
 #include <math.h>
 #include <pthread.h>
@@ -446,6 +450,7 @@ static void put_pair(FILE *f, const corpus *c, const struct worst *w)
 
 typedef struct recall_job {
     const corpus *c;
+    const char *only; /* comma-separated edits or families, or NULL for all */
     FILE *failures; /* shared; lines written under failures_lock */
     const int *picks;
     int npicks, from, step;
@@ -455,6 +460,19 @@ typedef struct recall_job {
 } recall_job;
 
 static pthread_mutex_t failures_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Whether `name` is an item of the comma-separated `list`. */
+static bool listed(const char *list, const char *name)
+{
+    const size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        const size_t len = strcspn(p, ",");
+        if (len == n && !strncmp(p, name, n))
+            return true;
+        p += len + (p[len] == ',');
+    }
+    return false;
+}
 
 static void *recall_run(void *arg)
 {
@@ -474,6 +492,9 @@ static void *recall_run(void *arg)
         if (!ok)
             continue;
         for (int t = 0; t < q_transform_count; t++) {
+            if (job->only && !listed(job->only, q_transforms[t].name) &&
+                !listed(job->only, q_transforms[t].family))
+                continue;
             qimg edited;
             hset q = {0};
             if (!q_transforms[t].apply(&edited, &orig, q_transforms[t].strength,
@@ -535,8 +556,8 @@ static char **read_lines(const char *path, int *count)
 static int usage(void)
 {
     fprintf(stderr, "usage: bench_quality [--recall N] [--max-tiles N] [--jobs N] "
-                    "[--same PAIRS] [--tile-side PX] [--tiles-per-photo N] PHOTO_LIST "
-                    "OUT_DIR\n");
+                    "[--same PAIRS] [--tile-side PX] [--tiles-per-photo N] [--only EDITS] "
+                    "[--fmr 0|1] PHOTO_LIST OUT_DIR\n");
     return 2;
 }
 
@@ -544,7 +565,8 @@ int main(int argc, char **argv)
 {
     int recall_n = 500, max_tiles = 4000, jobs = 2, a = 1;
     tiling tiles = {512, 16};
-    const char *same_list = NULL;
+    const char *same_list = NULL, *only = NULL;
+    int fmr = 1;
     for (; a + 1 < argc && !strncmp(argv[a], "--", 2); a += 2) {
         if (!strcmp(argv[a], "--recall"))
             recall_n = atoi(argv[a + 1]);
@@ -558,6 +580,10 @@ int main(int argc, char **argv)
             tiles.side = atof(argv[a + 1]);
         else if (!strcmp(argv[a], "--tiles-per-photo"))
             tiles.most = (uint32_t)atoi(argv[a + 1]);
+        else if (!strcmp(argv[a], "--only"))
+            only = argv[a + 1];
+        else if (!strcmp(argv[a], "--fmr"))
+            fmr = atoi(argv[a + 1]);
         else
             return usage();
     }
@@ -582,11 +608,11 @@ int main(int argc, char **argv)
 
     pthread_t th[64];
     fmr_job *fj = calloc((size_t)jobs, sizeof *fj);
-    for (int k = 0; k < jobs; k++) {
+    for (int k = 0; fmr && k < jobs; k++) {
         fj[k] = (fmr_job){.c = &c, .from = k, .step = jobs};
         pthread_create(&th[k], NULL, fmr_run, &fj[k]);
     }
-    for (int k = 0; k < jobs; k++)
+    for (int k = 0; fmr && k < jobs; k++)
         pthread_join(th[k], NULL);
     uint64_t hits[MODES][THRESHOLDS] = {{0}}, cross[MODES][THRESHOLDS] = {{0}};
     uint64_t cross_pairs = 0, excluded = 0;
@@ -595,7 +621,7 @@ int main(int argc, char **argv)
         all.worst[k].d = 257;
     for (int k = 0; k < CROSS_WORST; k++)
         all.cross_worst[k].d = 257;
-    for (int k = 0; k < jobs; k++) {
+    for (int k = 0; fmr && k < jobs; k++) {
         for (int m = 0; m < MODES; m++)
             for (int t = 0; t < THRESHOLDS; t++) {
                 hits[m][t] += fj[k].hits[m][t];
@@ -630,7 +656,7 @@ int main(int argc, char **argv)
     fprintf(failures, "photo,x,y,width,height,quality,transform,plain_distance,robust_distance\n");
     recall_job *rj = calloc((size_t)jobs, sizeof *rj);
     for (int k = 0; k < jobs; k++) {
-        rj[k] = (recall_job){&c, failures, picks, npicks, k, jobs,
+        rj[k] = (recall_job){&c, only, failures, picks, npicks, k, jobs,
                              calloc((size_t)q_transform_count, sizeof *found),
                              calloc((size_t)q_transform_count, sizeof *tried_all),
                              calloc((size_t)q_transform_count, sizeof *dsum)};

@@ -108,11 +108,13 @@ typedef struct bw_match_info {
     double compared_percent; /* share of the banked video's frames matched */
     /* What the banked PDQ hash covers, from the metadata
      * bw_bank_add_content() writes: a region's name ("c04", "l10", ...),
-     * "content" or "content-loose"; NULL for a whole image or an imported
-     * hash. A region match means the query is a crop of the banked image. */
+     * "content", "content-loose" or "content-picture"; NULL for a whole
+     * image or an imported hash. A region match means the query is a crop
+     * of the banked image. */
     const char *region;
-    /* Which hash of the query matched: "whole", "content" or
-     * "content-loose" (bw_matcher_match_set); NULL otherwise. */
+    /* Which hash of the query matched: "whole", "content",
+     * "content-loose", "content-picture" and the other parts of
+     * bw_pdq_part (bw_matcher_match_set); NULL otherwise. */
     const char *query_part;
 } bw_match_info;
 

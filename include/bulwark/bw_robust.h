@@ -31,7 +31,8 @@ typedef struct bw_box {
 } bw_box;
 
 /* bw_image_find_content() flags. */
-#define BW_CONTENT_LOOSE 1u /* also strip lines only 70 % flat (frames) */
+#define BW_CONTENT_LOOSE 1u   /* also strip lines only 70 % flat (frames) */
+#define BW_CONTENT_PICTURE 2u /* the picture inside a window frame */
 
 /*
  * Finds the content of an image: strips, side by side, every outer row or
@@ -41,8 +42,16 @@ typedef struct bw_box {
  * toolbar and margins of a screenshot, but also smooth sky. Going round
  * until nothing changes makes the result the same for an image and its
  * uniformly framed copies. When stripping would leave less than a tenth of
- * either side (or under 32 pixels), *box_out is the whole image. Fails only
- * on bad arguments.
+ * either side (or under 32 pixels), *box_out is the whole image.
+ *
+ * BW_CONTENT_PICTURE instead looks for the picture inside a screenshot's
+ * window frame (bars with text and buttons, not flat enough to strip): the
+ * rectangle whose four sides are sharp colour steps along nearly all their
+ * length, at least a third of the image's width and height. Without such a
+ * rectangle *box_out is the whole image. It reads every pixel once, where
+ * stripping reads only the lines it strips.
+ *
+ * Fails only on bad arguments (and BW_ERR_NOMEM).
  */
 BW_API bw_status bw_image_find_content(bw_ctx *ctx, bw_box *box_out,
                                        const bw_image *image, unsigned flags);
@@ -133,6 +142,7 @@ typedef struct bw_pdq_part {
     bw_pdq_part_kind kind;
     int region;                /* region index for BW_PART_REGION, else -1 */
     const char *name;          /* "whole", "content", "content-loose",
+                                  "content-picture" (BW_CONTENT_PICTURE),
                                   "unrotated", "shaved-c" (-l, -r, -t, -b)
                                   or the region's name */
     bw_dihedral transform;     /* which variant this hash is */
@@ -268,7 +278,7 @@ typedef struct bw_content_stats {
  * the bank's settings ask for ("content_signals" above). Every signal's
  * metadata is `metadata` (a JSON object, or NULL) plus "content" (the
  * file's SHA-256, tying a file's signals together) and "part" ("whole",
- * "content", "content-loose", "region" or "file") with, for regions,
+ * "content", "content-loose", "content-picture", "region" or "file") with, for regions,
  * "region" (its name) and "quality" (its PDQ quality); bw_matcher reports
  * these parts. PDQ hashes are stored as bw_pdq_part_bankable() says: a
  * whole image of quality under BW_PDQ_REGION_MIN_QUALITY is not (so flat

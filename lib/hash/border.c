@@ -11,6 +11,7 @@
 
 #include "bulwark/bw_robust.h"
 #include "common/bw_internal.h"
+#include "frame.h"
 
 /* JPEG ringing and dithering stay within this many levels of a flat
  * colour. */
@@ -100,13 +101,27 @@ static bool big_enough(uint32_t kept, uint32_t whole)
 BW_API bw_status bw_image_find_content(bw_ctx *ctx, bw_box *box_out, const bw_image *image,
                                        unsigned flags)
 {
-    if (!ctx || !box_out || !image || (flags & ~(unsigned)BW_CONTENT_LOOSE))
+    if (!ctx || !box_out || !image ||
+        (flags & ~(unsigned)(BW_CONTENT_LOOSE | BW_CONTENT_PICTURE)))
         return BW_ERR_INVALID_ARGUMENT;
     bwi_clear(ctx);
     const uint32_t w = bw_image_width(image), h = bw_image_height(image);
     *box_out = (bw_box){0, 0, w, h};
     if (w == 0 || h == 0)
         return BW_OK;
+    if (flags & BW_CONTENT_PICTURE) {
+        bw_pixel_format format;
+        size_t stride;
+        const uint8_t *pixels = bw_image_pixels(image, &format, &stride);
+        bw_box box;
+        bool found;
+        if (!bwi_find_picture(pixels, stride, format == BW_PIXEL_GREY8 ? 1 : 3, w, h, &box,
+                              &found))
+            return bwi_fail(ctx, BW_ERR_NOMEM, "out of memory");
+        if (found)
+            *box_out = box;
+        return BW_OK;
+    }
     lines *l = malloc(sizeof *l);
     if (!l)
         return bwi_fail(ctx, BW_ERR_NOMEM, "out of memory");

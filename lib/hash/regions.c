@@ -321,6 +321,13 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
         if (st == BW_OK && !same_box(loose, whole) && !same_box(loose, strict))
             st = add_box(ctx, set, image, loose, BW_PART_CONTENT, -1, "content-loose", dihedral,
                          0);
+        bw_box picture;
+        if (st == BW_OK)
+            st = bw_image_find_content(ctx, &picture, image, BW_CONTENT_PICTURE);
+        if (st == BW_OK && !same_box(picture, whole) && !same_box(picture, strict) &&
+            !same_box(picture, loose))
+            st = add_box(ctx, set, image, picture, BW_PART_CONTENT, -1, "content-picture",
+                         dihedral, 0);
     }
     if (st == BW_OK && (flags & BW_PDQ_SET_UNROTATED))
         st = add_unrotated(ctx, set, image);

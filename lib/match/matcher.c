@@ -314,6 +314,8 @@ static const char *banked_part(const bw_signal_info *s, int *region, int *qualit
         out = "content";
     else if (part && !strcmp(part, "content-loose"))
         out = "content-loose";
+    else if (part && !strcmp(part, "content-picture"))
+        out = "content-picture";
     else if (part && !strcmp(part, "unrotated"))
         out = "unrotated";
     json_decref(j);

@@ -121,6 +121,115 @@ static void screenshot_frame(void)
     bw_image_free(shot);
 }
 
+/* Paints a w x h RGB rectangle at (x, y) in one colour, or as "text" (every
+ * other pixel of a checkered pattern) when text is set. */
+static void paint(uint8_t *px, uint32_t W, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
+                  const uint8_t rgb[3], bool text)
+{
+    for (uint32_t j = y; j < y + h; j++)
+        for (uint32_t i = x; i < x + w; i++)
+            if (!text || (i / 2 + j) % 3 == 0)
+                memcpy(&px[((size_t)j * W + i) * 3], rgb, 3);
+}
+
+/* A photo viewer's window around a picture whose upper part is smooth sky:
+ * a dark title bar with text and a close button, a light toolbar with
+ * buttons, a desk-grey margin, a status line with text. Stripping flat
+ * lines stops at the title text (strict) or eats into the sky (loose); the
+ * picture is the rectangle of sharp steps. */
+static void picture_in_window(void)
+{
+    const uint32_t W = 420, H = 400;
+    const bw_box picture = {50, 80, 320, 260};
+    static const uint8_t desk[3] = {236, 236, 236}, bar[3] = {48, 54, 66},
+                         tool[3] = {250, 250, 250}, ink[3] = {230, 230, 230},
+                         dark[3] = {60, 60, 60}, red[3] = {210, 70, 60};
+    bw_image *plain = framed(W, H, picture, desk, 0);
+    bw_pixel_format f;
+    size_t stride;
+    uint8_t *px = malloc((size_t)W * H * 3);
+    memcpy(px, bw_image_pixels(plain, &f, &stride), (size_t)W * H * 3);
+    bw_image_free(plain);
+    /* Sky: the top 40 % of the picture, a gentle gradient. */
+    for (uint32_t y = picture.y; y < picture.y + picture.height * 2 / 5; y++)
+        for (uint32_t x = picture.x; x < picture.x + picture.width; x++) {
+            const uint8_t sky[3] = {(uint8_t)(90 + (y - picture.y) / 8),
+                                    (uint8_t)(140 + x / 40), 200};
+            memcpy(&px[((size_t)y * W + x) * 3], sky, 3);
+        }
+    paint(px, W, 0, 0, W, 30, bar, false);
+    paint(px, W, 20, 10, 200, 10, ink, true);
+    paint(px, W, W - 28, 8, 16, 14, red, false);
+    paint(px, W, 0, 30, W, 22, tool, false);
+    for (uint32_t i = 0; i < 5; i++)
+        paint(px, W, 8 + i * 30, 36, 12, 10, dark, false);
+    paint(px, W, 50, H - 18, 140, 8, dark, true);
+    bw_image *shot = NULL;
+    CHECK_EQ(bw_image_from_pixels(ctx, &shot, px, (size_t)W * 3, W, H, BW_PIXEL_RGB8), BW_OK);
+    bw_box strict, loose, found;
+    CHECK_EQ(bw_image_find_content(ctx, &strict, shot, 0), BW_OK);
+    CHECK_EQ(bw_image_find_content(ctx, &loose, shot, BW_CONTENT_LOOSE), BW_OK);
+    CHECK_EQ(bw_image_find_content(ctx, &found, shot, BW_CONTENT_PICTURE), BW_OK);
+    check_box(found, picture);
+    /* What the stripping rules make of it, which is why the picture is
+     * looked for on its own. */
+    CHECK(strict.y < picture.y && strict.width > picture.width);
+    CHECK(loose.y > picture.y);
+
+    /* The set of the screenshot holds the picture's own hash. */
+    bw_image *alone = NULL;
+    CHECK_EQ(bw_image_crop(ctx, &alone, shot, picture), BW_OK);
+    uint8_t want[BW_PDQ_BYTES];
+    CHECK_EQ(bw_pdq_hash_image(ctx, want, NULL, alone), BW_OK);
+    bw_pdq_set *set;
+    bw_pdq_set_create(&set);
+    CHECK_EQ(bw_pdq_set_compute(ctx, set, BW_PDQ_SET_CONTENT, shot), BW_OK);
+    const bw_pdq_part *part = NULL;
+    for (size_t i = 0; i < bw_pdq_set_count(set); i++)
+        if (!strcmp(bw_pdq_set_get(set, i)->name, "content-picture"))
+            part = bw_pdq_set_get(set, i);
+    CHECK(part != NULL);
+    if (part) {
+        CHECK_EQ(part->kind, BW_PART_CONTENT);
+        check_box(part->box, picture);
+        CHECK(memcmp(part->hash, want, BW_PDQ_BYTES) == 0);
+    }
+    bw_pdq_set_free(set);
+    bw_image_free(alone);
+
+    /* A large screenshot is scanned at a coarser step; the box is still
+     * found to the pixel when the picture's sides fall on the samples. */
+    const uint32_t k = 4;
+    uint8_t *big = malloc((size_t)W * k * H * k * 3);
+    for (uint32_t y = 0; y < H * k; y++)
+        for (uint32_t x = 0; x < W * k; x++)
+            memcpy(&big[((size_t)y * W * k + x) * 3], &px[((size_t)(y / k) * W + x / k) * 3], 3);
+    bw_image *large = NULL;
+    CHECK_EQ(bw_image_from_pixels(ctx, &large, big, (size_t)W * k * 3, W * k, H * k,
+                                  BW_PIXEL_RGB8),
+             BW_OK);
+    CHECK_EQ(bw_image_find_content(ctx, &found, large, BW_CONTENT_PICTURE), BW_OK);
+    check_box(found, (bw_box){picture.x * k, picture.y * k, picture.width * k,
+                              picture.height * k});
+    bw_image_free(large);
+    free(big);
+
+    /* The picture alone, and a texture without any frame, are whole. */
+    bw_image *img = NULL;
+    CHECK_EQ(bw_image_crop(ctx, &img, shot, picture), BW_OK);
+    CHECK_EQ(bw_image_find_content(ctx, &found, img, BW_CONTENT_PICTURE), BW_OK);
+    check_box(found, (bw_box){0, 0, picture.width, picture.height});
+    bw_image_free(img);
+    /* Too small a picture (under a third of the width) is not looked for. */
+    bw_image *tiny = framed(400, 300, (bw_box){150, 100, 120, 150}, desk, 0);
+    CHECK_EQ(bw_image_find_content(ctx, &found, tiny, BW_CONTENT_PICTURE), BW_OK);
+    check_box(found, (bw_box){0, 0, 400, 300});
+    bw_image_free(tiny);
+    CHECK_EQ(bw_image_find_content(ctx, &found, shot, 4), BW_ERR_INVALID_ARGUMENT);
+    bw_image_free(shot);
+    free(px);
+}
+
 /* Stripping never leaves a sliver: a flat image keeps its whole box. */
 static void flat_keeps_whole(void)
 {
@@ -555,6 +664,7 @@ int main(void)
     bw_ctx_create(&ctx);
     RUN(borders_exact);
     RUN(screenshot_frame);
+    RUN(picture_in_window);
     RUN(flat_keeps_whole);
     RUN(crop_copies_pixels);
     RUN(region_boxes_and_names);

@@ -1,0 +1,355 @@
+/*
+ * The picture inside a window frame. A screenshot of a photo viewer, a
+ * chat or a web page puts the picture among bars, buttons and text that
+ * are not flat enough for border stripping (border.c), while the picture
+ * itself is a rectangle whose sides are sharp steps against the frame
+ * along most of their length. So: count, for every column boundary and
+ * every row boundary, the pixels across which the colour jumps; take the
+ * strongest boundaries (and the image's edges) as candidate sides; score
+ * each rectangle they make by how much of its sides inside the image are
+ * steps; and keep the best one whose surroundings look like a frame, not
+ * like more of a photo.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame.h"
+
+/* A step is a jump of at least this many levels in some channel between
+ * neighbours: well above JPEG noise, below most picture-to-frame edges. */
+#define STEP_LEVELS 24
+#define WIDE_STEP_LEVELS 36
+/* Candidate sides per direction: the strongest boundaries, each a local
+ * maximum of its profile. */
+#define CANDIDATES 10
+/* A side must step along this share (in percent) of its length (a picture
+ * may fade into the frame's colour along part of a side), and its sides
+ * together along ACCEPT_MEAN. */
+#define ACCEPT_SIDE 40
+#define ACCEPT_MEAN 70
+/* A picture takes at least a third of the frame's width and height. */
+#define MIN_SHARE_DIVISOR 3
+/* Rectangles checked for a frame around them, best first. */
+#define KEEP 8
+/* Frame pixels are flat within JPEG noise, and most of a frame is flat. */
+#define FLAT_LEVELS 3
+#define FRAME_FLAT_SHARE 50
+#define RING_LEVELS 24
+#define RING_SHARE 75
+#define RING_DISTANCE 4
+#define MIN_SIDE_PIXELS 32
+#define NEGLIGIBLE_DIVISOR 50
+/* Large images are scanned at about this many samples on their longer
+ * side. */
+#define SCAN_SIDE 1200
+
+static int jump(const uint8_t *a, const uint8_t *b, int channels)
+{
+    int most = 0;
+    for (int c = 0; c < channels; c++) {
+        const int d = abs((int)a[c] - (int)b[c]);
+        most = d > most ? d : most;
+    }
+    return most;
+}
+
+/* The positions of the `most` largest local maxima of profile[1..n-1]
+ * that reach `floor`, in ascending position order; returns their count. */
+static int strongest(const uint32_t *profile, uint32_t n, uint32_t floor, uint32_t *out,
+                     int most)
+{
+    int count = 0;
+    for (uint32_t i = 1; i < n; i++) {
+        const uint32_t v = profile[i];
+        if (v < floor || (i > 1 && profile[i - 1] > v) || (i + 1 < n && profile[i + 1] >= v))
+            continue;
+        /* Insertion into a list kept sorted by strength, strongest first. */
+        int k = count < most ? count++ : most;
+        if (k == most && profile[out[most - 1]] >= v)
+            continue;
+        if (k == most)
+            k = most - 1;
+        while (k > 0 && profile[out[k - 1]] < v) {
+            out[k] = out[k - 1];
+            k--;
+        }
+        out[k] = i;
+    }
+    for (int a = 1; a < count; a++)
+        for (int b = a; b > 0 && out[b - 1] > out[b]; b--) {
+            const uint32_t t = out[b];
+            out[b] = out[b - 1];
+            out[b - 1] = t;
+        }
+    return count;
+}
+
+/* The image as scanned: every `step`-th pixel of every `step`-th row, so
+ * that a large photo costs about as much as a megapixel (a box found to a
+ * few pixels in thousands is as good for PDQ). w and h are in samples. */
+typedef struct frame_scan {
+    const uint8_t *pixels;
+    size_t stride;
+    int channels;
+    uint32_t step;
+    uint32_t w, h;
+} frame_scan;
+
+static const uint8_t *pix(const frame_scan *f, uint32_t x, uint32_t y)
+{
+    return f->pixels + (size_t)y * f->step * f->stride +
+           (size_t)x * f->step * (size_t)f->channels;
+}
+
+/* Whether the colour steps between column x - 1 and x at row y (and, for
+ * row_step, between row y - 1 and y at column x): 2 for a step between the
+ * two pixels, 1 for one spread over the four around them, as JPEG at low
+ * quality spreads a sharp edge. A spread step also shows at the
+ * neighbouring boundaries; counting it for less keeps the side where the
+ * colour jumps most. */
+static int column_step(const frame_scan *f, uint32_t x, uint32_t y)
+{
+    if (jump(pix(f, x, y), pix(f, x - 1, y), f->channels) >= STEP_LEVELS)
+        return 2;
+    return x >= 2 && x + 1 < f->w &&
+           jump(pix(f, x + 1, y), pix(f, x - 2, y), f->channels) >= WIDE_STEP_LEVELS;
+}
+
+static int row_step(const frame_scan *f, uint32_t x, uint32_t y)
+{
+    if (jump(pix(f, x, y), pix(f, x, y - 1), f->channels) >= STEP_LEVELS)
+        return 2;
+    return y >= 2 && y + 1 < f->h &&
+           jump(pix(f, x, y + 1), pix(f, x, y - 2), f->channels) >= WIDE_STEP_LEVELS;
+}
+
+/* Running counts of steps along candidate column boundary x (over rows)
+ * or row boundary y (over columns): prefix[i] counts steps before i. The
+ * image's own edges step all along. */
+static void column_prefix(const frame_scan *f, uint32_t x, uint32_t *prefix)
+{
+    prefix[0] = 0;
+    for (uint32_t y = 0; y < f->h; y++)
+        prefix[y + 1] = prefix[y] + (x == 0 || x == f->w || column_step(f, x, y) > 0);
+}
+
+static void row_prefix(const frame_scan *f, uint32_t y, uint32_t *prefix)
+{
+    prefix[0] = 0;
+    for (uint32_t x = 0; x < f->w; x++)
+        prefix[x + 1] = prefix[x] + (y == 0 || y == f->h || row_step(f, x, y) > 0);
+}
+
+/* Adds the image's own edges to the candidate sides (a picture may touch
+ * the edge of a screenshot), keeping positions ascending. */
+static int with_edges(uint32_t *pos, int count, uint32_t end)
+{
+    memmove(pos + 1, pos, (size_t)count * sizeof *pos);
+    pos[0] = 0;
+    pos[count + 1] = end;
+    return count + 2;
+}
+
+/* A rectangle whose sides step: per mille of their length, summed, then
+ * its area. */
+typedef struct rect {
+    bw_box box;
+    int inner; /* sides inside the image, 2 to 4 */
+    uint64_t score;
+    uint64_t area;
+} rect;
+
+/* Keeps the KEEP best rectangles, best first: by the number of sides that
+ * are steps rather than the image's edges (a band across the whole
+ * screenshot is bounded by bars as often as by a picture), then by score,
+ * and among scores a few per mille apart, by area (the picture rather than
+ * a part of it). */
+static bool better(const rect *a, const rect *b)
+{
+    if (a->inner != b->inner)
+        return a->inner > b->inner;
+    if (a->score > b->score + 8 || a->score + 8 < b->score)
+        return a->score > b->score;
+    return a->area > b->area;
+}
+
+static void keep(rect *best, int *kept, rect r)
+{
+    int k = *kept < KEEP ? (*kept)++ : KEEP;
+    if (k == KEEP && !better(&r, &best[KEEP - 1]))
+        return;
+    if (k == KEEP)
+        k = KEEP - 1;
+    while (k > 0 && better(&r, &best[k - 1])) {
+        best[k] = best[k - 1];
+        k--;
+    }
+    best[k] = r;
+}
+
+/* Whether a line of pixels outside a side is one colour: RING_SHARE % of
+ * them within RING_LEVELS of the line's median, per channel. */
+static bool line_flat(const frame_scan *f, uint32_t x, uint32_t y, uint32_t count, bool down)
+{
+    uint32_t hist[3][256];
+    memset(hist, 0, sizeof hist);
+    const int ch = f->channels;
+    for (uint32_t k = 0; k < count; k++) {
+        const uint8_t *p = down ? pix(f, x, y + k) : pix(f, x + k, y);
+        for (int c = 0; c < ch; c++)
+            hist[c][p[c]]++;
+    }
+    int median[3] = {0, 0, 0};
+    for (int c = 0; c < ch; c++) {
+        uint32_t seen = 0;
+        while (median[c] < 255 && (seen += hist[c][median[c]]) * 2 < count)
+            median[c]++;
+    }
+    uint32_t near = 0;
+    for (uint32_t k = 0; k < count; k++) {
+        const uint8_t *p = down ? pix(f, x, y + k) : pix(f, x + k, y);
+        bool ok = true;
+        for (int c = 0; c < ch && ok; c++)
+            ok = abs((int)p[c] - median[c]) <= RING_LEVELS;
+        near += ok;
+    }
+    return (uint64_t)near * 100 >= (uint64_t)count * RING_SHARE;
+}
+
+/* Whether what surrounds the box is a frame. Just outside each side inside
+ * the image lies one colour (a margin, a bar, a page), looked at a few
+ * pixels out, past the ringing JPEG leaves along a sharp edge; and the
+ * frame as a whole is mostly flat: text and buttons take a minority of it. A rectangle found inside a photo (a
+ * window, a sign) has more photo around it. A pixel is flat when it is
+ * within FLAT_LEVELS of its left and upper neighbours. */
+static bool frame_like(const frame_scan *f, bw_box b)
+{
+    const uint32_t x1 = b.x + b.width, y1 = b.y + b.height;
+    const uint32_t d = RING_DISTANCE;
+    if ((b.x > 0 && !line_flat(f, b.x >= d ? b.x - d : 0, b.y, b.height, true)) ||
+        (x1 < f->w && !line_flat(f, x1 + d - 1 < f->w ? x1 + d - 1 : f->w - 1, b.y, b.height,
+                                 true)) ||
+        (b.y > 0 && !line_flat(f, b.x, b.y >= d ? b.y - d : 0, b.width, false)) ||
+        (y1 < f->h && !line_flat(f, b.x, y1 + d - 1 < f->h ? y1 + d - 1 : f->h - 1, b.width,
+                                 false)))
+        return false;
+    uint64_t flat = 0, all = 0;
+    for (uint32_t y = 1; y < f->h; y++) {
+        /* Beside the box, the pixels left and right of it; above and
+         * below, whole rows. */
+        const bool beside = y >= b.y && y < y1;
+        for (uint32_t x = 1; x < f->w; x++) {
+            if (beside && x >= b.x && x < x1) {
+                x = x1 - 1; /* the loop's x++ lands just right of the box */
+                continue;
+            }
+            const uint8_t *p = pix(f, x, y);
+            flat += jump(p, pix(f, x - 1, y), f->channels) <= FLAT_LEVELS &&
+                    jump(p, pix(f, x, y - 1), f->channels) <= FLAT_LEVELS;
+            all++;
+        }
+    }
+    return all && flat * 100 >= all * FRAME_FLAT_SHARE;
+}
+
+bool bwi_find_picture(const uint8_t *pixels, size_t stride, int channels, uint32_t width,
+                      uint32_t height, bw_box *box_out, bool *found)
+{
+    *found = false;
+    const uint32_t longest = width > height ? width : height;
+    const uint32_t step = longest > SCAN_SIDE ? (longest + SCAN_SIDE - 1) / SCAN_SIDE : 1;
+    const uint32_t w = (width + step - 1) / step, h = (height + step - 1) / step;
+    const uint32_t min_w = w / MIN_SHARE_DIVISOR, min_h = h / MIN_SHARE_DIVISOR;
+    if (w < 3 || h < 3 || min_w * step < MIN_SIDE_PIXELS || min_h * step < MIN_SIDE_PIXELS)
+        return true;
+    const frame_scan f = {pixels, stride, channels, step, w, h};
+    uint32_t *cols = calloc(w, sizeof *cols), *rows = calloc(h, sizeof *rows);
+    uint32_t *cprefix = malloc((size_t)(CANDIDATES + 2) * (h + 1) * sizeof *cprefix);
+    uint32_t *rprefix = malloc((size_t)(CANDIDATES + 2) * (w + 1) * sizeof *rprefix);
+    if (!cols || !rows || !cprefix || !rprefix) {
+        free(cols);
+        free(rows);
+        free(cprefix);
+        free(rprefix);
+        return false;
+    }
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w; x++) {
+            cols[x] += x ? (uint32_t)column_step(&f, x, y) : 0;
+            rows[y] += y ? (uint32_t)row_step(&f, x, y) : 0;
+        }
+    uint32_t cx[CANDIDATES + 2], cy[CANDIDATES + 2];
+    /* A side of a picture at least min_h tall steps along most of it
+     * (profiles count a step between neighbours twice). */
+    const int ncx =
+        with_edges(cx, strongest(cols, w, min_h * ACCEPT_SIDE / 50, cx, CANDIDATES), w);
+    const int ncy =
+        with_edges(cy, strongest(rows, h, min_w * ACCEPT_SIDE / 50, cy, CANDIDATES), h);
+    for (int i = 0; i < ncx; i++)
+        column_prefix(&f, cx[i], cprefix + (size_t)i * (h + 1));
+    for (int i = 0; i < ncy; i++)
+        row_prefix(&f, cy[i], rprefix + (size_t)i * (w + 1));
+    rect best[KEEP];
+    int kept = 0;
+    for (int a = 0; a < ncx; a++)
+        for (int b = a + 1; b < ncx; b++) {
+            const uint32_t x0 = cx[a], x1 = cx[b];
+            if (x1 - x0 < min_w)
+                continue;
+            const uint32_t *left = cprefix + (size_t)a * (h + 1);
+            const uint32_t *right = cprefix + (size_t)b * (h + 1);
+            for (int c = 0; c < ncy; c++)
+                for (int d = c + 1; d < ncy; d++) {
+                    const uint32_t y0 = cy[c], y1 = cy[d];
+                    /* Nearly the whole image hashes like it: a frame
+                     * takes at least NEGLIGIBLE_DIVISOR-th of a side. */
+                    if (y1 - y0 < min_h || ((w - (x1 - x0)) * NEGLIGIBLE_DIVISOR < w &&
+                                            (h - (y1 - y0)) * NEGLIGIBLE_DIVISOR < h))
+                        continue;
+                    const uint32_t *top = rprefix + (size_t)c * (w + 1);
+                    const uint32_t *bottom = rprefix + (size_t)d * (w + 1);
+                    /* Shares in per mille of each side's length. */
+                    const uint64_t sw = x1 - x0, sh = y1 - y0;
+                    const uint64_t l = (left[y1] - left[y0]) * 1000 / sh;
+                    const uint64_t r = (right[y1] - right[y0]) * 1000 / sh;
+                    const uint64_t t = (top[x1] - top[x0]) * 1000 / sw;
+                    const uint64_t bo = (bottom[x1] - bottom[x0]) * 1000 / sw;
+                    /* The image's own edges prove nothing: the sides
+                     * inside it are scored, at least two of them. */
+                    const bool in[4] = {x0 > 0, x1 < w, y0 > 0, y1 < h};
+                    const uint64_t share[4] = {l, r, t, bo};
+                    uint64_t sum = 0;
+                    int inner = 0;
+                    bool weak = false;
+                    for (int k = 0; k < 4; k++)
+                        if (in[k]) {
+                            inner++;
+                            sum += share[k];
+                            weak |= share[k] < ACCEPT_SIDE * 10;
+                        }
+                    if (weak || inner < 2)
+                        continue;
+                    const uint64_t score = sum * 4 / (uint64_t)inner;
+                    if (score < (uint64_t)ACCEPT_MEAN * 40)
+                        continue;
+                    keep(best, &kept,
+                         (rect){{x0, y0, x1 - x0, y1 - y0}, inner, score, sw * sh});
+                }
+        }
+    /* The best-stepped rectangle whose surroundings look like a frame. */
+    for (int k = 0; k < kept && !*found; k++)
+        if (frame_like(&f, best[k].box)) {
+            /* Back to pixels; a side on the image's edge stays there. */
+            const bw_box b = best[k].box;
+            const uint32_t x0 = b.x * step, y0 = b.y * step;
+            const uint32_t x1 = b.x + b.width == w ? width : (b.x + b.width) * step;
+            const uint32_t y1 = b.y + b.height == h ? height : (b.y + b.height) * step;
+            *box_out = (bw_box){x0, y0, x1 - x0, y1 - y0};
+            *found = true;
+        }
+    free(cols);
+    free(rows);
+    free(cprefix);
+    free(rprefix);
+    return true;
+}
