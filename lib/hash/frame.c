@@ -38,6 +38,9 @@
 #define RING_SHARE 75
 #define RING_DISTANCE 4
 #define MIN_SIDE_PIXELS 32
+/* Boundaries this far from a side are on the frame or in the picture,
+ * past the three a blurred edge spreads over. */
+#define NEIGHBOUR_GAP 3
 #define NEGLIGIBLE_DIVISOR 50
 /* Large images are scanned at about this many samples on their longer
  * side. */
@@ -82,6 +85,20 @@ static int strongest(const uint32_t *profile, uint32_t n, uint32_t floor, uint32
             out[b - 1] = t;
         }
     return count;
+}
+
+/* How much each boundary stands out: its count of steps less the smaller
+ * count a few boundaries away on either side. A picture's side has the
+ * frame's quiet on one side, while a busy texture inside the picture
+ * (foliage, gravel, noise) steps at every boundary and stands out at none. */
+static void stand_out(const uint32_t *profile, uint32_t n, uint32_t *out)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        const uint32_t before = i > NEIGHBOUR_GAP ? profile[i - NEIGHBOUR_GAP] : 0;
+        const uint32_t after = i + NEIGHBOUR_GAP < n ? profile[i + NEIGHBOUR_GAP] : 0;
+        const uint32_t quiet = before < after ? before : after;
+        out[i] = profile[i] > quiet ? profile[i] - quiet : 0;
+    }
 }
 
 /* The image as scanned: every `step`-th pixel of every `step`-th row, so
@@ -219,9 +236,10 @@ static bool line_flat(const frame_scan *f, uint32_t x, uint32_t y, uint32_t coun
 /* Whether what surrounds the box is a frame. Just outside each side inside
  * the image lies one colour (a margin, a bar, a page), looked at a few
  * pixels out, past the ringing JPEG leaves along a sharp edge; and the
- * frame as a whole is mostly flat: text and buttons take a minority of it. A rectangle found inside a photo (a
- * window, a sign) has more photo around it. A pixel is flat when it is
- * within FLAT_LEVELS of its left and upper neighbours. */
+ * frame as a whole is mostly flat: text and buttons take a minority of it.
+ * A rectangle found inside a photo (a window, a sign) has more photo
+ * around it. A pixel is flat when it is within FLAT_LEVELS of its left and
+ * upper neighbours. */
 static bool frame_like(const frame_scan *f, bw_box b)
 {
     const uint32_t x1 = b.x + b.width, y1 = b.y + b.height;
@@ -263,7 +281,9 @@ bool bwi_find_picture(const uint8_t *pixels, size_t stride, int channels, uint32
     if (w < 3 || h < 3 || min_w * step < MIN_SIDE_PIXELS || min_h * step < MIN_SIDE_PIXELS)
         return true;
     const frame_scan f = {pixels, stride, channels, step, w, h};
-    uint32_t *cols = calloc(w, sizeof *cols), *rows = calloc(h, sizeof *rows);
+    /* Step counts, then how much each boundary stands out. */
+    uint32_t *cols = calloc(2 * (size_t)w, sizeof *cols);
+    uint32_t *rows = calloc(2 * (size_t)h, sizeof *rows);
     uint32_t *cprefix = malloc((size_t)(CANDIDATES + 2) * (h + 1) * sizeof *cprefix);
     uint32_t *rprefix = malloc((size_t)(CANDIDATES + 2) * (w + 1) * sizeof *rprefix);
     if (!cols || !rows || !cprefix || !rprefix) {
@@ -279,12 +299,14 @@ bool bwi_find_picture(const uint8_t *pixels, size_t stride, int channels, uint32
             rows[y] += y ? (uint32_t)row_step(&f, x, y) : 0;
         }
     uint32_t cx[CANDIDATES + 2], cy[CANDIDATES + 2];
-    /* A side of a picture at least min_h tall steps along most of it
-     * (profiles count a step between neighbours twice). */
+    /* A side of a picture at least min_h tall steps along much of it
+     * (profiles count a step between neighbours twice) and stands out. */
+    stand_out(cols, w, cols + w);
+    stand_out(rows, h, rows + h);
     const int ncx =
-        with_edges(cx, strongest(cols, w, min_h * ACCEPT_SIDE / 50, cx, CANDIDATES), w);
+        with_edges(cx, strongest(cols + w, w, min_h * ACCEPT_SIDE / 50, cx, CANDIDATES), w);
     const int ncy =
-        with_edges(cy, strongest(rows, h, min_w * ACCEPT_SIDE / 50, cy, CANDIDATES), h);
+        with_edges(cy, strongest(rows + h, h, min_w * ACCEPT_SIDE / 50, cy, CANDIDATES), h);
     for (int i = 0; i < ncx; i++)
         column_prefix(&f, cx[i], cprefix + (size_t)i * (h + 1));
     for (int i = 0; i < ncy; i++)

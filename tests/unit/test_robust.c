@@ -230,6 +230,49 @@ static void picture_in_window(void)
     free(px);
 }
 
+/* Random windows around random pictures: whatever the frame, the box lies
+ * inside the image; and when the picture's sides stand out from a flat
+ * frame, it is found exactly. */
+static void pictures_in_random_windows(void)
+{
+    uint32_t seed = 12345;
+    int exact = 0, framed_count = 0;
+    for (int round = 0; round < 60; round++) {
+        seed = seed * 1103515245u + 12345u;
+        const uint32_t W = 120 + (seed >> 8) % 400;
+        seed = seed * 1103515245u + 12345u;
+        const uint32_t H = 120 + (seed >> 8) % 400;
+        seed = seed * 1103515245u + 12345u;
+        const uint32_t pw = W / 2 + (seed >> 8) % (W / 3);
+        seed = seed * 1103515245u + 12345u;
+        const uint32_t ph = H / 2 + (seed >> 8) % (H / 3);
+        seed = seed * 1103515245u + 12345u;
+        const uint32_t px0 = (seed >> 8) % (W - pw + 1);
+        seed = seed * 1103515245u + 12345u;
+        const uint32_t py0 = (seed >> 8) % (H - ph + 1);
+        const bw_box pic = {px0, py0, pw, ph};
+        const uint8_t desk[3] = {(uint8_t)(200 + round % 50), (uint8_t)(200 + round % 50),
+                                 (uint8_t)(210 + round % 40)};
+        bw_image *img = framed(W, H, pic, desk, round % 3 == 0 ? 2 : 0);
+        bw_box box;
+        CHECK_EQ(bw_image_find_content(ctx, &box, img, BW_CONTENT_PICTURE), BW_OK);
+        CHECK(box.width > 0 && box.height > 0 && box.x + box.width <= W &&
+              box.y + box.height <= H);
+        /* A frame at least 2 % of a side wide on some side: a picture. */
+        if ((W - pw) * 50 >= W || (H - ph) * 50 >= H) {
+            framed_count++;
+            exact += box.x == pic.x && box.y == pic.y && box.width == pic.width &&
+                     box.height == pic.height;
+        }
+        bw_image_free(img);
+    }
+    /* The texture never comes within a step of the frame's colour along
+     * much of a side, so every framed picture is found, also where it
+     * touches the image's edge and where the texture steps everywhere. */
+    CHECK(framed_count > 40);
+    CHECK_EQ(exact, framed_count);
+}
+
 /* Stripping never leaves a sliver: a flat image keeps its whole box. */
 static void flat_keeps_whole(void)
 {
@@ -665,6 +708,7 @@ int main(void)
     RUN(borders_exact);
     RUN(screenshot_frame);
     RUN(picture_in_window);
+    RUN(pictures_in_random_windows);
     RUN(flat_keeps_whole);
     RUN(crop_copies_pixels);
     RUN(region_boxes_and_names);
