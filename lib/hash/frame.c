@@ -31,9 +31,11 @@
 #define MIN_SHARE_DIVISOR 3
 /* Rectangles checked for a frame around them, best first. */
 #define KEEP 8
-/* Frame pixels are flat within JPEG noise, and most of a frame is flat. */
+/* Frame pixels are flat within JPEG noise, most of a frame is flat, and
+ * the frame is flatter than the picture by at least FLATTER_BY points. */
 #define FLAT_LEVELS 3
 #define FRAME_FLAT_SHARE 50
+#define FLATTER_BY 1
 #define RING_LEVELS 24
 #define RING_SHARE 75
 #define RING_DISTANCE 4
@@ -236,9 +238,9 @@ static bool line_flat(const frame_scan *f, uint32_t x, uint32_t y, uint32_t coun
 /* Whether what surrounds the box is a frame. Just outside each side inside
  * the image lies one colour (a margin, a bar, a page), looked at a few
  * pixels out, past the ringing JPEG leaves along a sharp edge; and the
- * frame as a whole is mostly flat: text and buttons take a minority of it.
- * A rectangle found inside a photo (a window, a sign) has more photo
- * around it. A pixel is flat when it is within FLAT_LEVELS of its left and
+ * frame as a whole is mostly flat: text and buttons take a minority of it,
+ * and it is flatter than the picture. A rectangle found inside a photo (a
+ * window, a sign, a patch of wall) has more photo around it. A pixel is flat when it is within FLAT_LEVELS of its left and
  * upper neighbours. */
 static bool frame_like(const frame_scan *f, bw_box b)
 {
@@ -251,23 +253,26 @@ static bool frame_like(const frame_scan *f, bw_box b)
         (y1 < f->h && !line_flat(f, b.x, y1 + d - 1 < f->h ? y1 + d - 1 : f->h - 1, b.width,
                                  false)))
         return false;
-    uint64_t flat = 0, all = 0;
-    for (uint32_t y = 1; y < f->h; y++) {
-        /* Beside the box, the pixels left and right of it; above and
-         * below, whole rows. */
-        const bool beside = y >= b.y && y < y1;
+    /* Flat pixels outside the box and inside it (its own first row and
+     * column left out: they compare with the frame). */
+    uint64_t flat[2] = {0, 0}, all[2] = {0, 0};
+    for (uint32_t y = 1; y < f->h; y++)
         for (uint32_t x = 1; x < f->w; x++) {
-            if (beside && x >= b.x && x < x1) {
-                x = x1 - 1; /* the loop's x++ lands just right of the box */
+            const int in = x > b.x && x < x1 && y > b.y && y < y1;
+            if (!in && x >= b.x && x < x1 && y >= b.y && y < y1)
                 continue;
-            }
             const uint8_t *p = pix(f, x, y);
-            flat += jump(p, pix(f, x - 1, y), f->channels) <= FLAT_LEVELS &&
-                    jump(p, pix(f, x, y - 1), f->channels) <= FLAT_LEVELS;
-            all++;
+            flat[in] += jump(p, pix(f, x - 1, y), f->channels) <= FLAT_LEVELS &&
+                        jump(p, pix(f, x, y - 1), f->channels) <= FLAT_LEVELS;
+            all[in]++;
         }
-    }
-    return all && flat * 100 >= all * FRAME_FLAT_SHARE;
+    if (!all[0] || !all[1])
+        return false;
+    /* Shares in percent; the frame must be flatter than what it holds,
+     * which keeps a plain wall panel between a pole and a whiteboard, or a
+     * flat panel of an application, from passing for a picture. */
+    const uint64_t outside = flat[0] * 100 / all[0], inside = flat[1] * 100 / all[1];
+    return outside >= FRAME_FLAT_SHARE && outside >= inside + FLATTER_BY;
 }
 
 bool bwi_find_picture(const uint8_t *pixels, size_t stride, int channels, uint32_t width,

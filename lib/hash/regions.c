@@ -326,8 +326,10 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
             st = bw_image_find_content(ctx, &picture, image, BW_CONTENT_PICTURE);
         if (st == BW_OK && !same_box(picture, whole) && !same_box(picture, strict) &&
             !same_box(picture, loose))
+            /* A flat picture box (an application's empty panel) would
+             * meet every other flat box (docs/quality.md). */
             st = add_box(ctx, set, image, picture, BW_PART_CONTENT, -1, "content-picture",
-                         dihedral, 0);
+                         dihedral, BW_PDQ_REGION_MIN_QUALITY);
     }
     if (st == BW_OK && (flags & BW_PDQ_SET_UNROTATED))
         st = add_unrotated(ctx, set, image);

@@ -220,6 +220,25 @@ static void picture_in_window(void)
     CHECK_EQ(bw_image_find_content(ctx, &found, img, BW_CONTENT_PICTURE), BW_OK);
     check_box(found, (bw_box){0, 0, picture.width, picture.height});
     bw_image_free(img);
+    /* A smooth panel with sharp sides on a flat margin, amid a half-flat,
+     * half-textured scene (a patch of wall between a pole and a
+     * whiteboard) is no picture: the frame is busier than what it holds. */
+    bw_image *busy = framed(300, 240, (bw_box){0, 120, 300, 120}, desk, 0);
+    uint8_t *bp = malloc(300 * 240 * 3);
+    memcpy(bp, bw_image_pixels(busy, &f, &stride), 300 * 240 * 3);
+    paint(bp, 300, 44, 34, 212, 172, desk, false);
+    for (uint32_t y = 40; y < 200; y++)
+        for (uint32_t x = 50; x < 250; x++) {
+            const uint8_t grey[3] = {(uint8_t)(150 + y / 20), (uint8_t)(150 + y / 20), 160};
+            memcpy(&bp[((size_t)y * 300 + x) * 3], grey, 3);
+        }
+    bw_image *panel = NULL;
+    CHECK_EQ(bw_image_from_pixels(ctx, &panel, bp, 300 * 3, 300, 240, BW_PIXEL_RGB8), BW_OK);
+    CHECK_EQ(bw_image_find_content(ctx, &found, panel, BW_CONTENT_PICTURE), BW_OK);
+    check_box(found, (bw_box){0, 0, 300, 240});
+    bw_image_free(panel);
+    bw_image_free(busy);
+    free(bp);
     /* Too small a picture (under a third of the width) is not looked for. */
     bw_image *tiny = framed(400, 300, (bw_box){150, 100, 120, 150}, desk, 0);
     CHECK_EQ(bw_image_find_content(ctx, &found, tiny, BW_CONTENT_PICTURE), BW_OK);
