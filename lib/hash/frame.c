@@ -10,6 +10,7 @@
  * steps; and keep the best one whose surroundings look like a frame, not
  * like more of a photo.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,20 +127,23 @@ static const uint8_t *pix(const frame_scan *f, uint32_t x, uint32_t y)
  * quality spreads a sharp edge. A spread step also shows at the
  * neighbouring boundaries; counting it for less keeps the side where the
  * colour jumps most. */
+static int step_at(const uint8_t *p, ptrdiff_t d, bool wide, int channels)
+{
+    if (jump(p, p - d, channels) >= STEP_LEVELS)
+        return 2;
+    return wide && jump(p + d, p - 2 * d, channels) >= WIDE_STEP_LEVELS;
+}
+
 static int column_step(const frame_scan *f, uint32_t x, uint32_t y)
 {
-    if (jump(pix(f, x, y), pix(f, x - 1, y), f->channels) >= STEP_LEVELS)
-        return 2;
-    return x >= 2 && x + 1 < f->w &&
-           jump(pix(f, x + 1, y), pix(f, x - 2, y), f->channels) >= WIDE_STEP_LEVELS;
+    return step_at(pix(f, x, y), (ptrdiff_t)f->step * f->channels, x >= 2 && x + 1 < f->w,
+                   f->channels);
 }
 
 static int row_step(const frame_scan *f, uint32_t x, uint32_t y)
 {
-    if (jump(pix(f, x, y), pix(f, x, y - 1), f->channels) >= STEP_LEVELS)
-        return 2;
-    return y >= 2 && y + 1 < f->h &&
-           jump(pix(f, x, y + 1), pix(f, x, y - 2), f->channels) >= WIDE_STEP_LEVELS;
+    return step_at(pix(f, x, y), (ptrdiff_t)(f->step * f->stride), y >= 2 && y + 1 < f->h,
+                   f->channels);
 }
 
 /* Running counts of steps along candidate column boundary x (over rows)
@@ -298,11 +302,19 @@ bool bwi_find_picture(const uint8_t *pixels, size_t stride, int channels, uint32
         free(rprefix);
         return false;
     }
-    for (uint32_t y = 0; y < h; y++)
-        for (uint32_t x = 0; x < w; x++) {
-            cols[x] += x ? (uint32_t)column_step(&f, x, y) : 0;
-            rows[y] += y ? (uint32_t)row_step(&f, x, y) : 0;
+    /* The pass over every sample, walked with pointers: most of the time
+     * the picture box costs is here. */
+    const ptrdiff_t dx = (ptrdiff_t)step * channels, dy = (ptrdiff_t)(step * stride);
+    for (uint32_t y = 0; y < h; y++) {
+        const uint8_t *p = pix(&f, 0, y);
+        const bool wide_y = y >= 2 && y + 1 < h;
+        for (uint32_t x = 0; x < w; x++, p += dx) {
+            if (x)
+                cols[x] += (uint32_t)step_at(p, dx, x >= 2 && x + 1 < w, channels);
+            if (y)
+                rows[y] += (uint32_t)step_at(p, dy, wide_y, channels);
         }
+    }
     uint32_t cx[CANDIDATES + 2], cy[CANDIDATES + 2];
     /* A side of a picture at least min_h tall steps along much of it
      * (profiles count a step between neighbours twice) and stands out. */
