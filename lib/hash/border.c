@@ -35,20 +35,19 @@ typedef struct lines {
     uint32_t hist[3][256];
 } lines;
 
-/* Pixel k of a line: a row (step = channels) or a column (step = stride). */
-static bool line_is_flat(lines *l, const uint8_t *first, size_t step, uint32_t count)
+bool bwi_line_is_flat(const uint8_t *first, ptrdiff_t step, uint32_t count, int channels,
+                      int tolerance, int share, uint32_t hist[3][256])
 {
-    const int ch = l->channels;
-    memset(l->hist, 0, sizeof l->hist);
+    memset(hist, 0, 3 * 256 * sizeof **hist);
     const uint8_t *p = first;
     for (uint32_t k = 0; k < count; k++, p += step)
-        for (int c = 0; c < ch; c++)
-            l->hist[c][p[c]]++;
+        for (int c = 0; c < channels; c++)
+            hist[c][p[c]]++;
     int median[3] = {0, 0, 0};
-    for (int c = 0; c < ch; c++) {
+    for (int c = 0; c < channels; c++) {
         uint32_t seen = 0;
         int v = 0;
-        while (v < 255 && (seen += l->hist[c][v]) * 2 < count)
+        while (v < 255 && (seen += hist[c][v]) * 2 < count)
             v++;
         median[c] = v;
     }
@@ -56,11 +55,18 @@ static bool line_is_flat(lines *l, const uint8_t *first, size_t step, uint32_t c
     p = first;
     for (uint32_t k = 0; k < count; k++, p += step) {
         bool ok = true;
-        for (int c = 0; c < ch && ok; c++)
-            ok = abs((int)p[c] - median[c]) <= FLAT_TOLERANCE;
+        for (int c = 0; c < channels && ok; c++)
+            ok = abs((int)p[c] - median[c]) <= tolerance;
         near += ok;
     }
-    return (uint64_t)near * 100 >= (uint64_t)count * (uint64_t)l->share;
+    return (uint64_t)near * 100 >= (uint64_t)count * (uint64_t)share;
+}
+
+/* Pixel k of a line: a row (step = channels) or a column (step = stride). */
+static bool line_is_flat(lines *l, const uint8_t *first, size_t step, uint32_t count)
+{
+    return bwi_line_is_flat(first, (ptrdiff_t)step, count, l->channels, FLAT_TOLERANCE, l->share,
+                            l->hist);
 }
 
 static const uint8_t *at(const lines *l, uint32_t x, uint32_t y)

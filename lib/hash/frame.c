@@ -210,33 +210,14 @@ static void keep(rect *best, int *kept, rect r)
     best[k] = r;
 }
 
-/* Whether a line of pixels outside a side is one colour: RING_SHARE % of
- * them within RING_LEVELS of the line's median, per channel. */
+/* Whether the line of samples from (x, y), across or down, is one colour. */
 static bool line_flat(const frame_scan *f, uint32_t x, uint32_t y, uint32_t count, bool down)
 {
     uint32_t hist[3][256];
-    memset(hist, 0, sizeof hist);
-    const int ch = f->channels;
-    for (uint32_t k = 0; k < count; k++) {
-        const uint8_t *p = down ? pix(f, x, y + k) : pix(f, x + k, y);
-        for (int c = 0; c < ch; c++)
-            hist[c][p[c]]++;
-    }
-    int median[3] = {0, 0, 0};
-    for (int c = 0; c < ch; c++) {
-        uint32_t seen = 0;
-        while (median[c] < 255 && (seen += hist[c][median[c]]) * 2 < count)
-            median[c]++;
-    }
-    uint32_t near = 0;
-    for (uint32_t k = 0; k < count; k++) {
-        const uint8_t *p = down ? pix(f, x, y + k) : pix(f, x + k, y);
-        bool ok = true;
-        for (int c = 0; c < ch && ok; c++)
-            ok = abs((int)p[c] - median[c]) <= RING_LEVELS;
-        near += ok;
-    }
-    return (uint64_t)near * 100 >= (uint64_t)count * RING_SHARE;
+    const ptrdiff_t step =
+        down ? (ptrdiff_t)(f->step * f->stride) : (ptrdiff_t)f->step * f->channels;
+    return bwi_line_is_flat(pix(f, x, y), step, count, f->channels, RING_LEVELS, RING_SHARE,
+                            hist);
 }
 
 /* Whether what surrounds the box is a frame. Just outside each side inside
@@ -244,8 +225,8 @@ static bool line_flat(const frame_scan *f, uint32_t x, uint32_t y, uint32_t coun
  * pixels out, past the ringing JPEG leaves along a sharp edge; and the
  * frame as a whole is mostly flat: text and buttons take a minority of it,
  * and it is flatter than the picture. A rectangle found inside a photo (a
- * window, a sign, a patch of wall) has more photo around it. A pixel is flat when it is within FLAT_LEVELS of its left and
- * upper neighbours. */
+ * window, a sign, a patch of wall) has more photo around it. A pixel is
+ * flat when it is within FLAT_LEVELS of its left and upper neighbours. */
 static bool frame_like(const frame_scan *f, bw_box b)
 {
     const uint32_t x1 = b.x + b.width, y1 = b.y + b.height;

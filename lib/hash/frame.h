@@ -1,4 +1,5 @@
-/* The picture inside a window frame (frame.c), for bw_image_find_content. */
+/* Content boxes' shared pieces: the picture inside a window frame
+ * (frame.c) and the one-colour test of a line of pixels (border.c). */
 #ifndef BULWARK_LIB_HASH_FRAME_H
 #define BULWARK_LIB_HASH_FRAME_H
 
@@ -13,5 +14,11 @@
  * when memory runs out. */
 bool bwi_find_picture(const uint8_t *pixels, size_t stride, int channels, uint32_t w,
                       uint32_t h, bw_box *box_out, bool *found);
+
+/* Whether a line of `count` pixels, `step` bytes apart, is one colour:
+ * `share` percent of them within `tolerance` levels of the line's median,
+ * in every channel. hist is scratch space. */
+bool bwi_line_is_flat(const uint8_t *first, ptrdiff_t step, uint32_t count, int channels,
+                      int tolerance, int share, uint32_t hist[3][256]);
 
 #endif
