@@ -44,11 +44,15 @@ typedef struct bw_box {
  * uniformly framed copies. When stripping would leave less than a tenth of
  * either side (or under 32 pixels), *box_out is the whole image.
  *
- * BW_CONTENT_PICTURE instead looks for the picture inside a screenshot's
- * window frame (bars with text and buttons, not flat enough to strip): the
- * rectangle whose four sides are sharp colour steps along nearly all their
- * length, at least a third of the image's width and height. Without such a
- * rectangle *box_out is the whole image. It reads every pixel once, where
+ * BW_CONTENT_PICTURE instead (BW_CONTENT_LOOSE is then ignored) looks for
+ * the picture inside a screenshot's window frame (bars with text and
+ * buttons, not flat enough to strip): the rectangle, at least a third of
+ * the image's width and height, whose sides inside the image (two at
+ * least; a side may lie on the image's edge) are sharp colour steps along
+ * most of their length, with one colour just outside each of them and a
+ * frame that is mostly flat and flatter than the picture. Without such a
+ * rectangle *box_out is the whole image. It reads every pixel (every n-th
+ * pixel of every n-th row of an image over 1 200 pixels a side), where
  * stripping reads only the lines it strips.
  *
  * Fails only on bad arguments (and BW_ERR_NOMEM).
