@@ -144,9 +144,9 @@ static bool for_each_slot(const bw_pdq_index *ix, int t, uint32_t key, slot_fn f
         const uint8_t *end = tab->data + tab->offsets[key + 1];
         uint32_t slot = 0;
         while (p < end) {
-            uint32_t v;
-            p = bwi_varint(p, &v);
-            slot += v;
+            uint32_t next_key, gap;
+            p = bwi_entry(p, &next_key, &gap);
+            slot += gap;
             if (!fn(slot, arg))
                 return false;
         }
@@ -320,16 +320,84 @@ static bool verify(const probe *p, bw_pdq_results *out, const uint8_t *query,
     return true;
 }
 
-/* Probes every key within `radius` bits of `key` (radius 0, 1 or 2). */
-static void probe_table(probe *p, int t, uint32_t key, int radius)
+/*
+ * Why a query may skip most entries of a bucket without losing recall.
+ * Write d_t for the bits in which substring t of a stored hash differs from
+ * the query's, r = T / 16 for the probing radius and S = T / 8. If the
+ * whole distance is at most T, some table t has d_t <= r and
+ * d_t + d_{t+1} <= S (t + 1 wrapping to 0). Otherwise every "low" substring
+ * (d_t <= r) is followed by one with d_{t+1} >= S + 1 - d_t >= r + 1, so the
+ * low ones and their followers form k disjoint pairs summing to at least
+ * S + 1 each, and the 16 - 2k other substrings are not low: the distance is
+ * at least k (S + 1) + (16 - 2k)(r + 1), which is linear in k and, at k = 0
+ * and k = 8, is 16 (r + 1) > T and 8 (S + 1) > T. So in the bucket probed
+ * at d_t bits, an entry whose next substring is more than S - d_t bits from
+ * the query's cannot be within T, and the entries carry that substring
+ * (two bytes) so it is checked in place: at T = 31 this keeps about one
+ * entry in 300 of random ones, and the hashes are read only for those.
+ */
+/* Bits set in a 16-bit value (portable; no POPCNT needed for 16 bits). */
+static inline int popcount16(uint32_t x)
 {
-    for_each_slot(p->ix, t, key, candidate, p);
+    x = x - ((x >> 1) & 0x5555);
+    x = (x & 0x3333) + ((x >> 2) & 0x3333);
+    x = (x + (x >> 4)) & 0x0F0F;
+    return (int)((x + (x >> 8)) & 0x1F);
+}
+
+/* Adds the static entries of bucket `key` of table t whose next substring
+ * is within `budget` bits of the query's (`qnext`). */
+static void probe_static(probe *p, int t, uint32_t key, uint32_t qnext, int budget)
+{
+    const bwi_static_table *tab = &p->ix->tables[t];
+    const uint8_t *q = tab->data + tab->offsets[key];
+    const uint8_t *end = tab->data + tab->offsets[key + 1];
+    uint32_t slot = 0;
+    while (q < end) {
+        uint32_t next_key, gap;
+        q = bwi_entry(q, &next_key, &gap);
+        slot += gap;
+        if (popcount16(next_key ^ qnext) <= budget && !candidate(slot, p))
+            return;
+    }
+}
+
+/* Adds every entry added since the last compaction to bucket `key` of
+ * table t: the chains are short, and not filtered. */
+static void probe_new(probe *p, int t, uint32_t key)
+{
+    const bw_pdq_index *ix = p->ix;
+    if (!ix->delta_head)
+        return;
+    const uint32_t *next = ix->delta_next + (size_t)t * ix->delta_cap;
+    for (uint32_t s = ix->delta_head[(size_t)t * BWI_KEYS + key]; s != BWI_NIL;
+         s = next[s - ix->base_n])
+        if (!candidate(s, p))
+            return;
+}
+
+/* One probed bucket, `bits` away from the query's own key. */
+static void probe_bucket(probe *p, int t, uint32_t key, int bits, uint32_t qnext, int span)
+{
+    if (p->oom)
+        return;
+    probe_static(p, t, key, qnext, span - bits);
+    probe_new(p, t, key);
+}
+
+/* Probes every key within `radius` bits of the query's substring t
+ * (radius 0, 1 or 2). */
+static void probe_table(probe *p, int t, const uint8_t *hash, int radius, int span)
+{
+    const uint32_t key = bwi_key(hash, t);
+    const uint32_t qnext = bwi_key(hash, bwi_next_table(t));
+    probe_bucket(p, t, key, 0, qnext, span);
     if (radius >= 1)
         for (int i = 0; i < 16; i++) {
-            for_each_slot(p->ix, t, key ^ (1u << i), candidate, p);
+            probe_bucket(p, t, key ^ (1u << i), 1, qnext, span);
             if (radius >= 2)
                 for (int j = i + 1; j < 16; j++)
-                    for_each_slot(p->ix, t, key ^ (1u << i) ^ (1u << j), candidate, p);
+                    probe_bucket(p, t, key ^ (1u << i) ^ (1u << j), 2, qnext, span);
         }
 }
 
@@ -368,12 +436,13 @@ BW_API bw_status bw_pdq_index_query(const bw_pdq_index *ix, bw_pdq_results *out,
     const int radius = threshold / BWI_SUBSTRINGS;
     if (radius > 2 || !ix->tables[0].offsets)
         return bw_pdq_index_scan(ix, out, hash, threshold);
-    if (radius == 1)
-        prefetch_buckets(ix, hash);
     /* The candidate buffer is kept in the results object between queries. */
     probe p = {ix, out->cands, 0, out->cands_cap, false};
+    const int span = threshold / 8;
+    if (radius == 1)
+        prefetch_buckets(ix, hash);
     for (int t = 0; t < BWI_SUBSTRINGS && !p.oom; t++)
-        probe_table(&p, t, bwi_key(hash, t), radius);
+        probe_table(&p, t, hash, radius, span);
     out->cands = p.cands;
     out->cands_cap = p.cap;
     if (p.oom || !verify(&p, out, hash, threshold))

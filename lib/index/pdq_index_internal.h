@@ -16,8 +16,11 @@
 #define BWI_NIL UINT32_MAX
 
 /* A static table: for each 16-bit key, the ascending slots whose substring
- * has that key, as LEB128 varints of the gaps (about 3 bytes an entry at 10
- * million entries, against 4 for plain slot numbers). */
+ * has that key. Each entry is the entry's next substring (table t + 1, the
+ * last table wrapping to the first: two bytes, big-endian), then the gap
+ * from the previous slot as a LEB128 varint (1-3 bytes). The next substring
+ * lets a query reject almost every candidate without touching its hash; see
+ * bw_pdq_index_query. */
 typedef struct bwi_static_table {
     uint32_t *offsets; /* BWI_KEYS + 1 byte offsets into data */
     uint8_t *data;
@@ -71,6 +74,12 @@ static inline bool bwi_is_dead(const bw_pdq_index *ix, uint32_t slot)
     return (ix->dead[slot >> 6] >> (slot & 63)) & 1;
 }
 
+/* The table whose substring a static entry of table t carries. */
+static inline int bwi_next_table(int t)
+{
+    return (t + 1) % BWI_SUBSTRINGS;
+}
+
 /* Reads one LEB128 varint (the gaps in a static table's slot lists). */
 static inline const uint8_t *bwi_varint(const uint8_t *p, uint32_t *v)
 {
@@ -82,6 +91,13 @@ static inline const uint8_t *bwi_varint(const uint8_t *p, uint32_t *v)
     }
     *v = x | ((uint32_t)*p++ << shift);
     return p;
+}
+
+/* Reads one static entry: its next substring and its slot gap. */
+static inline const uint8_t *bwi_entry(const uint8_t *p, uint32_t *next_key, uint32_t *gap)
+{
+    *next_key = ((uint32_t)p[0] << 8) | p[1];
+    return bwi_varint(p + 2, gap);
 }
 
 /* Appends a candidate hit; false when memory runs out. */

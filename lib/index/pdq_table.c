@@ -22,14 +22,19 @@ void bwi_table_free(bwi_static_table *t)
     memset(t, 0, sizeof *t);
 }
 
-/* Encodes ascending slot lists, one per key, given as `order` (all slots
- * sorted by key then slot) and `start` (where each key's run begins). */
-static bool encode(bwi_static_table *out, const uint32_t *order,
-                   const uint32_t *start, uint32_t total)
+/* Encodes ascending slot lists of table `which`, one per key, given as
+ * `order` (all slots sorted by key then slot) and `start` (where each key's
+ * run begins). */
+static bool encode(bwi_static_table *out, const bw_pdq_index *ix, int which,
+                   const uint32_t *order, const uint32_t *start, uint32_t total)
 {
+    /* A varint of a 32-bit gap takes at most 5 bytes, after 2 of the next
+     * substring; offsets are 32-bit, which bounds a table's size. */
+    const uint64_t most = (uint64_t)total * 7 + 1;
+    if (most > UINT32_MAX)
+        return false;
     uint32_t *offsets = malloc((BWI_KEYS + 1) * sizeof *offsets);
-    /* A varint of a 32-bit gap takes at most 5 bytes. */
-    uint8_t *data = malloc((size_t)total * 5 + 1);
+    uint8_t *data = malloc((size_t)most);
     if (!offsets || !data) {
         free(offsets);
         free(data);
@@ -40,6 +45,9 @@ static bool encode(bwi_static_table *out, const uint32_t *order,
         offsets[k] = (uint32_t)pos;
         uint32_t prev = 0;
         for (uint32_t i = start[k]; i < start[k + 1]; i++) {
+            const uint32_t next = bwi_key(ix->hashes[order[i]], bwi_next_table(which));
+            data[pos++] = (uint8_t)(next >> 8);
+            data[pos++] = (uint8_t)next;
             pos += put_varint(data + pos, order[i] - prev);
             prev = order[i];
         }
@@ -78,7 +86,7 @@ bool bwi_table_build(bwi_static_table *t, const bw_pdq_index *ix, int which)
     for (uint32_t s = 0; s < n; s++)
         order[fill[bwi_key(ix->hashes[s], which)]++] = s;
     free(fill);
-    bool ok = encode(t, order, start, n);
+    bool ok = encode(t, ix, which, order, start, n);
     free(start);
     free(order);
     return ok;
@@ -106,9 +114,9 @@ bool bwi_table_merge(bwi_static_table *t, const bw_pdq_index *ix, int which)
             const uint8_t *end = t->data + t->offsets[k + 1];
             uint32_t slot = 0;
             while (p < end) {
-                uint32_t v;
-                p = bwi_varint(p, &v);
-                slot += v;
+                uint32_t next_key, gap;
+                p = bwi_entry(p, &next_key, &gap);
+                slot += gap;
                 order[pos++] = slot;
             }
         }
@@ -123,7 +131,7 @@ bool bwi_table_merge(bwi_static_table *t, const bw_pdq_index *ix, int which)
         }
     }
     start[BWI_KEYS] = pos;
-    bool ok = encode(t, order, start, pos);
+    bool ok = encode(t, ix, which, order, start, pos);
     free(start);
     free(order);
     return ok;

@@ -102,6 +102,129 @@ static void exact_recall_in_every_state(void)
     bw_pdq_index_free(ix);
 }
 
+/* A hash `d[t]` bits away from `q` in each 16-bit substring t. */
+static void at_distances(uint8_t out[32], const uint8_t q[32], const int d[16])
+{
+    memcpy(out, q, 32);
+    for (int t = 0; t < 16; t++)
+        for (int flipped = 0; flipped < d[t];) {
+            const int bit = (int)(bwt_next(&rng) % 16);
+            uint8_t *byte = &out[2 * t + bit / 8];
+            const uint8_t mask = (uint8_t)(1u << (bit % 8));
+            if ((*byte ^ q[2 * t + bit / 8]) & mask)
+                continue;
+            *byte ^= mask;
+            flipped++;
+        }
+}
+
+/* How many substrings t satisfy the condition the query's bucket filter
+ * relies on (d[t] <= T/16 and d[t] + d[t+1] <= T/8). */
+static int qualifying(const int d[16], int threshold)
+{
+    int n = 0;
+    for (int t = 0; t < 16; t++)
+        n += d[t] <= threshold / 16 && d[t] + d[(t + 1) % 16] <= threshold / 8;
+    return n;
+}
+
+/* Distances with one substring pair that uses the filter's whole budget
+ * and every other substring as cheap as it can be without qualifying. */
+static void single_pair(int d[16], int threshold)
+{
+    const int r = threshold / 16, span = threshold / 8;
+    const int t0 = (int)(bwt_next(&rng) % 16);
+    d[t0] = (int)(bwt_next(&rng) % (uint64_t)(r + 1));
+    d[(t0 + 1) % 16] = span - d[t0];
+    for (int j = 2; j < 16; j++) {
+        const int prev = d[(t0 + j - 1) % 16];
+        int v;
+        if (prev <= r)
+            v = span + 1 - prev; /* a low one must be followed by a heavy one */
+        else if (bwt_next(&rng) % 2)
+            v = r + 1;
+        else
+            v = (int)(bwt_next(&rng) % (uint64_t)(r + 1));
+        d[(t0 + j) % 16] = v;
+    }
+}
+
+/*
+ * The query skips bucket entries whose next substring is too far from its
+ * own. Random data rarely lands near that rule's edge, so here every stored
+ * hash is placed at a chosen distance in each substring: half of them with
+ * total distances at T - 3 .. T + 1, half with a single substring pair that
+ * lets the index find them (which, at T = 15, 31 and 47, can be within T).
+ */
+static void exact_recall_at_the_filter_edge(void)
+{
+    static const int thresholds[] = {8, 15, 16, 23, 24, 31, 32, 39, 47};
+    int edge_cases = 0;
+    for (size_t k = 0; k < sizeof thresholds / sizeof thresholds[0]; k++) {
+        const int threshold = thresholds[k];
+        bw_pdq_index *ix;
+        bw_pdq_results *a, *b;
+        CHECK_EQ(bw_pdq_index_create(&ix), BW_OK);
+        bw_pdq_results_create(&a);
+        bw_pdq_results_create(&b);
+        uint8_t q[32], h[32];
+        random_hash(q);
+        int within = 0;
+        for (int i = 0; i < 3000; i++) {
+            int d[16], sum;
+            if (i % 2) {
+                do {
+                    single_pair(d, threshold);
+                    sum = 0;
+                    for (int t = 0; t < 16; t++)
+                        sum += d[t];
+                } while (sum <= threshold && qualifying(d, threshold) != 1);
+            } else {
+                do {
+                    sum = 0;
+                    for (int t = 0; t < 16; t++) {
+                        d[t] = (int)(bwt_next(&rng) % (uint64_t)(threshold / 8 + 3));
+                        sum += d[t];
+                    }
+                } while (sum < threshold - 3 || sum > threshold + 1);
+            }
+        at_distances(h, q, d);
+            CHECK_EQ(bw_pdq_index_add(ix, i, 0, h), BW_OK);
+            within += sum <= threshold;
+            edge_cases += sum <= threshold && qualifying(d, threshold) == 1;
+            if (i == 1500)
+                CHECK_EQ(bw_pdq_index_compact(ix), BW_OK); /* later ones chained */
+        }
+        /* The extremes of the argument: alternating pairs (a, b, a, b, ...),
+         * uniform ones among them, each also with one substring lighter. */
+        for (int x = 0; x <= 7; x++)
+            for (int y = 0; y <= 7; y++)
+                for (int lighter = 0; lighter < 2; lighter++) {
+                    int d[16], sum = 0;
+                    for (int t = 0; t < 16; t++)
+                        d[t] = t % 2 ? y : x;
+                    if (lighter && d[5] > 0)
+                        d[5]--;
+                    for (int t = 0; t < 16; t++)
+                        sum += d[t];
+                    at_distances(h, q, d);
+                    CHECK_EQ(bw_pdq_index_add(ix, 100000 + 100 * x + 10 * y + lighter, 0, h),
+                             BW_OK);
+                    within += sum <= threshold;
+                }
+        compare(ix, a, b, q, threshold);
+        CHECK_EQ(bw_pdq_results_count(a), (size_t)within);
+        CHECK_EQ(bw_pdq_index_compact(ix), BW_OK); /* all in static tables */
+        compare(ix, a, b, q, threshold);
+        CHECK_EQ(bw_pdq_results_count(a), (size_t)within);
+        bw_pdq_results_free(a);
+        bw_pdq_results_free(b);
+        bw_pdq_index_free(ix);
+    }
+    CHECK_EQ(query_mismatches, 0);
+    CHECK(edge_cases > 1000);
+}
+
 static void results_and_removal_details(void)
 {
     bw_pdq_index *ix;
@@ -155,6 +278,7 @@ static void results_and_removal_details(void)
 int main(void)
 {
     RUN(exact_recall_in_every_state);
+    RUN(exact_recall_at_the_filter_edge);
     RUN(results_and_removal_details);
     return BWT_RESULT();
 }
