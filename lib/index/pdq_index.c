@@ -1,4 +1,5 @@
 /* The PDQ index: entries, updates, compaction and multi-index queries. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -345,19 +346,17 @@ static inline int popcount16(uint32_t x)
     return (int)((x + (x >> 8)) & 0x1F);
 }
 
-/* Adds the static entries of bucket `key` of table t whose next substring
- * is within `budget` bits of the query's (`qnext`). */
-static void probe_static(probe *p, int t, uint32_t key, uint32_t qnext, int budget)
+/* Adds the entries of a static bucket whose next substring is within the
+ * bucket's budget of the query's. */
+static void scan_bucket(probe *p, const bwi_bucket *b)
 {
-    const bwi_static_table *tab = &p->ix->tables[t];
-    const uint8_t *q = tab->data + tab->offsets[key];
-    const uint8_t *end = tab->data + tab->offsets[key + 1];
+    const uint8_t *q = b->p;
     uint32_t slot = 0;
-    while (q < end) {
+    while (q < b->end) {
         uint32_t next_key, gap;
         q = bwi_entry(q, &next_key, &gap);
         slot += gap;
-        if (popcount16(next_key ^ qnext) <= budget && !candidate(slot, p))
+        if (popcount16(next_key ^ b->qnext) <= b->budget && !candidate(slot, p))
             return;
     }
 }
@@ -367,8 +366,6 @@ static void probe_static(probe *p, int t, uint32_t key, uint32_t qnext, int budg
 static void probe_new(probe *p, int t, uint32_t key)
 {
     const bw_pdq_index *ix = p->ix;
-    if (!ix->delta_head)
-        return;
     const uint32_t *next = ix->delta_next + (size_t)t * ix->delta_cap;
     for (uint32_t s = ix->delta_head[(size_t)t * BWI_KEYS + key]; s != BWI_NIL;
          s = next[s - ix->base_n])
@@ -376,55 +373,51 @@ static void probe_new(probe *p, int t, uint32_t key)
             return;
 }
 
-/* One probed bucket, `bits` away from the query's own key. */
-static void probe_bucket(probe *p, int t, uint32_t key, int bits, uint32_t qnext, int span)
+typedef struct gather {
+    probe *p;
+    bwi_bucket *buckets;
+    int count;
+} gather;
+
+/* Notes static bucket `key` of table t, `bits` away from the query's own
+ * key, and reads its chain of newer entries. */
+static void gather_bucket(gather *g, int t, uint32_t key, int bits, uint32_t qnext, int span)
 {
-    if (p->oom)
-        return;
-    probe_static(p, t, key, qnext, span - bits);
-    probe_new(p, t, key);
+    const bwi_static_table *tab = &g->p->ix->tables[t];
+    bwi_bucket *b = &g->buckets[g->count++];
+    b->p = tab->data + tab->offsets[key];
+    b->end = tab->data + tab->offsets[key + 1];
+    b->qnext = qnext;
+    b->budget = span - bits;
+    if (g->p->ix->delta_head && !g->p->oom)
+        probe_new(g->p, t, key);
 }
 
-/* Probes every key within `radius` bits of the query's substring t
- * (radius 0, 1 or 2). */
-static void probe_table(probe *p, int t, const uint8_t *hash, int radius, int span)
+/* Every key within `radius` bits of the query's substring t (radius 0, 1
+ * or 2). */
+static void gather_table(gather *g, int t, const uint8_t *hash, int radius, int span)
 {
     const uint32_t key = bwi_key(hash, t);
     const uint32_t qnext = bwi_key(hash, bwi_next_table(t));
-    probe_bucket(p, t, key, 0, qnext, span);
+    gather_bucket(g, t, key, 0, qnext, span);
     if (radius >= 1)
         for (int i = 0; i < 16; i++) {
-            probe_bucket(p, t, key ^ (1u << i), 1, qnext, span);
+            gather_bucket(g, t, key ^ (1u << i), 1, qnext, span);
             if (radius >= 2)
                 for (int j = i + 1; j < 16; j++)
-                    probe_bucket(p, t, key ^ (1u << i) ^ (1u << j), 2, qnext, span);
+                    gather_bucket(g, t, key ^ (1u << i) ^ (1u << j), 2, qnext, span);
         }
 }
 
 /*
- * Touches, ahead of use, every static bucket a radius-1 query will read:
- * first the 17 offsets of each table, then the start of each bucket. The
- * 272 lookups are independent, so the memory system serves them in
- * parallel instead of one cache miss after another (this halves the
- * query time on a 1M-hash index).
+ * Memory, not arithmetic, bounds a query: 272 buckets at radius 1, each
+ * behind its offset, at random places in tables far larger than the cache.
+ * So the query first notes where every bucket lies (the offset loads are
+ * independent, and overlap), then scans them in order while loading the
+ * bucket a fixed distance ahead: a few dozen misses in flight at any time,
+ * as many as the core can track; issued all at once, most would be lost.
  */
-static void prefetch_buckets(const bw_pdq_index *ix, const uint8_t *hash)
-{
-    for (int t = 0; t < BWI_SUBSTRINGS; t++) {
-        const uint32_t key = bwi_key(hash, t);
-        const uint32_t *offsets = ix->tables[t].offsets;
-        __builtin_prefetch(&offsets[key]);
-        for (int i = 0; i < 16; i++)
-            __builtin_prefetch(&offsets[key ^ (1u << i)]);
-    }
-    for (int t = 0; t < BWI_SUBSTRINGS; t++) {
-        const uint32_t key = bwi_key(hash, t);
-        const bwi_static_table *tab = &ix->tables[t];
-        __builtin_prefetch(tab->data + tab->offsets[key]);
-        for (int i = 0; i < 16; i++)
-            __builtin_prefetch(tab->data + tab->offsets[key ^ (1u << i)]);
-    }
-}
+#define BUCKET_LOOKAHEAD 12
 
 BW_API bw_status bw_pdq_index_query(const bw_pdq_index *ix, bw_pdq_results *out,
                                     const uint8_t hash[BW_PDQ_BYTES], int threshold)
@@ -436,13 +429,23 @@ BW_API bw_status bw_pdq_index_query(const bw_pdq_index *ix, bw_pdq_results *out,
     const int radius = threshold / BWI_SUBSTRINGS;
     if (radius > 2 || !ix->tables[0].offsets)
         return bw_pdq_index_scan(ix, out, hash, threshold);
-    /* The candidate buffer is kept in the results object between queries. */
+    /* The buffers are kept in the results object between queries. */
+    if (!out->buckets && !(out->buckets = malloc(BWI_MAX_BUCKETS * sizeof *out->buckets)))
+        return BW_ERR_NOMEM;
     probe p = {ix, out->cands, 0, out->cands_cap, false};
+    gather g = {&p, out->buckets, 0};
     const int span = threshold / 8;
-    if (radius == 1)
-        prefetch_buckets(ix, hash);
-    for (int t = 0; t < BWI_SUBSTRINGS && !p.oom; t++)
-        probe_table(&p, t, hash, radius, span);
+    for (int t = 0; t < BWI_SUBSTRINGS; t++)
+        gather_table(&g, t, hash, radius, span);
+    for (int i = 0; i < g.count && !p.oom; i++) {
+        if (i + BUCKET_LOOKAHEAD < g.count) {
+            const bwi_bucket *ahead = &g.buckets[i + BUCKET_LOOKAHEAD];
+            const uintptr_t first = (uintptr_t)ahead->p & ~(uintptr_t)63;
+            for (uintptr_t line = first; line < (uintptr_t)ahead->end; line += 64)
+                __builtin_prefetch((const void *)line);
+        }
+        scan_bucket(&p, &g.buckets[i]);
+    }
     out->cands = p.cands;
     out->cands_cap = p.cap;
     if (p.oom || !verify(&p, out, hash, threshold))

@@ -48,9 +48,21 @@ typedef struct bwi_hit {
     int distance;
 } bwi_hit;
 
+/* A static bucket a query reads: its entries, and how far (in bits) an
+ * entry's next substring may be from the query's. */
+typedef struct bwi_bucket {
+    const uint8_t *p, *end;
+    uint32_t qnext;
+    int budget;
+} bwi_bucket;
+
+/* Buckets of one query: 16 tables, up to radius 2 (1 + 16 + 120 keys). */
+#define BWI_MAX_BUCKETS (BWI_SUBSTRINGS * 137)
+
 struct bw_pdq_results {
     uint32_t *cands; /* candidate slots of the query in progress */
     size_t cands_cap;
+    bwi_bucket *buckets; /* BWI_MAX_BUCKETS, allocated on first query */
     bwi_hit *hits;
     size_t count;
     size_t cap;

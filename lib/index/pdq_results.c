@@ -18,6 +18,7 @@ BW_API void bw_pdq_results_free(bw_pdq_results *r)
     if (!r)
         return;
     free(r->cands);
+    free(r->buckets);
     free(r->hits);
     free(r->ids);
     free(r->tags);
