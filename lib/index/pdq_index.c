@@ -293,7 +293,7 @@ static bool candidate(uint32_t slot, void *arg)
 {
     probe *p = arg;
     if (p->count == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 4096;
+        size_t cap = p->cap ? p->cap * 2 : 256;
         uint32_t *grown = realloc(p->cands, cap * sizeof *grown);
         if (!grown) {
             p->oom = true;
@@ -430,8 +430,16 @@ BW_API bw_status bw_pdq_index_query(const bw_pdq_index *ix, bw_pdq_results *out,
     if (radius > 2 || !ix->tables[0].offsets)
         return bw_pdq_index_scan(ix, out, hash, threshold);
     /* The buffers are kept in the results object between queries. */
-    if (!out->buckets && !(out->buckets = malloc(BWI_MAX_BUCKETS * sizeof *out->buckets)))
-        return BW_ERR_NOMEM;
+    /* Radius 1 reads 16 x 17 buckets, radius 2 16 x 137: a results object
+     * made for one query (as the matcher does) allocates only what it needs. */
+    const size_t nbuckets = radius == 0 ? 16 : radius == 1 ? 16 * 17 : BWI_MAX_BUCKETS;
+    if (out->buckets_cap < nbuckets) {
+        bwi_bucket *grown = realloc(out->buckets, nbuckets * sizeof *grown);
+        if (!grown)
+            return BW_ERR_NOMEM;
+        out->buckets = grown;
+        out->buckets_cap = nbuckets;
+    }
     probe p = {ix, out->cands, 0, out->cands_cap, false};
     gather g = {&p, out->buckets, 0};
     const int span = threshold / 8;

@@ -62,7 +62,8 @@ typedef struct bwi_bucket {
 struct bw_pdq_results {
     uint32_t *cands; /* candidate slots of the query in progress */
     size_t cands_cap;
-    bwi_bucket *buckets; /* BWI_MAX_BUCKETS, allocated on first query */
+    bwi_bucket *buckets; /* sized for the largest radius queried so far */
+    size_t buckets_cap;
     bwi_hit *hits;
     size_t count;
     size_t cap;
