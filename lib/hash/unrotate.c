@@ -113,6 +113,141 @@ static double edge_slope(const view *v, enum edge e, uint32_t *depth, bool *firs
     return tangent > 0 ? tangent : 0;
 }
 
+/*
+ * The fallback for dark pictures on a dark fill (or light on light), where
+ * picture pixels as dark as the fill spoil every edge's depth line: test
+ * angles instead of measuring one. An angle fixes where the picture lies
+ * (the canvas size gives its size, as in bw_image_unrotate), so along each
+ * of its four sides a pixel just outside must be fill, and a pixel just
+ * inside is evidence when it is not. An angle is taken when nothing
+ * contradicts it and the evidence makes unbroken stretches on at least two
+ * sides.
+ */
+#define PROBE_SAMPLES 96 /* per side */
+/* Below this, the corners are slivers that a dark band along an upright
+ * photo's edges fits as well (8 of 316 corpus photos did, at 0.5-1.5). */
+#define SEARCH_MIN_DEGREES 1.8
+/* A picture's side shows as stretches of picture beside the fill; a
+ * diagram's strokes that happen to end near a wrong line, as dots. */
+#define RUN_SAMPLES 8
+
+typedef struct fit {
+    int evidence, against, valid, runs;
+    int spread; /* sides whose evidence lies at depths 4 or more pixels apart */
+} fit;
+
+static bool canvas_pixel_is_fill(const view *v, double x, double y, bool *inside)
+{
+    *inside = x >= 0 && y >= 0 && x < v->w && y < v->h;
+    return *inside && is_fill(v, pixel(v, (uint32_t)x, (uint32_t)y));
+}
+
+static fit try_angle(const view *v, double degrees, double offset)
+{
+    fit f = {0};
+    const double a = degrees * M_PI / 180, c = cos(a), s = fabs(sin(a)), sn = sin(a);
+    const double cw = v->w, ch = v->h, det = c * c - s * s;
+    const double w = (cw * c - ch * s) / det, h = (ch * c - cw * s) / det;
+    if (!(w >= 8 && h >= 8)) {
+        f.against = 1;
+        return f;
+    }
+    /* The picture's corners on the canvas, in order around it. */
+    double px[4], py[4];
+    static const int sx[4] = {-1, 1, 1, -1}, sy[4] = {-1, -1, 1, 1};
+    for (int k = 0; k < 4; k++) {
+        const double dx = sx[k] * w / 2, dy = sy[k] * h / 2;
+        px[k] = c * dx + sn * dy + cw / 2;
+        py[k] = -sn * dx + c * dy + ch / 2;
+    }
+    for (int k = 0; k < 4; k++) {
+        const int j = (k + 1) % 4;
+        double nx = py[j] - py[k], ny = px[k] - px[j];
+        const double len = sqrt(nx * nx + ny * ny);
+        nx /= len;
+        ny /= len;
+        /* Outward: away from the canvas centre. */
+        if (nx * ((px[k] + px[j]) / 2 - cw / 2) + ny * ((py[k] + py[j]) / 2 - ch / 2) < 0) {
+            nx = -nx;
+            ny = -ny;
+        }
+        int seen = 0, run = 0, longest = 0;
+        double shallow = 1e9, deep = 0;
+        for (int i = 0; i < PROBE_SAMPLES; i++) {
+            const double t = 0.1 + 0.8 * i / (PROBE_SAMPLES - 1);
+            const double x = px[k] + t * (px[j] - px[k]), y = py[k] + t * (py[j] - py[k]);
+            bool in;
+            const bool out_fill = canvas_pixel_is_fill(v, x + offset * nx, y + offset * ny, &in);
+            if (!in)
+                continue;
+            f.valid++;
+            if (!out_fill) {
+                f.against++;
+                run = 0;
+            } else if (!canvas_pixel_is_fill(v, x - offset * nx, y - offset * ny, &in) && in) {
+                seen++;
+                run++;
+                longest = run > longest ? run : longest;
+                /* How far in from the canvas edge the side runs here. */
+                const double depth = fmin(fmin(x, cw - x), fmin(y, ch - y));
+                shallow = fmin(shallow, depth);
+                deep = fmax(deep, depth);
+            } else {
+                run = 0;
+            }
+        }
+        f.evidence += seen;
+        f.runs += longest >= RUN_SAMPLES;
+        f.spread += seen && deep - shallow >= 4;
+    }
+    return f;
+}
+
+static bool fit_holds(fit f)
+{
+    return f.against == 0 && f.runs >= 2 && f.evidence >= 16 && f.evidence * 10 >= f.valid;
+}
+
+/* Every angle in steps of 0.1 degree, then the best one to 0.01 degree
+ * (an error of 0.05 degree moves a 512-pixel side's ends by 0.2 pixel). */
+static double search_angle(const view *v)
+{
+    double best = 0;
+    int best_evidence = 0;
+    for (int sign = -1; sign <= 1; sign += 2)
+        for (double d = SEARCH_MIN_DEGREES; d <= MAX_DEGREES; d += 0.1) {
+            const fit f = try_angle(v, sign * d, 3.0);
+            if (fit_holds(f) && f.evidence > best_evidence) {
+                best = sign * d;
+                best_evidence = f.evidence;
+            }
+        }
+    if (best == 0)
+        return 0;
+    /* Closer to the side, the evidence peaks at the right angle: where the
+     * picture is dark, a wrong line still finds fill outside it, but where
+     * it is bright the pixel just inside is picture only near the true side.
+     * Keep the middle of the angles with the most evidence. Nothing is
+     * taken unless the evidence also lies at depths at least 4 pixels apart
+     * on two sides: an upright picture on a margin of the fill's colour
+     * fits the angles whose corners stay within the margin, but only where
+     * a side crosses the margin's inner edge, within 3 pixels of depth at
+     * this distance from the side. (18 of the 816 Debian JPEGs the
+     * benchmarks use fitted some angle at 3 pixels; none does here.) */
+    double lo = 0, hi = 0;
+    int most = 0;
+    for (double d = best - 0.6; d <= best + 0.6; d += 0.01) {
+        const fit f = try_angle(v, d, 1.5);
+        if (!fit_holds(f) || f.spread < 2 || f.evidence < most)
+            continue;
+        if (f.evidence > most)
+            lo = d;
+        most = f.evidence;
+        hi = d;
+    }
+    return most ? (lo + hi) / 2 : 0;
+}
+
 BW_API bw_status bw_image_find_rotation(bw_ctx *ctx, double *degrees_out, const bw_image *image)
 {
     if (!ctx || !degrees_out || !image)
@@ -157,9 +292,11 @@ BW_API bw_status bw_image_find_rotation(bw_ctx *ctx, double *degrees_out, const 
         hi = t > hi ? t : hi;
     }
     free(depth);
+    double degrees;
     if (votes < 2 || hi - lo > 0.15 * hi + 0.005)
-        return BW_OK;
-    const double degrees = -sign * atan(sum / votes) * 180 / M_PI;
+        degrees = search_angle(&v);
+    else
+        degrees = -sign * atan(sum / votes) * 180 / M_PI;
     if (fabs(degrees) >= MIN_DEGREES && fabs(degrees) <= MAX_DEGREES)
         *degrees_out = degrees;
     return BW_OK;
