@@ -136,6 +136,20 @@ BW_API bw_status bw_pdq_index_add(bw_pdq_index *ix, int64_t id, uint32_t tag,
  * dynamic; stops early when fn returns false. */
 typedef bool (*slot_fn)(uint32_t slot, void *arg);
 
+/* The dynamic part alone: slots added since the last compaction. */
+static bool for_each_new_slot(const bw_pdq_index *ix, int t, uint32_t key, slot_fn fn,
+                              void *arg)
+{
+    if (!ix->delta_head)
+        return true;
+    const uint32_t *next = ix->delta_next + (size_t)t * ix->delta_cap;
+    for (uint32_t s = ix->delta_head[(size_t)t * BWI_KEYS + key]; s != BWI_NIL;
+         s = next[s - ix->base_n])
+        if (!fn(s, arg))
+            return false;
+    return true;
+}
+
 static bool for_each_slot(const bw_pdq_index *ix, int t, uint32_t key, slot_fn fn,
                           void *arg)
 {
@@ -152,14 +166,7 @@ static bool for_each_slot(const bw_pdq_index *ix, int t, uint32_t key, slot_fn f
                 return false;
         }
     }
-    if (ix->delta_head) {
-        const uint32_t *next = ix->delta_next + (size_t)t * ix->delta_cap;
-        for (uint32_t s = ix->delta_head[(size_t)t * BWI_KEYS + key]; s != BWI_NIL;
-             s = next[s - ix->base_n])
-            if (!fn(s, arg))
-                return false;
-    }
-    return true;
+    return for_each_new_slot(ix, t, key, fn, arg);
 }
 
 typedef struct find_arg {
@@ -361,18 +368,6 @@ static void scan_bucket(probe *p, const bwi_bucket *b)
     }
 }
 
-/* Adds every entry added since the last compaction to bucket `key` of
- * table t: the chains are short, and not filtered. */
-static void probe_new(probe *p, int t, uint32_t key)
-{
-    const bw_pdq_index *ix = p->ix;
-    const uint32_t *next = ix->delta_next + (size_t)t * ix->delta_cap;
-    for (uint32_t s = ix->delta_head[(size_t)t * BWI_KEYS + key]; s != BWI_NIL;
-         s = next[s - ix->base_n])
-        if (!candidate(s, p))
-            return;
-}
-
 typedef struct gather {
     probe *p;
     bwi_bucket *buckets;
@@ -389,8 +384,9 @@ static void gather_bucket(gather *g, int t, uint32_t key, int bits, uint32_t qne
     b->end = tab->data + tab->offsets[key + 1];
     b->qnext = qnext;
     b->budget = span - bits;
-    if (g->p->ix->delta_head && !g->p->oom)
-        probe_new(g->p, t, key);
+    /* Entries added since the last compaction: few, and not filtered. */
+    if (!g->p->oom)
+        for_each_new_slot(g->p->ix, t, key, candidate, g->p);
 }
 
 /* Every key within `radius` bits of the query's substring t (radius 0, 1
