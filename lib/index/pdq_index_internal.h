@@ -56,9 +56,6 @@ typedef struct bwi_bucket {
     int budget;
 } bwi_bucket;
 
-/* Buckets of one query: 16 tables, up to radius 2 (1 + 16 + 120 keys). */
-#define BWI_MAX_BUCKETS (BWI_SUBSTRINGS * 137)
-
 struct bw_pdq_results {
     uint32_t *cands; /* candidate slots of the query in progress */
     size_t cands_cap;
