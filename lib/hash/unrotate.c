@@ -113,6 +113,16 @@ static double edge_slope(const view *v, enum edge e, uint32_t *depth, bool *firs
     return tangent > 0 ? tangent : 0;
 }
 
+/* The size of a picture that, turned by `degrees`, just fills a cw x ch
+ * canvas: the canvas is w cos + h sin by w sin + h cos, solved for w, h. */
+static void picture_size(double cw, double ch, double degrees, double *w, double *h)
+{
+    const double a = degrees * M_PI / 180, c = cos(a), s = fabs(sin(a));
+    const double det = c * c - s * s;
+    *w = (cw * c - ch * s) / det;
+    *h = (ch * c - cw * s) / det;
+}
+
 /*
  * The fallback for dark pictures on a dark fill (or light on light), where
  * picture pixels as dark as the fill spoil every edge's depth line: test
@@ -145,9 +155,10 @@ static bool canvas_pixel_is_fill(const view *v, double x, double y, bool *inside
 static fit try_angle(const view *v, double degrees, double offset)
 {
     fit f = {0};
-    const double a = degrees * M_PI / 180, c = cos(a), s = fabs(sin(a)), sn = sin(a);
-    const double cw = v->w, ch = v->h, det = c * c - s * s;
-    const double w = (cw * c - ch * s) / det, h = (ch * c - cw * s) / det;
+    const double a = degrees * M_PI / 180, c = cos(a), sn = sin(a);
+    const double cw = v->w, ch = v->h;
+    double w, h;
+    picture_size(cw, ch, degrees, &w, &h);
     if (!(w >= 8 && h >= 8)) {
         f.against = 1;
         return f;
@@ -309,11 +320,10 @@ BW_API bw_status bw_image_unrotate(bw_ctx *ctx, bw_image **image_out, const bw_i
         return BW_ERR_INVALID_ARGUMENT;
     bwi_clear(ctx);
     *image_out = NULL;
-    const double a = degrees * M_PI / 180, c = cos(a), s = fabs(sin(a));
+    const double a = degrees * M_PI / 180, c = cos(a);
     const double cw = bw_image_width(image), ch = bw_image_height(image);
-    /* The canvas is w cos + h sin by w sin + h cos: solve for w and h. */
-    const double det = c * c - s * s;
-    const double w = (cw * c - ch * s) / det, h = (ch * c - cw * s) / det;
+    double w, h;
+    picture_size(cw, ch, degrees, &w, &h);
     if (!(w >= 8 && h >= 8 && w <= cw && h <= ch))
         return bwi_fail(ctx, BW_ERR_INVALID_ARGUMENT,
                         "a %gx%g canvas cannot hold a picture rotated by %g degrees", cw, ch,
