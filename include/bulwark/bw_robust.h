@@ -50,8 +50,13 @@ typedef struct bw_box {
  * the image's width and height, whose sides inside the image (two at
  * least; a side may lie on the image's edge) are sharp colour steps along
  * most of their length, with one colour just outside each of them and a
- * frame that is mostly flat and flatter than the picture. Without such a
- * rectangle *box_out is the whole image. It reads every pixel (every n-th
+ * frame that is mostly flat and flatter than the picture; widened to a
+ * rectangle that extends it on one side when the picture's sides go on
+ * stepping along the part added (a horizon under a pale sky steps more
+ * evenly than the picture's top), and tightened by the lines inside it that
+ * are the colour of the frame beside them (a toolbar and margin above a
+ * picture whose top is white cloud). Without such a rectangle *box_out is
+ * the whole image. It reads every pixel (every n-th
  * pixel of every n-th row of an image over 1 200 pixels a side), where
  * stripping reads only the lines it strips.
  *

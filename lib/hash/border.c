@@ -35,30 +35,47 @@ typedef struct lines {
     uint32_t hist[3][256];
 } lines;
 
-bool bwi_line_is_flat(const uint8_t *first, ptrdiff_t step, uint32_t count, int channels,
-                      int tolerance, int share, uint32_t hist[3][256])
+void bwi_hist_add(uint32_t hist[3][256], const uint8_t *first, ptrdiff_t step, uint32_t count,
+                  int channels)
 {
-    memset(hist, 0, 3 * 256 * sizeof **hist);
     const uint8_t *p = first;
     for (uint32_t k = 0; k < count; k++, p += step)
         for (int c = 0; c < channels; c++)
             hist[c][p[c]]++;
-    int median[3] = {0, 0, 0};
+}
+
+void bwi_hist_median(uint32_t hist[3][256], uint32_t count, int channels, int median[3])
+{
+    median[0] = median[1] = median[2] = 0;
     for (int c = 0; c < channels; c++) {
         uint32_t seen = 0;
-        int v = 0;
-        while (v < 255 && (seen += hist[c][v]) * 2 < count)
-            v++;
-        median[c] = v;
+        while (median[c] < 255 && (seen += hist[c][median[c]]) * 2 < count)
+            median[c]++;
     }
+}
+
+uint32_t bwi_count_near(const uint8_t *first, ptrdiff_t step, uint32_t count, int channels,
+                        const int colour[3], int tolerance)
+{
     uint32_t near = 0;
-    p = first;
+    const uint8_t *p = first;
     for (uint32_t k = 0; k < count; k++, p += step) {
         bool ok = true;
         for (int c = 0; c < channels && ok; c++)
-            ok = abs((int)p[c] - median[c]) <= tolerance;
+            ok = abs((int)p[c] - colour[c]) <= tolerance;
         near += ok;
     }
+    return near;
+}
+
+bool bwi_line_is_flat(const uint8_t *first, ptrdiff_t step, uint32_t count, int channels,
+                      int tolerance, int share, uint32_t hist[3][256])
+{
+    memset(hist, 0, 3 * 256 * sizeof **hist);
+    bwi_hist_add(hist, first, step, count, channels);
+    int median[3];
+    bwi_hist_median(hist, count, channels, median);
+    const uint32_t near = bwi_count_near(first, step, count, channels, median, tolerance);
     return (uint64_t)near * 100 >= (uint64_t)count * (uint64_t)share;
 }
 

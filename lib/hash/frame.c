@@ -45,6 +45,12 @@
  * past the three a blurred edge spreads over. */
 #define NEIGHBOUR_GAP 3
 #define NEGLIGIBLE_DIVISOR 50
+/* Tightening takes at most this fraction of a box's width and of its
+ * height. A line of frame inside a box matches the frame beside it within
+ * JPEG's noise on a flat colour; white cloud against a light grey margin
+ * differs by more, while stepping by less than STEP_LEVELS. */
+#define TIGHTEN_DIVISOR 4
+#define TIGHT_LEVELS 8
 /* Large images are scanned at about this many samples on their longer
  * side. */
 #define SCAN_SIDE 1200
@@ -180,6 +186,7 @@ typedef struct rect {
     int inner; /* sides inside the image, 2 to 4 */
     uint64_t score;
     uint64_t area;
+    int sides[4]; /* indices of its left, right, top, bottom among the candidates */
 } rect;
 
 /* Keeps the KEEP best rectangles, best first: by the number of sides that
@@ -210,14 +217,18 @@ static void keep(rect *best, int *kept, rect r)
     best[k] = r;
 }
 
+/* Bytes from one sample to the next down a column, or across a row. */
+static ptrdiff_t line_step(const frame_scan *f, bool down)
+{
+    return down ? (ptrdiff_t)(f->step * f->stride) : (ptrdiff_t)f->step * f->channels;
+}
+
 /* Whether the line of samples from (x, y), across or down, is one colour. */
 static bool line_flat(const frame_scan *f, uint32_t x, uint32_t y, uint32_t count, bool down)
 {
     uint32_t hist[3][256];
-    const ptrdiff_t step =
-        down ? (ptrdiff_t)(f->step * f->stride) : (ptrdiff_t)f->step * f->channels;
-    return bwi_line_is_flat(pix(f, x, y), step, count, f->channels, RING_LEVELS, RING_SHARE,
-                            hist);
+    return bwi_line_is_flat(pix(f, x, y), line_step(f, down), count, f->channels, RING_LEVELS,
+                            RING_SHARE, hist);
 }
 
 /* Whether what surrounds the box is a frame. Just outside each side inside
@@ -258,6 +269,102 @@ static bool frame_like(const frame_scan *f, bw_box b)
      * flat panel of an application, from passing for a picture. */
     const uint64_t outside = flat[0] * 100 / all[0], inside = flat[1] * 100 / all[1];
     return outside >= FRAME_FLAT_SHARE && outside >= inside + FLATTER_BY;
+}
+
+/* Whether row (or column) `at` is still frame between lo and hi: RING_SHARE
+ * of its samples there lie within TIGHT_LEVELS of the median colour of its
+ * samples outside, beside the box. */
+static bool frame_line(const frame_scan *f, bool column, uint32_t at, uint32_t lo, uint32_t hi)
+{
+    const uint32_t n = column ? f->h : f->w;
+    const uint32_t outside = n - (hi - lo);
+    if (outside < 4 || (uint64_t)outside * NEGLIGIBLE_DIVISOR < n)
+        return false;
+    const uint8_t *first = column ? pix(f, at, 0) : pix(f, 0, at);
+    const ptrdiff_t step = line_step(f, column);
+    uint32_t hist[3][256];
+    memset(hist, 0, sizeof hist);
+    bwi_hist_add(hist, first, step, lo, f->channels);
+    bwi_hist_add(hist, first + (ptrdiff_t)hi * step, step, n - hi, f->channels);
+    int frame[3];
+    bwi_hist_median(hist, outside, f->channels, frame);
+    const uint32_t near = bwi_count_near(first + (ptrdiff_t)lo * step, step, hi - lo,
+                                         f->channels, frame, TIGHT_LEVELS);
+    return (uint64_t)near * 100 >= (uint64_t)(hi - lo) * RING_SHARE;
+}
+
+/* The box without the frame inside it. Its side may lie on a line that
+ * steps all across the screenshot, a bar's edge, with the frame's margin
+ * (and a toolbar) between it and a picture whose own side hardly steps
+ * (white clouds against a light grey margin). Lines inside the box the
+ * colour of the frame beside them are taken off; a picture's side that
+ * steps along much of its length cannot be, since its first line differs
+ * from the frame there. */
+static bw_box tighten(const frame_scan *f, bw_box b)
+{
+    uint32_t x0 = b.x, y0 = b.y, x1 = b.x + b.width, y1 = b.y + b.height;
+    uint32_t budget = b.height / TIGHTEN_DIVISOR;
+    for (; budget && frame_line(f, false, y0, x0, x1); budget--)
+        y0++;
+    for (; budget && frame_line(f, false, y1 - 1, x0, x1); budget--)
+        y1--;
+    budget = b.width / TIGHTEN_DIVISOR;
+    for (; budget && frame_line(f, true, x0, y0, y1); budget--)
+        x0++;
+    for (; budget && frame_line(f, true, x1 - 1, y0, y1); budget--)
+        x1--;
+    return (bw_box){x0, y0, x1 - x0, y1 - y0};
+}
+
+/* Whether candidate rectangle e extends r by one side moved out, the
+ * other three shared, with e's two sides along the band added inside the
+ * image and stepping along ACCEPT_SIDE of it. */
+static bool extends(const frame_scan *f, const rect *r, const rect *e, const uint32_t *cprefix,
+                    const uint32_t *rprefix)
+{
+    const bw_box a = r->box, b = e->box;
+    const bool same_x = b.x == a.x && b.width == a.width;
+    const bool same_y = b.y == a.y && b.height == a.height;
+    if (same_x == same_y)
+        return false;
+    /* Along the axis where they differ (down when the columns are shared):
+     * where each starts and ends, and the sides across it. */
+    const uint32_t a0 = same_x ? a.y : a.x, a1 = a0 + (same_x ? a.height : a.width);
+    const uint32_t b0 = same_x ? b.y : b.x, b1 = b0 + (same_x ? b.height : b.width);
+    const uint32_t s0 = same_x ? a.x : a.y, s1 = s0 + (same_x ? a.width : a.height);
+    if (s0 == 0 || s1 == (same_x ? f->w : f->h))
+        return false;
+    uint32_t lo, hi;
+    if (b0 < a0 && b1 == a1)
+        lo = b0, hi = a0;
+    else if (b1 > a1 && b0 == a0)
+        lo = a1, hi = b1;
+    else
+        return false;
+    const uint32_t *p0 = same_x ? cprefix + (size_t)e->sides[0] * (f->h + 1)
+                                : rprefix + (size_t)e->sides[2] * (f->w + 1);
+    const uint32_t *p1 = same_x ? cprefix + (size_t)e->sides[1] * (f->h + 1)
+                                : rprefix + (size_t)e->sides[3] * (f->w + 1);
+    const uint64_t band = hi - lo;
+    return (p0[hi] - p0[lo]) * 100 >= band * ACCEPT_SIDE &&
+           (p1[hi] - p1[lo]) * 100 >= band * ACCEPT_SIDE;
+}
+
+/* The picture is best[k], or the largest kept rectangle that extends it
+ * on one side and also looks framed. A line across the picture (a
+ * horizon under a pale sky) can step more evenly than the picture's own
+ * side where the sky fades into a light margin, making the part under the
+ * line the best-stepped rectangle; the picture's sides going on along the
+ * part above show it belongs. */
+static const rect *widest(const frame_scan *f, const rect *best, int kept, int k,
+                          const uint32_t *cprefix, const uint32_t *rprefix)
+{
+    const rect *pick = &best[k];
+    for (int j = 0; j < kept; j++)
+        if (best[j].area > pick->area && extends(f, &best[k], &best[j], cprefix, rprefix) &&
+            frame_like(f, best[j].box))
+            pick = &best[j];
+    return pick;
 }
 
 bool bwi_find_picture(const uint8_t *pixels, size_t stride, int channels, uint32_t width,
@@ -353,14 +460,15 @@ bool bwi_find_picture(const uint8_t *pixels, size_t stride, int channels, uint32
                     if (score < (uint64_t)ACCEPT_MEAN * 40)
                         continue;
                     keep(best, &kept,
-                         (rect){{x0, y0, x1 - x0, y1 - y0}, inner, score, sw * sh});
+                         (rect){{x0, y0, x1 - x0, y1 - y0}, inner, score, sw * sh, {a, b, c, d}});
                 }
         }
     /* The best-stepped rectangle whose surroundings look like a frame. */
     for (int k = 0; k < kept && !*found; k++)
         if (frame_like(&f, best[k].box)) {
+            const rect *r = widest(&f, best, kept, k, cprefix, rprefix);
             /* Back to pixels; a side on the image's edge stays there. */
-            const bw_box b = best[k].box;
+            const bw_box b = tighten(&f, r->box);
             const uint32_t x0 = b.x * step, y0 = b.y * step;
             const uint32_t x1 = b.x + b.width == w ? width : (b.x + b.width) * step;
             const uint32_t y1 = b.y + b.height == h ? height : (b.y + b.height) * step;

@@ -21,4 +21,14 @@ bool bwi_find_picture(const uint8_t *pixels, size_t stride, int channels, uint32
 bool bwi_line_is_flat(const uint8_t *first, ptrdiff_t step, uint32_t count, int channels,
                       int tolerance, int share, uint32_t hist[3][256]);
 
+/* The pieces of that test: counts of each level per channel of `count`
+ * pixels added to hist; the median colour of the `count` pixels counted in
+ * hist; how many pixels of a line lie within `tolerance` levels of colour
+ * in every channel. */
+void bwi_hist_add(uint32_t hist[3][256], const uint8_t *first, ptrdiff_t step, uint32_t count,
+                  int channels);
+void bwi_hist_median(uint32_t hist[3][256], uint32_t count, int channels, int median[3]);
+uint32_t bwi_count_near(const uint8_t *first, ptrdiff_t step, uint32_t count, int channels,
+                        const int colour[3], int tolerance);
+
 #endif

@@ -132,31 +132,16 @@ static void paint(uint8_t *px, uint32_t W, uint32_t x, uint32_t y, uint32_t w, u
                 memcpy(&px[((size_t)j * W + i) * 3], rgb, 3);
 }
 
-/* A photo viewer's window around a picture whose upper part is smooth sky:
- * a dark title bar with text and a close button, a light toolbar with
- * buttons, a desk-grey margin, a status line with text. Stripping flat
- * lines stops at the title text (strict) or eats into the sky (loose); the
- * picture is the rectangle of sharp steps. */
-static void picture_in_window(void)
+/* A photo viewer's window, W x H, painted over a picture on a margin of
+ * viewer_desk grey: a dark title bar with text and a close button, a light
+ * toolbar with buttons (the top 52 rows), a status line with text. */
+static const uint8_t viewer_desk[3] = {236, 236, 236};
+
+static void paint_viewer(uint8_t *px, uint32_t W, uint32_t H)
 {
-    const uint32_t W = 420, H = 400;
-    const bw_box picture = {50, 80, 320, 260};
-    static const uint8_t desk[3] = {236, 236, 236}, bar[3] = {48, 54, 66},
-                         tool[3] = {250, 250, 250}, ink[3] = {230, 230, 230},
-                         dark[3] = {60, 60, 60}, red[3] = {210, 70, 60};
-    bw_image *plain = framed(W, H, picture, desk, 0);
-    bw_pixel_format f;
-    size_t stride;
-    uint8_t *px = malloc((size_t)W * H * 3);
-    memcpy(px, bw_image_pixels(plain, &f, &stride), (size_t)W * H * 3);
-    bw_image_free(plain);
-    /* Sky: the top 40 % of the picture, a gentle gradient. */
-    for (uint32_t y = picture.y; y < picture.y + picture.height * 2 / 5; y++)
-        for (uint32_t x = picture.x; x < picture.x + picture.width; x++) {
-            const uint8_t sky[3] = {(uint8_t)(90 + (y - picture.y) / 8),
-                                    (uint8_t)(140 + x / 40), 200};
-            memcpy(&px[((size_t)y * W + x) * 3], sky, 3);
-        }
+    static const uint8_t bar[3] = {48, 54, 66}, tool[3] = {250, 250, 250},
+                         ink[3] = {230, 230, 230}, dark[3] = {60, 60, 60},
+                         red[3] = {210, 70, 60};
     paint(px, W, 0, 0, W, 30, bar, false);
     paint(px, W, 20, 10, 200, 10, ink, true);
     paint(px, W, W - 28, 8, 16, 14, red, false);
@@ -164,6 +149,59 @@ static void picture_in_window(void)
     for (uint32_t i = 0; i < 5; i++)
         paint(px, W, 8 + i * 30, 36, 12, 10, dark, false);
     paint(px, W, 50, H - 18, 140, 8, dark, true);
+}
+
+/* The viewer's screenshot of every test below: W x H pixels of viewer_desk
+ * grey holding the texture at VIEWER_PICTURE, to be painted on and then
+ * framed by paint_viewer(). The caller frees them. */
+#define VIEWER_W 420u
+#define VIEWER_H 400u
+static const bw_box VIEWER_PICTURE = {50, 80, 320, 260};
+
+static uint8_t *viewer_pixels(void)
+{
+    bw_image *plain = framed(VIEWER_W, VIEWER_H, VIEWER_PICTURE, viewer_desk, 0);
+    bw_pixel_format f;
+    size_t stride;
+    uint8_t *px = malloc((size_t)VIEWER_W * VIEWER_H * 3);
+    memcpy(px, bw_image_pixels(plain, &f, &stride), (size_t)VIEWER_W * VIEWER_H * 3);
+    bw_image_free(plain);
+    return px;
+}
+
+/* Checks that the picture box found in the viewer's pixels px is VIEWER_PICTURE. */
+static void check_viewer_box(const uint8_t *px)
+{
+    bw_image *shot = NULL;
+    CHECK_EQ(bw_image_from_pixels(ctx, &shot, px, (size_t)VIEWER_W * 3, VIEWER_W, VIEWER_H,
+                                  BW_PIXEL_RGB8),
+             BW_OK);
+    bw_box found;
+    CHECK_EQ(bw_image_find_content(ctx, &found, shot, BW_CONTENT_PICTURE), BW_OK);
+    check_box(found, VIEWER_PICTURE);
+    bw_image_free(shot);
+}
+
+/* A photo viewer's window around a picture whose upper part is smooth sky:
+ * a dark title bar with text and a close button, a light toolbar with
+ * buttons, a desk-grey margin, a status line with text. Stripping flat
+ * lines stops at the title text (strict) or eats into the sky (loose); the
+ * picture is the rectangle of sharp steps. */
+static void picture_in_window(void)
+{
+    const uint32_t W = VIEWER_W, H = VIEWER_H;
+    const bw_box picture = VIEWER_PICTURE;
+    bw_pixel_format f;
+    size_t stride;
+    uint8_t *px = viewer_pixels();
+    /* Sky: the top 40 % of the picture, a gentle gradient. */
+    for (uint32_t y = picture.y; y < picture.y + picture.height * 2 / 5; y++)
+        for (uint32_t x = picture.x; x < picture.x + picture.width; x++) {
+            const uint8_t sky[3] = {(uint8_t)(90 + (y - picture.y) / 8),
+                                    (uint8_t)(140 + x / 40), 200};
+            memcpy(&px[((size_t)y * W + x) * 3], sky, 3);
+        }
+    paint_viewer(px, W, H);
     bw_image *shot = NULL;
     CHECK_EQ(bw_image_from_pixels(ctx, &shot, px, (size_t)W * 3, W, H, BW_PIXEL_RGB8), BW_OK);
     bw_box strict, loose, found;
@@ -223,10 +261,10 @@ static void picture_in_window(void)
     /* A smooth panel with sharp sides on a flat margin, amid a half-flat,
      * half-textured scene (a patch of wall between a pole and a
      * whiteboard) is no picture: the frame is busier than what it holds. */
-    bw_image *busy = framed(300, 240, (bw_box){0, 120, 300, 120}, desk, 0);
+    bw_image *busy = framed(300, 240, (bw_box){0, 120, 300, 120}, viewer_desk, 0);
     uint8_t *bp = malloc(300 * 240 * 3);
     memcpy(bp, bw_image_pixels(busy, &f, &stride), 300 * 240 * 3);
-    paint(bp, 300, 44, 34, 212, 172, desk, false);
+    paint(bp, 300, 44, 34, 212, 172, viewer_desk, false);
     for (uint32_t y = 40; y < 200; y++)
         for (uint32_t x = 50; x < 250; x++) {
             const uint8_t grey[3] = {(uint8_t)(150 + y / 20), (uint8_t)(150 + y / 20), 160};
@@ -240,12 +278,65 @@ static void picture_in_window(void)
     bw_image_free(busy);
     free(bp);
     /* Too small a picture (under a third of the width) is not looked for. */
-    bw_image *tiny = framed(400, 300, (bw_box){150, 100, 120, 150}, desk, 0);
+    bw_image *tiny = framed(400, 300, (bw_box){150, 100, 120, 150}, viewer_desk, 0);
     CHECK_EQ(bw_image_find_content(ctx, &found, tiny, BW_CONTENT_PICTURE), BW_OK);
     check_box(found, (bw_box){0, 0, 400, 300});
     bw_image_free(tiny);
     CHECK_EQ(bw_image_find_content(ctx, &found, shot, 4), BW_ERR_INVALID_ARGUMENT);
     bw_image_free(shot);
+    free(px);
+}
+
+/* A picture whose top is white cloud, a little lighter than the viewer's
+ * grey margin: its top side hardly steps, while the title bar's edge
+ * steps all across the window, so the best-stepped rectangle reaches up
+ * to the toolbar. The margin and toolbar rows inside it are the colour of
+ * the frame beside them and are taken off; the clouds are not. */
+static void picture_under_white_clouds(void)
+{
+    const uint32_t W = VIEWER_W;
+    const bw_box picture = VIEWER_PICTURE;
+    uint8_t *px = viewer_pixels();
+    /* Clouds of uneven depth, so that no row under them steps along much
+     * of the picture either. */
+    for (uint32_t x = picture.x + picture.width / 10; x < picture.x + picture.width; x++)
+        for (uint32_t y = picture.y; y < picture.y + 10 + (x * 7) % 29; y++) {
+            const uint8_t v = (uint8_t)(248 + (x + y) % 5);
+            const uint8_t cloud[3] = {v, v, (uint8_t)(v + 2)};
+            memcpy(&px[((size_t)y * W + x) * 3], cloud, 3);
+        }
+    paint_viewer(px, W, VIEWER_H);
+    check_viewer_box(px);
+    /* With pale sand along its left side as well, the rectangle takes the
+     * window's left edge for that side; the margin's columns go too. */
+    for (uint32_t y = picture.y; y < picture.y + picture.height; y++)
+        for (uint32_t x = picture.x; x < picture.x + 10 + (y * 7) % 29; x++) {
+            const uint8_t v = (uint8_t)(220 + (x * 3 + y) % 5);
+            const uint8_t sand[3] = {(uint8_t)(v + 4), v, (uint8_t)(v - 6)};
+            memcpy(&px[((size_t)y * W + x) * 3], sand, 3);
+        }
+    check_viewer_box(px);
+    free(px);
+}
+
+/* A picture cut by a horizon under a pale sky: dark clouds at the top,
+ * then a band of haze nearly the margin's grey, then a dark line of sea
+ * and busy water. The picture's sides do not step along the haze, so the
+ * part under the horizon, stepping all round, is the best-stepped
+ * rectangle; the whole picture extends it upwards with its sides going on
+ * along most of the part above, and is what is found. */
+static void picture_cut_by_a_horizon(void)
+{
+    const uint32_t W = VIEWER_W;
+    const bw_box picture = VIEWER_PICTURE;
+    uint8_t *px = viewer_pixels();
+    static const uint8_t cloud[3] = {70, 74, 84}, haze[3] = {232, 230, 228},
+                         sea[3] = {40, 60, 90};
+    paint(px, W, picture.x, picture.y, picture.width, 70, cloud, false);
+    paint(px, W, picture.x, picture.y + 70, picture.width, 34, haze, false);
+    paint(px, W, picture.x, picture.y + 104, picture.width, 6, sea, false);
+    paint_viewer(px, W, VIEWER_H);
+    check_viewer_box(px);
     free(px);
 }
 
@@ -822,6 +913,8 @@ int main(void)
     RUN(borders_exact);
     RUN(screenshot_frame);
     RUN(picture_in_window);
+    RUN(picture_under_white_clouds);
+    RUN(picture_cut_by_a_horizon);
     RUN(pictures_in_random_windows);
     RUN(flat_keeps_whole);
     RUN(crop_copies_pixels);
