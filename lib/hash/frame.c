@@ -285,7 +285,8 @@ static bool frame_line(const frame_scan *f, bool column, uint32_t at, uint32_t l
     uint32_t hist[3][256];
     memset(hist, 0, sizeof hist);
     bwi_hist_add(hist, first, step, lo, f->channels);
-    bwi_hist_add(hist, first + (ptrdiff_t)hi * step, step, n - hi, f->channels);
+    if (hi < n) /* no pointer past the image's end */
+        bwi_hist_add(hist, first + (ptrdiff_t)hi * step, step, n - hi, f->channels);
     int frame[3];
     bwi_hist_median(hist, outside, f->channels, frame);
     const uint32_t near = bwi_count_near(first + (ptrdiff_t)lo * step, step, hi - lo,
