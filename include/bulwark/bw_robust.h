@@ -33,6 +33,7 @@ typedef struct bw_box {
 /* bw_image_find_content() flags. */
 #define BW_CONTENT_LOOSE 1u   /* also strip lines only 70 % flat (frames) */
 #define BW_CONTENT_PICTURE 2u /* the picture inside a window frame */
+#define BW_CONTENT_FRAMED 4u  /* a frame's bars, then strictly flat margins */
 
 /*
  * Finds the content of an image: strips, side by side, every outer row or
@@ -43,6 +44,16 @@ typedef struct bw_box {
  * until nothing changes makes the result the same for an image and its
  * uniformly framed copies. When stripping would leave less than a tenth of
  * either side (or under 32 pixels), *box_out is the whole image.
+ *
+ * BW_CONTENT_FRAMED (BW_CONTENT_LOOSE is then ignored) first strips the
+ * bars of a frame: lines 70 % flat whose median colour is not the margin's
+ * (the median colour of the image's first and last columns, within 3
+ * levels) — a chat's header with a name, its input line. Each side stops
+ * at the first line of the margin's colour; the strict rule then strips
+ * the margin and any flat margin of the picture's own, as it does for the
+ * picture alone. So a figure on white, screenshotted in a chat on white,
+ * gives its own strict content box, where the loose rule would strip the
+ * figure's sparse lines too.
  *
  * BW_CONTENT_PICTURE instead (BW_CONTENT_LOOSE is then ignored) looks for
  * the picture inside a screenshot's window frame (bars with text and
@@ -106,18 +117,27 @@ typedef enum bw_pdq_set_flag {
                                       which bw_pdq_hash_image_dihedral()
                                       gives; regions stay original) */
     BW_PDQ_SET_UNROTATED = 1u << 4, /* the picture turned back, when
-                                      bw_image_find_rotation() finds an angle */
+                                      bw_image_find_rotation() finds an angle,
+                                      and its strict content box inside a
+                                      3-pixel margin (plus one per 400 of the
+                                      shorter side: resampled lines of fill)
+                                      when that strips a flat border */
     BW_PDQ_SET_SHAVED = 1u << 5,   /* for queries: the image less 1 % (half
                                       at each side, or all on one side; 5
                                       hashes), so that with the bank's regions
                                       in 2 % steps any crop lands within
                                       0.5 % of a stored one */
-    BW_PDQ_SET_EDGES = 1u << 6     /* for queries: the four regions removing
+    BW_PDQ_SET_EDGES = 1u << 6,    /* for queries: the four regions removing
                                       30 % at one side (l30, r30, t30, b30;
                                       BW_PART_REGION), so that a logo or
                                       caption within that band of an edge or
                                       corner leaves one of them untouched to
                                       meet the bank's same region */
+    BW_PDQ_SET_FRAMED = 1u << 7    /* for queries: the content inside a
+                                      frame's bars and a flat margin
+                                      (BW_CONTENT_FRAMED; a chat's screenshot
+                                      of a picture on white), which meets the
+                                      original's whole or content box */
 } bw_pdq_set_flag;
 
 /* The query sets of the matching modes (`bulwark match --mode`,
@@ -126,7 +146,7 @@ typedef enum bw_pdq_set_flag {
 #define BW_PDQ_SET_DIHEDRAL_QUERY (BW_PDQ_SET_WHOLE | BW_PDQ_SET_DIHEDRAL)
 #define BW_PDQ_SET_ROBUST_QUERY                                                      \
     (BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL | BW_PDQ_SET_UNROTATED | \
-     BW_PDQ_SET_SHAVED | BW_PDQ_SET_EDGES)
+     BW_PDQ_SET_SHAVED | BW_PDQ_SET_EDGES | BW_PDQ_SET_FRAMED)
 
 /* Which part of the image a hash of a set covers. */
 typedef enum bw_pdq_part_kind {
@@ -152,7 +172,9 @@ typedef struct bw_pdq_part {
     int region;                /* region index for BW_PART_REGION, else -1 */
     const char *name;          /* "whole", "content", "content-loose",
                                   "content-picture" (BW_CONTENT_PICTURE),
-                                  "unrotated", "shaved-c" (-l, -r, -t, -b)
+                                  "content-framed" (BW_CONTENT_FRAMED),
+                                  "unrotated", "unrotated-content",
+                                  "shaved-c" (-l, -r, -t, -b)
                                   or the region's name */
     bw_dihedral transform;     /* which variant this hash is */
     bw_box box;                /* the pixels hashed */

@@ -23,6 +23,10 @@
  * is asked for, after the strict one. */
 #define STRICT_SHARE 97
 #define LOOSE_SHARE 70
+/* A frame's bar differs from the margin by more than this: an input line
+ * of light grey on white by 7 once saved as JPEG (a flat line's median
+ * stays within a level or two). */
+#define MARGIN_TOLERANCE 3
 /* Never keep less than this share of a side, nor fewer pixels. */
 #define MIN_KEEP_DIVISOR 10
 #define MIN_KEEP_PIXELS 32
@@ -31,7 +35,9 @@ typedef struct lines {
     const uint8_t *pixels;
     size_t stride;
     int channels;
-    int share; /* STRICT_SHARE or LOOSE_SHARE */
+    int share;   /* STRICT_SHARE or LOOSE_SHARE */
+    bool bars;   /* strip only lines not of the margin's colour */
+    int margin[3];
     uint32_t hist[3][256];
 } lines;
 
@@ -82,8 +88,21 @@ bool bwi_line_is_flat(const uint8_t *first, ptrdiff_t step, uint32_t count, int 
 /* Pixel k of a line: a row (step = channels) or a column (step = stride). */
 static bool line_is_flat(lines *l, const uint8_t *first, size_t step, uint32_t count)
 {
-    return bwi_line_is_flat(first, (ptrdiff_t)step, count, l->channels, FLAT_TOLERANCE, l->share,
-                            l->hist);
+    if (!l->bars)
+        return bwi_line_is_flat(first, (ptrdiff_t)step, count, l->channels, FLAT_TOLERANCE,
+                                l->share, l->hist);
+    memset(l->hist, 0, sizeof l->hist);
+    bwi_hist_add(l->hist, first, (ptrdiff_t)step, count, l->channels);
+    int median[3];
+    bwi_hist_median(l->hist, count, l->channels, median);
+    bool margin = true;
+    for (int c = 0; c < l->channels; c++)
+        margin = margin && abs(median[c] - l->margin[c]) <= MARGIN_TOLERANCE;
+    if (margin)
+        return false;
+    const uint32_t near =
+        bwi_count_near(first, (ptrdiff_t)step, count, l->channels, median, FLAT_TOLERANCE);
+    return (uint64_t)near * 100 >= (uint64_t)count * (uint64_t)l->share;
 }
 
 static const uint8_t *at(const lines *l, uint32_t x, uint32_t y)
@@ -125,7 +144,7 @@ BW_API bw_status bw_image_find_content(bw_ctx *ctx, bw_box *box_out, const bw_im
                                        unsigned flags)
 {
     if (!ctx || !box_out || !image ||
-        (flags & ~(unsigned)(BW_CONTENT_LOOSE | BW_CONTENT_PICTURE)))
+        (flags & ~(unsigned)(BW_CONTENT_LOOSE | BW_CONTENT_PICTURE | BW_CONTENT_FRAMED)))
         return BW_ERR_INVALID_ARGUMENT;
     bwi_clear(ctx);
     const uint32_t w = bw_image_width(image), h = bw_image_height(image);
@@ -152,6 +171,25 @@ BW_API bw_status bw_image_find_content(bw_ctx *ctx, bw_box *box_out, const bw_im
     l->pixels = bw_image_pixels(image, &format, &l->stride);
     l->channels = format == BW_PIXEL_GREY8 ? 1 : 3;
     uint32_t x0 = 0, y0 = 0, x1 = w, y1 = h;
+    l->bars = false;
+    if (flags & BW_CONTENT_FRAMED) {
+        /* The bars of a frame first (a header with a name, an input
+         * line): loosely flat lines of another colour than the margin the
+         * picture sits in, the colour of most of the image's outer
+         * columns. The strict passes below then strip the margin together
+         * with a flat margin of the picture's own, as they do for the
+         * picture alone, where the loose rule would go on into it. */
+        memset(l->hist, 0, sizeof l->hist);
+        bwi_hist_add(l->hist, at(l, 0, 0), (ptrdiff_t)l->stride, h, l->channels);
+        bwi_hist_add(l->hist, at(l, w - 1, 0), (ptrdiff_t)l->stride, h, l->channels);
+        bwi_hist_median(l->hist, 2 * h, l->channels, l->margin);
+        l->share = LOOSE_SHARE;
+        l->bars = true;
+        for (int pass = 0; pass < 8 && strip_once(l, &x0, &y0, &x1, &y1); pass++)
+            ;
+        l->bars = false;
+        flags &= ~(unsigned)BW_CONTENT_LOOSE;
+    }
     /* Stripping columns can make more rows flat (a border's sides hid the
      * ends of a flat row of the picture), so go round until nothing
      * changes: the result is then the same as for the unframed image. */

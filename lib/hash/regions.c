@@ -277,6 +277,11 @@ static bool shaved_box(bw_box *box, int k, uint32_t w, uint32_t h)
     return true;
 }
 
+static bool same_box(bw_box a, bw_box b)
+{
+    return a.x == b.x && a.y == b.y && a.width == b.width && a.height == b.height;
+}
+
 /* The hash of the picture turned back, when the image is a rotated copy. */
 static bw_status add_unrotated(bw_ctx *ctx, bw_pdq_set *set, const bw_image *image)
 {
@@ -291,13 +296,29 @@ static bw_status add_unrotated(bw_ctx *ctx, bw_pdq_set *set, const bw_image *ima
         return BW_OK;
     const bw_box box = {0, 0, bw_image_width(turned), bw_image_height(turned)};
     st = add_box(ctx, set, turned, box, BW_PART_UNROTATED, -1, "unrotated", false, 0);
+    /* The picture's size comes from the canvas's and its sides are
+     * resampled, so a line or two of fill, or of fill blended with the
+     * picture, may line them. Past those, a flat border of the picture's
+     * own strips to the original's content box, which the bank holds. */
+    const uint32_t tw = box.width, th = box.height;
+    const uint32_t m = 3 + (tw < th ? tw : th) / 400;
+    if (st == BW_OK && tw > 4 * m && th > 4 * m) {
+        const bw_box inner = {m, m, tw - 2 * m, th - 2 * m};
+        bw_image *core = NULL;
+        bw_box content;
+        st = bw_image_crop(ctx, &core, turned, inner);
+        if (st == BW_OK)
+            st = bw_image_find_content(ctx, &content, core, 0);
+        if (st == BW_OK && !same_box(content, (bw_box){0, 0, inner.width, inner.height})) {
+            content.x += m;
+            content.y += m;
+            st = add_box(ctx, set, turned, content, BW_PART_UNROTATED, -1, "unrotated-content",
+                         false, 0);
+        }
+        bw_image_free(core);
+    }
     bw_image_free(turned);
     return st;
-}
-
-static bool same_box(bw_box a, bw_box b)
-{
-    return a.x == b.x && a.y == b.y && a.width == b.width && a.height == b.height;
 }
 
 BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags,
@@ -311,8 +332,9 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
     const bool dihedral = (flags & BW_PDQ_SET_DIHEDRAL) != 0;
     const bw_box whole = {0, 0, w, h};
     bw_status st = add_box(ctx, set, image, whole, BW_PART_WHOLE, -1, "whole", dihedral, 0);
+    /* Boxes equal to one already hashed are not hashed again. */
+    bw_box strict = whole, loose = whole, picture = whole;
     if (st == BW_OK && (flags & BW_PDQ_SET_CONTENT)) {
-        bw_box strict, loose;
         st = bw_image_find_content(ctx, &strict, image, 0);
         if (st == BW_OK)
             st = bw_image_find_content(ctx, &loose, image, BW_CONTENT_LOOSE);
@@ -321,7 +343,6 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
         if (st == BW_OK && !same_box(loose, whole) && !same_box(loose, strict))
             st = add_box(ctx, set, image, loose, BW_PART_CONTENT, -1, "content-loose", dihedral,
                          0);
-        bw_box picture;
         if (st == BW_OK)
             st = bw_image_find_content(ctx, &picture, image, BW_CONTENT_PICTURE);
         if (st == BW_OK && !same_box(picture, whole) && !same_box(picture, strict) &&
@@ -330,6 +351,15 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
              * meet every other flat box (docs/quality.md). */
             st = add_box(ctx, set, image, picture, BW_PART_CONTENT, -1, "content-picture",
                          dihedral, BW_PDQ_REGION_MIN_QUALITY);
+    }
+    if (st == BW_OK && (flags & BW_PDQ_SET_FRAMED)) {
+        bw_box framed;
+        st = bw_image_find_content(ctx, &framed, image, BW_CONTENT_FRAMED);
+        /* Not turned: a chat's screenshot shows the picture upright. */
+        if (st == BW_OK && !same_box(framed, whole) && !same_box(framed, strict) &&
+            !same_box(framed, loose) && !same_box(framed, picture))
+            st = add_box(ctx, set, image, framed, BW_PART_CONTENT, -1, "content-framed", false,
+                         0);
     }
     if (st == BW_OK && (flags & BW_PDQ_SET_UNROTATED))
         st = add_unrotated(ctx, set, image);

@@ -121,6 +121,15 @@ static void screenshot_frame(void)
     bw_image_free(shot);
 }
 
+/* The part of set named name, or NULL. */
+static const bw_pdq_part *part_named(const bw_pdq_set *set, const char *name)
+{
+    for (size_t i = 0; i < bw_pdq_set_count(set); i++)
+        if (!strcmp(bw_pdq_set_get(set, i)->name, name))
+            return bw_pdq_set_get(set, i);
+    return NULL;
+}
+
 /* Paints a w x h RGB rectangle at (x, y) in one colour, or as "text" (every
  * other pixel of a checkered pattern) when text is set. */
 static void paint(uint8_t *px, uint32_t W, uint32_t x, uint32_t y, uint32_t w, uint32_t h,
@@ -222,10 +231,7 @@ static void picture_in_window(void)
     bw_pdq_set *set;
     bw_pdq_set_create(&set);
     CHECK_EQ(bw_pdq_set_compute(ctx, set, BW_PDQ_SET_CONTENT, shot), BW_OK);
-    const bw_pdq_part *part = NULL;
-    for (size_t i = 0; i < bw_pdq_set_count(set); i++)
-        if (!strcmp(bw_pdq_set_get(set, i)->name, "content-picture"))
-            part = bw_pdq_set_get(set, i);
+    const bw_pdq_part *part = part_named(set, "content-picture");
     CHECK(part != NULL);
     if (part) {
         CHECK_EQ(part->kind, BW_PART_CONTENT);
@@ -282,7 +288,7 @@ static void picture_in_window(void)
     CHECK_EQ(bw_image_find_content(ctx, &found, tiny, BW_CONTENT_PICTURE), BW_OK);
     check_box(found, (bw_box){0, 0, 400, 300});
     bw_image_free(tiny);
-    CHECK_EQ(bw_image_find_content(ctx, &found, shot, 4), BW_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(bw_image_find_content(ctx, &found, shot, 8), BW_ERR_INVALID_ARGUMENT);
     bw_image_free(shot);
     free(px);
 }
@@ -533,6 +539,27 @@ static void sets_are_deterministic(void)
     bw_image_free(img);
 }
 
+/* img (RGB) on a canvas of one grey level, pad pixels wider on the left
+ * and right and pad_top, pad_bottom pixels taller. */
+static bw_image *on_margin(const bw_image *img, uint32_t pad, uint32_t pad_top,
+                           uint32_t pad_bottom, uint8_t grey)
+{
+    const uint32_t w = bw_image_width(img), h = bw_image_height(img);
+    const uint32_t W = w + 2 * pad, H = h + pad_top + pad_bottom;
+    uint8_t *px = malloc((size_t)W * H * 3);
+    memset(px, grey, (size_t)W * H * 3);
+    bw_pixel_format f;
+    size_t stride;
+    const uint8_t *src = bw_image_pixels(img, &f, &stride);
+    CHECK_EQ(f, BW_PIXEL_RGB8);
+    for (uint32_t y = 0; y < h; y++)
+        memcpy(px + ((size_t)(y + pad_top) * W + pad) * 3, src + y * stride, (size_t)w * 3);
+    bw_image *out = NULL;
+    CHECK_EQ(bw_image_from_pixels(ctx, &out, px, (size_t)W * 3, W, H, BW_PIXEL_RGB8), BW_OK);
+    free(px);
+    return out;
+}
+
 /* A framed copy's content hash is the original's hash. */
 static void content_hash_of_framed_copy(void)
 {
@@ -541,16 +568,7 @@ static void content_hash_of_framed_copy(void)
     if (!img)
         return;
     const uint32_t w = bw_image_width(img), h = bw_image_height(img), pad = 37;
-    const uint32_t W = w + 2 * pad, H = h + pad;
-    uint8_t *px = calloc((size_t)W * H, 3);
-    bw_pixel_format f;
-    size_t stride;
-    const uint8_t *src = bw_image_pixels(img, &f, &stride);
-    CHECK_EQ(f, BW_PIXEL_RGB8);
-    for (uint32_t y = 0; y < h; y++)
-        memcpy(px + ((size_t)(y + pad) * W + pad) * 3, src + y * stride, (size_t)w * 3);
-    bw_image *boxed = NULL;
-    CHECK_EQ(bw_image_from_pixels(ctx, &boxed, px, (size_t)W * 3, W, H, BW_PIXEL_RGB8), BW_OK);
+    bw_image *boxed = on_margin(img, pad, pad, 0, 0);
     bw_pdq_set *set;
     bw_pdq_set_create(&set);
     CHECK_EQ(bw_pdq_set_compute(ctx, set, BW_PDQ_SET_CONTENT, boxed), BW_OK);
@@ -567,7 +585,70 @@ static void content_hash_of_framed_copy(void)
     bw_pdq_set_free(set);
     bw_image_free(boxed);
     bw_image_free(img);
+}
+
+/* A chat's screenshot of a figure on white: a green header with a name,
+ * the figure (a title over a textured plot, on a white margin of its own)
+ * in a white margin, a light grey input line with grey text. The strict
+ * rule stops at the header's name, the loose one goes through the title;
+ * BW_CONTENT_FRAMED strips the bars, then the two white margins, and finds
+ * the figure's own content box, so the query's hash is the bank's. */
+static void chat_screenshot_of_a_figure(void)
+{
+    static const uint8_t white[3] = {255, 255, 255}, grey_ink[3] = {90, 90, 90},
+                         header[3] = {7, 94, 84}, input[3] = {240, 240, 240},
+                         input_ink[3] = {112, 112, 112};
+    const uint32_t fw = 300, fh = 220, W = fw + 50, top = 36 + 20, H = top + fh + 20 + 30;
+    bw_image *figure = framed(fw, fh, (bw_box){30, 40, 240, 160}, white, 0);
+    bw_pixel_format f;
+    size_t stride;
+    uint8_t *fpx = malloc((size_t)fw * fh * 3);
+    memcpy(fpx, bw_image_pixels(figure, &f, &stride), (size_t)fw * fh * 3);
+    paint(fpx, fw, 100, 20, 100, 10, grey_ink, true);
+    bw_image_free(figure);
+    CHECK_EQ(bw_image_from_pixels(ctx, &figure, fpx, (size_t)fw * 3, fw, fh, BW_PIXEL_RGB8),
+             BW_OK);
+    const bw_box own = {30, 20, 240, 180};
+    bw_box box;
+    CHECK_EQ(bw_image_find_content(ctx, &box, figure, 0), BW_OK);
+    check_box(box, own);
+
+    uint8_t *px = malloc((size_t)W * H * 3);
+    paint(px, W, 0, 0, W, H, white, false);
+    for (uint32_t y = 0; y < fh; y++)
+        memcpy(px + ((size_t)(top + y) * W + 25) * 3, fpx + (size_t)y * fw * 3, (size_t)fw * 3);
+    paint(px, W, 0, 0, W, 36, header, false);
+    paint(px, W, 120, 12, 110, 12, white, true);
+    paint(px, W, 0, H - 30, W, 30, input, false);
+    paint(px, W, 110, H - 20, 120, 10, input_ink, true);
+    bw_image *shot = NULL;
+    CHECK_EQ(bw_image_from_pixels(ctx, &shot, px, (size_t)W * 3, W, H, BW_PIXEL_RGB8), BW_OK);
+    const bw_box want = {25 + own.x, top + own.y, own.width, own.height};
+    CHECK_EQ(bw_image_find_content(ctx, &box, shot, 0), BW_OK);
+    CHECK(box.y < 36);
+    CHECK_EQ(bw_image_find_content(ctx, &box, shot, BW_CONTENT_LOOSE), BW_OK);
+    CHECK(box.y > want.y);
+    CHECK_EQ(bw_image_find_content(ctx, &box, shot, BW_CONTENT_FRAMED), BW_OK);
+    check_box(box, want);
+
+    bw_pdq_set *bank, *query;
+    bw_pdq_set_create(&bank);
+    bw_pdq_set_create(&query);
+    CHECK_EQ(bw_pdq_set_compute(ctx, bank, BW_PDQ_SET_CONTENT, figure), BW_OK);
+    CHECK_EQ(bw_pdq_set_compute(ctx, query, BW_PDQ_SET_ROBUST_QUERY, shot), BW_OK);
+    const bw_pdq_part *content = part_named(bank, "content");
+    const bw_pdq_part *found = part_named(query, "content-framed");
+    CHECK(content && found);
+    if (content && found) {
+        check_box(found->box, want);
+        CHECK(memcmp(found->hash, content->hash, BW_PDQ_BYTES) == 0);
+    }
+    bw_pdq_set_free(bank);
+    bw_pdq_set_free(query);
+    bw_image_free(shot);
+    bw_image_free(figure);
     free(px);
+    free(fpx);
 }
 
 /* Rotates by degrees (counter-clockwise on screen for positive angles)
@@ -641,6 +722,43 @@ static void small_rotations_undone(void)
     bw_image *dummy = NULL;
     CHECK_EQ(bw_image_unrotate(ctx, &dummy, img, 45), BW_ERR_INVALID_ARGUMENT);
     bw_pdq_set_free(set);
+    bw_image_free(img);
+}
+
+/* A picture with a white frame of its own, rotated onto black: the
+ * picture turned back may keep a line of fill along a side, but its strict
+ * content box strips that with the white frame, down to what the bank's
+ * content box of the original holds. */
+static void framed_picture_rotated(void)
+{
+    bw_image *img = golden("jpeg-420.jpg");
+    if (!img)
+        return;
+    const uint32_t w = bw_image_width(img), h = bw_image_height(img);
+    bw_image *framed_img = on_margin(img, 6, 6, 6, 255);
+    uint8_t plain[BW_PDQ_BYTES];
+    CHECK_EQ(bw_pdq_hash_image(ctx, plain, NULL, img), BW_OK);
+    bw_pdq_set *set;
+    bw_pdq_set_create(&set);
+    const double angles[] = {4, -6};
+    for (size_t i = 0; i < sizeof angles / sizeof angles[0]; i++) {
+        bw_image *r = rotated(framed_img, angles[i], 0);
+        CHECK_EQ(bw_pdq_set_compute(ctx, set, BW_PDQ_SET_UNROTATED, r), BW_OK);
+        const bw_pdq_part *content = part_named(set, "unrotated-content");
+        CHECK(content != NULL);
+        if (content) {
+            CHECK_EQ(content->kind, BW_PART_UNROTATED);
+            CHECK(abs((int)content->box.width - (int)w) <= 2);
+            CHECK(abs((int)content->box.height - (int)h) <= 2);
+            const int d = bw_pdq_distance(content->hash, plain);
+            if (d > 16)
+                fprintf(stderr, "angle %g: distance %d\n", angles[i], d);
+            CHECK(d <= 16);
+        }
+        bw_image_free(r);
+    }
+    bw_pdq_set_free(set);
+    bw_image_free(framed_img);
     bw_image_free(img);
 }
 
@@ -921,7 +1039,9 @@ int main(void)
     RUN(region_boxes_and_names);
     RUN(sets_are_deterministic);
     RUN(content_hash_of_framed_copy);
+    RUN(chat_screenshot_of_a_figure);
     RUN(small_rotations_undone);
+    RUN(framed_picture_rotated);
     RUN(dark_pictures_rotated);
     RUN(turned_variants);
     RUN(edge_regions);
