@@ -75,12 +75,14 @@ uint32_t bwi_count_near(const uint8_t *first, ptrdiff_t step, uint32_t count, in
 }
 
 bool bwi_line_is_flat(const uint8_t *first, ptrdiff_t step, uint32_t count, int channels,
-                      int tolerance, int share, uint32_t hist[3][256])
+                      int tolerance, int share, uint32_t hist[3][256], int median_out[3])
 {
     memset(hist, 0, 3 * 256 * sizeof **hist);
     bwi_hist_add(hist, first, step, count, channels);
     int median[3];
     bwi_hist_median(hist, count, channels, median);
+    if (median_out)
+        memcpy(median_out, median, sizeof median);
     const uint32_t near = bwi_count_near(first, step, count, channels, median, tolerance);
     return (uint64_t)near * 100 >= (uint64_t)count * (uint64_t)share;
 }
@@ -88,21 +90,16 @@ bool bwi_line_is_flat(const uint8_t *first, ptrdiff_t step, uint32_t count, int 
 /* Pixel k of a line: a row (step = channels) or a column (step = stride). */
 static bool line_is_flat(lines *l, const uint8_t *first, size_t step, uint32_t count)
 {
-    if (!l->bars)
-        return bwi_line_is_flat(first, (ptrdiff_t)step, count, l->channels, FLAT_TOLERANCE,
-                                l->share, l->hist);
-    memset(l->hist, 0, sizeof l->hist);
-    bwi_hist_add(l->hist, first, (ptrdiff_t)step, count, l->channels);
     int median[3];
-    bwi_hist_median(l->hist, count, l->channels, median);
-    bool margin = true;
-    for (int c = 0; c < l->channels; c++)
-        margin = margin && abs(median[c] - l->margin[c]) <= MARGIN_TOLERANCE;
-    if (margin)
+    if (!bwi_line_is_flat(first, (ptrdiff_t)step, count, l->channels, FLAT_TOLERANCE, l->share,
+                          l->hist, median))
         return false;
-    const uint32_t near =
-        bwi_count_near(first, (ptrdiff_t)step, count, l->channels, median, FLAT_TOLERANCE);
-    return (uint64_t)near * 100 >= (uint64_t)count * (uint64_t)l->share;
+    if (!l->bars)
+        return true;
+    for (int c = 0; c < l->channels; c++)
+        if (abs(median[c] - l->margin[c]) > MARGIN_TOLERANCE)
+            return true;
+    return false; /* the margin's colour: the bars end here */
 }
 
 static const uint8_t *at(const lines *l, uint32_t x, uint32_t y)

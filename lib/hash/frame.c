@@ -228,7 +228,7 @@ static bool line_flat(const frame_scan *f, uint32_t x, uint32_t y, uint32_t coun
 {
     uint32_t hist[3][256];
     return bwi_line_is_flat(pix(f, x, y), line_step(f, down), count, f->channels, RING_LEVELS,
-                            RING_SHARE, hist);
+                            RING_SHARE, hist, NULL);
 }
 
 /* Whether what surrounds the box is a frame. Just outside each side inside

@@ -17,9 +17,10 @@ bool bwi_find_picture(const uint8_t *pixels, size_t stride, int channels, uint32
 
 /* Whether a line of `count` pixels, `step` bytes apart, is one colour:
  * `share` percent of them within `tolerance` levels of the line's median,
- * in every channel. hist is scratch space. */
+ * in every channel. hist is scratch space; the median goes to median_out
+ * unless it is NULL. */
 bool bwi_line_is_flat(const uint8_t *first, ptrdiff_t step, uint32_t count, int channels,
-                      int tolerance, int share, uint32_t hist[3][256]);
+                      int tolerance, int share, uint32_t hist[3][256], int median_out[3]);
 
 /* The pieces of that test: counts of each level per channel of `count`
  * pixels added to hist; the median colour of the `count` pixels counted in
