@@ -3,6 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "pdq_index_internal.h"
 
 BW_API bw_status bw_pdq_index_create(bw_pdq_index **index_out)
@@ -155,12 +159,12 @@ static bool for_each_slot(const bw_pdq_index *ix, int t, uint32_t key, slot_fn f
 {
     const bwi_static_table *tab = &ix->tables[t];
     if (tab->offsets) {
-        const uint8_t *p = tab->data + tab->offsets[key];
-        const uint8_t *end = tab->data + tab->offsets[key + 1];
+        const bwi_bucket_view v = bwi_open_bucket(tab->data + tab->offsets[key]);
+        const uint8_t *g = v.gaps;
         uint32_t slot = 0;
-        while (p < end) {
-            uint32_t next_key, gap;
-            p = bwi_entry(p, &next_key, &gap);
+        for (uint32_t i = 0; i < v.n; i++) {
+            uint32_t gap;
+            g = bwi_varint(g, &gap);
             slot += gap;
             if (!fn(slot, arg))
                 return false;
@@ -273,7 +277,7 @@ BW_API size_t bw_pdq_index_memory(const bw_pdq_index *ix)
     bytes += ((size_t)ix->cap + 63) / 64 * sizeof *ix->dead;
     for (int t = 0; t < BWI_SUBSTRINGS; t++)
         if (ix->tables[t].offsets)
-            bytes += (BWI_KEYS + 1) * sizeof(uint32_t) + ix->tables[t].size;
+            bytes += (BWI_KEYS + 1) * sizeof(uint32_t) + ix->tables[t].size + BWI_TABLE_PAD;
     if (ix->delta_head)
         bytes += (size_t)BWI_SUBSTRINGS * BWI_KEYS * sizeof(uint32_t);
     bytes += (size_t)BWI_SUBSTRINGS * ix->delta_cap * sizeof(uint32_t);
@@ -344,27 +348,65 @@ static bool verify(const probe *p, bw_pdq_results *out, const uint8_t *query,
  * (two bytes) so it is checked in place: at T = 31 this keeps about one
  * entry in 300 of random ones, and the hashes are read only for those.
  */
-/* Bits set in a 16-bit value (portable; no POPCNT needed for 16 bits). */
-static inline int popcount16(uint32_t x)
+/* Which of the eight next substrings at `nexts` lie within `budget` bits of
+ * `qnext`: bit i for the i-th. The caller masks off lanes past the bucket. */
+#ifdef __SSE2__
+static inline unsigned passing8(const uint8_t *nexts, uint32_t qnext, int budget)
 {
-    x = x - ((x >> 1) & 0x5555);
-    x = (x & 0x3333) + ((x >> 2) & 0x3333);
-    x = (x + (x >> 4)) & 0x0F0F;
-    return (int)((x + (x >> 8)) & 0x1F);
+    /* Bits set in each 16-bit lane, as in the scalar version below. */
+    __m128i x = _mm_xor_si128(_mm_loadu_si128((const __m128i *)(const void *)nexts),
+                              _mm_set1_epi16((short)qnext));
+    x = _mm_sub_epi16(x, _mm_and_si128(_mm_srli_epi16(x, 1), _mm_set1_epi16(0x5555)));
+    x = _mm_add_epi16(_mm_and_si128(x, _mm_set1_epi16(0x3333)),
+                      _mm_and_si128(_mm_srli_epi16(x, 2), _mm_set1_epi16(0x3333)));
+    x = _mm_and_si128(_mm_add_epi16(x, _mm_srli_epi16(x, 4)), _mm_set1_epi16(0x0F0F));
+    x = _mm_and_si128(_mm_add_epi16(x, _mm_srli_epi16(x, 8)), _mm_set1_epi16(0x1F));
+    const __m128i over = _mm_cmpgt_epi16(x, _mm_set1_epi16((short)budget));
+    /* Two mask bits a lane: keep the low one of each pair, then pack. */
+    unsigned m = ~(unsigned)_mm_movemask_epi8(over) & 0x5555u;
+    m = (m | (m >> 1)) & 0x3333u;
+    m = (m | (m >> 2)) & 0x0F0Fu;
+    return (m | (m >> 4)) & 0xFFu;
 }
+#else
+static inline unsigned passing8(const uint8_t *nexts, uint32_t qnext, int budget)
+{
+    unsigned m = 0;
+    for (int i = 0; i < 8; i++) {
+        uint32_t x = (nexts[2 * i] | ((uint32_t)nexts[2 * i + 1] << 8)) ^ qnext;
+        x = x - ((x >> 1) & 0x5555);
+        x = (x & 0x3333) + ((x >> 2) & 0x3333);
+        x = (x + (x >> 4)) & 0x0F0F;
+        if ((int)((x + (x >> 8)) & 0x1F) <= budget)
+            m |= 1u << i;
+    }
+    return m;
+}
+#endif
 
 /* Adds the entries of a static bucket whose next substring is within the
- * bucket's budget of the query's. */
+ * bucket's budget of the query's. Only a bucket with such an entry has its
+ * gaps decoded, and only as far as its last passing entry. */
 static void scan_bucket(probe *p, const bwi_bucket *b)
 {
-    const uint8_t *q = b->p;
-    uint32_t slot = 0;
-    while (q < b->end) {
-        uint32_t next_key, gap;
-        q = bwi_entry(q, &next_key, &gap);
-        slot += gap;
-        if (popcount16(next_key ^ b->qnext) <= b->budget && !candidate(slot, p))
-            return;
+    const bwi_bucket_view v = bwi_open_bucket(b->p);
+    const uint8_t *g = v.gaps;
+    uint32_t decoded = 0, slot = 0;
+    for (uint32_t base = 0; base < v.n; base += 8) {
+        unsigned pass = passing8(v.nexts + 2 * (size_t)base, b->qnext, b->budget);
+        if (v.n - base < 8)
+            pass &= (1u << (v.n - base)) - 1;
+        while (pass) {
+            const uint32_t at = base + (uint32_t)__builtin_ctz(pass);
+            pass &= pass - 1;
+            for (; decoded <= at; decoded++) {
+                uint32_t gap;
+                g = bwi_varint(g, &gap);
+                slot += gap;
+            }
+            if (!candidate(slot, p))
+                return;
+        }
     }
 }
 
@@ -447,8 +489,12 @@ BW_API bw_status bw_pdq_index_query(const bw_pdq_index *ix, bw_pdq_results *out,
     for (int i = 0; i < g.count && !p.oom; i++) {
         if (i + BUCKET_LOOKAHEAD < g.count) {
             const bwi_bucket *ahead = &g.buckets[i + BUCKET_LOOKAHEAD];
+            /* The filter reads the count and next substrings, at most two
+             * thirds of the bucket (every gap takes a byte or more). */
             const uintptr_t first = (uintptr_t)ahead->p & ~(uintptr_t)63;
-            for (uintptr_t line = first; line < (uintptr_t)ahead->end; line += 64)
+            const uintptr_t last =
+                (uintptr_t)ahead->p + ((uintptr_t)(ahead->end - ahead->p) * 2 + 4) / 3;
+            for (uintptr_t line = first; line < last; line += 64)
                 __builtin_prefetch((const void *)line);
         }
         scan_bucket(&p, &g.buckets[i]);

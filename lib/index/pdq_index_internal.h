@@ -16,11 +16,16 @@
 #define BWI_NIL UINT32_MAX
 
 /* A static table: for each 16-bit key, the ascending slots whose substring
- * has that key. Each entry is the entry's next substring (table t + 1, the
- * last table wrapping to the first: two bytes, big-endian), then the gap
- * from the previous slot as a LEB128 varint (1-3 bytes). The next substring
- * lets a query reject almost every candidate without touching its hash; see
- * bw_pdq_index_query. */
+ * has that key, as one bucket: the entry count (a LEB128 varint), then every
+ * entry's next substring (table t + 1, the last table wrapping to the
+ * first: two bytes, little-endian), then the gaps from one slot to the next
+ * (LEB128 varints, 1-3 bytes). The next substrings lie together so that a
+ * query filters a bucket eight entries at a time, reading only the cache
+ * lines they fill, and decodes the gaps only in the rare bucket where an
+ * entry passes; see bw_pdq_index_query. The data ends with BWI_TABLE_PAD
+ * readable bytes, so the filter's 16-byte loads may run past a bucket. */
+#define BWI_TABLE_PAD 16
+
 typedef struct bwi_static_table {
     uint32_t *offsets; /* BWI_KEYS + 1 byte offsets into data */
     uint8_t *data;
@@ -103,11 +108,24 @@ static inline const uint8_t *bwi_varint(const uint8_t *p, uint32_t *v)
     return p;
 }
 
-/* Reads one static entry: its next substring and its slot gap. */
-static inline const uint8_t *bwi_entry(const uint8_t *p, uint32_t *next_key, uint32_t *gap)
+/* A static bucket, opened: its entry count, next substrings and gaps. */
+typedef struct bwi_bucket_view {
+    uint32_t n;
+    const uint8_t *nexts;
+    const uint8_t *gaps;
+} bwi_bucket_view;
+
+static inline bwi_bucket_view bwi_open_bucket(const uint8_t *p)
 {
-    *next_key = ((uint32_t)p[0] << 8) | p[1];
-    return bwi_varint(p + 2, gap);
+    bwi_bucket_view v;
+    v.nexts = bwi_varint(p, &v.n);
+    v.gaps = v.nexts + 2 * (size_t)v.n;
+    return v;
+}
+
+static inline uint32_t bwi_next_at(const bwi_bucket_view *v, uint32_t i)
+{
+    return v->nexts[2 * i] | ((uint32_t)v->nexts[2 * i + 1] << 8);
 }
 
 /* Appends a candidate hit; false when memory runs out. */

@@ -30,9 +30,10 @@ void bwi_table_free(bwi_static_table *t)
 static bool encode(bwi_static_table *out, const uint32_t *order, const uint16_t *order_next,
                    const uint32_t *start, uint32_t total)
 {
-    /* A varint of a 32-bit gap takes at most 5 bytes, after 2 of the next
-     * substring; offsets are 32-bit, which bounds a table's size. */
-    const uint64_t most = (uint64_t)total * 7 + 1;
+    /* A varint of a 32-bit value takes at most 5 bytes: each entry's gap,
+     * after 2 of its next substring, and each bucket's count; offsets are
+     * 32-bit, which bounds a table's size. */
+    const uint64_t most = (uint64_t)total * 7 + (uint64_t)BWI_KEYS * 5 + BWI_TABLE_PAD;
     if (most > UINT32_MAX)
         return false;
     uint32_t *offsets = malloc((BWI_KEYS + 1) * sizeof *offsets);
@@ -45,17 +46,20 @@ static bool encode(bwi_static_table *out, const uint32_t *order, const uint16_t 
     size_t pos = 0;
     for (uint32_t k = 0; k < BWI_KEYS; k++) {
         offsets[k] = (uint32_t)pos;
+        pos += put_varint(data + pos, start[k + 1] - start[k]);
+        for (uint32_t i = start[k]; i < start[k + 1]; i++) {
+            data[pos++] = (uint8_t)order_next[i];
+            data[pos++] = (uint8_t)(order_next[i] >> 8);
+        }
         uint32_t prev = 0;
         for (uint32_t i = start[k]; i < start[k + 1]; i++) {
-            const uint32_t next = order_next[i];
-            data[pos++] = (uint8_t)(next >> 8);
-            data[pos++] = (uint8_t)next;
             pos += put_varint(data + pos, order[i] - prev);
             prev = order[i];
         }
     }
     offsets[BWI_KEYS] = (uint32_t)pos;
-    uint8_t *shrunk = realloc(data, pos ? pos : 1);
+    memset(data + pos, 0, BWI_TABLE_PAD);
+    uint8_t *shrunk = realloc(data, pos + BWI_TABLE_PAD);
     bwi_table_free(out);
     out->offsets = offsets;
     out->data = shrunk ? shrunk : data;
@@ -121,14 +125,14 @@ bool bwi_table_merge(bwi_static_table *t, const bw_pdq_index *ix, int which)
         start[k] = pos;
         /* Old entries, decoded... */
         if (t->offsets) {
-            const uint8_t *p = t->data + t->offsets[k];
-            const uint8_t *end = t->data + t->offsets[k + 1];
+            const bwi_bucket_view v = bwi_open_bucket(t->data + t->offsets[k]);
+            const uint8_t *g = v.gaps;
             uint32_t slot = 0;
-            while (p < end) {
-                uint32_t next_key, gap;
-                p = bwi_entry(p, &next_key, &gap);
+            for (uint32_t i = 0; i < v.n; i++) {
+                uint32_t gap;
+                g = bwi_varint(g, &gap);
                 slot += gap;
-                order_next[pos] = (uint16_t)next_key;
+                order_next[pos] = (uint16_t)bwi_next_at(&v, i);
                 order[pos++] = slot;
             }
         }

@@ -102,6 +102,56 @@ static void exact_recall_in_every_state(void)
     bw_pdq_index_free(ix);
 }
 
+/*
+ * Buckets of hundreds of entries, as a bank of near-duplicates makes: a
+ * query filters a bucket eight entries at a time and decodes its slots only
+ * up to the last entry that passes, so entries in every position of a long
+ * bucket, its last partial group included, must be found.
+ */
+static void exact_recall_in_crowded_buckets(void)
+{
+    enum { CROWD = 301 };
+    static uint8_t crowd[CROWD][32];
+    bw_pdq_index *ix;
+    bw_pdq_results *a, *b;
+    CHECK_EQ(bw_pdq_index_create(&ix), BW_OK);
+    bw_pdq_results_create(&a);
+    bw_pdq_results_create(&b);
+    uint8_t centre[32];
+    random_hash(centre);
+    /* All share substring 0 (one bucket of table 0); the rest differ by up
+     * to 30 bits, so the other tables' buckets are crowded too. */
+    for (int i = 0; i < CROWD; i++) {
+        memcpy(crowd[i], centre, 32);
+        const int bits = (int)(bwt_next(&rng) % 31);
+        for (int f = 0; f < bits; f++) {
+            const int bit = 16 + (int)(bwt_next(&rng) % 240);
+            crowd[i][bit / 8] ^= (uint8_t)(1u << (bit % 8));
+        }
+    }
+    static const int thresholds[] = {8, 16, 31, 32, 47};
+    for (int phase = 0; phase < 2; phase++) {
+        if (phase == 0) { /* half compacted, half in the dynamic tables */
+            for (int i = 0; i < CROWD / 2; i++)
+                CHECK_EQ(bw_pdq_index_add(ix, i, 0, crowd[i]), BW_OK);
+            CHECK_EQ(bw_pdq_index_compact(ix), BW_OK);
+            for (int i = CROWD / 2; i < CROWD; i++)
+                CHECK_EQ(bw_pdq_index_add(ix, i, 0, crowd[i]), BW_OK);
+        } else { /* all merged into the static tables */
+            CHECK_EQ(bw_pdq_index_compact(ix), BW_OK);
+        }
+        for (int j = 0; j < CROWD; j++) {
+            uint8_t query[32];
+            near(query, crowd[j], (int)(bwt_next(&rng) % 6));
+            compare(ix, a, b, query, thresholds[j % 5]);
+        }
+    }
+    CHECK_EQ(query_mismatches, 0);
+    bw_pdq_results_free(a);
+    bw_pdq_results_free(b);
+    bw_pdq_index_free(ix);
+}
+
 /* A hash `d[t]` bits away from `q` in each 16-bit substring t. */
 static void at_distances(uint8_t out[32], const uint8_t q[32], const int d[16])
 {
@@ -279,6 +329,7 @@ int main(void)
 {
     RUN(exact_recall_in_every_state);
     RUN(exact_recall_at_the_filter_edge);
+    RUN(exact_recall_in_crowded_buckets);
     RUN(results_and_removal_details);
     return BWT_RESULT();
 }
