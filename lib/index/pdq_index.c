@@ -163,9 +163,7 @@ static bool for_each_slot(const bw_pdq_index *ix, int t, uint32_t key, slot_fn f
         const uint8_t *g = v.gaps;
         uint32_t slot = 0;
         for (uint32_t i = 0; i < v.n; i++) {
-            uint32_t gap;
-            g = bwi_varint(g, &gap);
-            slot += gap;
+            g = bwi_step_slot(g, &slot);
             if (!fn(slot, arg))
                 return false;
         }
@@ -399,11 +397,8 @@ static void scan_bucket(probe *p, const bwi_bucket *b)
         while (pass) {
             const uint32_t at = base + (uint32_t)__builtin_ctz(pass);
             pass &= pass - 1;
-            for (; decoded <= at; decoded++) {
-                uint32_t gap;
-                g = bwi_varint(g, &gap);
-                slot += gap;
-            }
+            for (; decoded <= at; decoded++)
+                g = bwi_step_slot(g, &slot);
             if (!candidate(slot, p))
                 return;
         }

@@ -128,6 +128,15 @@ static inline uint32_t bwi_next_at(const bwi_bucket_view *v, uint32_t i)
     return v->nexts[2 * i] | ((uint32_t)v->nexts[2 * i + 1] << 8);
 }
 
+/* Moves *slot on by the gap at g: the bucket's next slot. */
+static inline const uint8_t *bwi_step_slot(const uint8_t *g, uint32_t *slot)
+{
+    uint32_t gap;
+    g = bwi_varint(g, &gap);
+    *slot += gap;
+    return g;
+}
+
 /* Appends a candidate hit; false when memory runs out. */
 bool bwi_results_push(bw_pdq_results *r, uint32_t slot, int distance);
 

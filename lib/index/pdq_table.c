@@ -129,9 +129,7 @@ bool bwi_table_merge(bwi_static_table *t, const bw_pdq_index *ix, int which)
             const uint8_t *g = v.gaps;
             uint32_t slot = 0;
             for (uint32_t i = 0; i < v.n; i++) {
-                uint32_t gap;
-                g = bwi_varint(g, &gap);
-                slot += gap;
+                g = bwi_step_slot(g, &slot);
                 order_next[pos] = (uint16_t)bwi_next_at(&v, i);
                 order[pos++] = slot;
             }
