@@ -137,8 +137,7 @@ static int dist(const qhash *a, const qhash *b)
  * also applies bw_pdq_region_reach, in min_dists). */
 static bool meet(const qhash *q, const qhash *b)
 {
-    return bw_pdq_parts_meet((bw_dihedral)q->transform,
-                             q->kind == BW_PART_REGION ? q->region : -1,
+    return bw_pdq_parts_meet((bw_dihedral)q->transform, q->region,
                              b->kind == BW_PART_REGION ? b->region : -1);
 }
 

@@ -224,6 +224,20 @@ static bool t_rotate_right_angle(qimg *out, const qimg *in, double deg, uint32_t
 
 /* By a small angle, the canvas grown to hold the whole image and the new
  * corners black, as `convert -rotate` does; the sign comes from seed. */
+/* Fills out (already allocated) with in turned by a radians about the two
+ * centres; outside in, black when `outside`, else the nearest edge. */
+static void turn_into(qimg *out, const qimg *in, double a, bool outside)
+{
+    const double c = cos(a), s = sin(a);
+    const double cx = out->w / 2.0, cy = out->h / 2.0, icx = in->w / 2.0, icy = in->h / 2.0;
+    for (uint32_t y = 0; y < out->h; y++)
+        for (uint32_t x = 0; x < out->w; x++) {
+            const double dx = x + 0.5 - cx, dy = y + 0.5 - cy;
+            sample(in, c * dx + s * dy + icx - 0.5, -s * dx + c * dy + icy - 0.5, outside,
+                   px(out, x, y));
+        }
+}
+
 static bool t_rotate_small(qimg *out, const qimg *in, double deg, uint32_t seed)
 {
     const double a = (seed % 2 ? -deg : deg) * M_PI / 180, c = cos(a), s = sin(a);
@@ -231,13 +245,23 @@ static bool t_rotate_small(qimg *out, const qimg *in, double deg, uint32_t seed)
     const uint32_t h = (uint32_t)ceil(fabs(in->w * s) + fabs(in->h * c));
     if (!qimg_alloc(out, w, h))
         return false;
-    const double cx = w / 2.0, cy = h / 2.0, icx = in->w / 2.0, icy = in->h / 2.0;
-    for (uint32_t y = 0; y < h; y++)
-        for (uint32_t x = 0; x < w; x++) {
-            const double dx = x + 0.5 - cx, dy = y + 0.5 - cy;
-            sample(in, c * dx + s * dy + icx - 0.5, -s * dx + c * dy + icy - 0.5, true,
-                   px(out, x, y));
-        }
+    turn_into(out, in, a, true);
+    return true;
+}
+
+/* By a small angle, then cut to the largest rectangle of the picture's
+ * shape that holds no corner: rotated and cropped, so that no fill shows
+ * the angle; the sign comes from seed. */
+static bool t_rotate_crop(qimg *out, const qimg *in, double deg, uint32_t seed)
+{
+    const double a = (seed % 2 ? -deg : deg) * M_PI / 180, c = cos(a), s = sin(a);
+    const double fit_w = in->w / (in->w * c + in->h * fabs(s));
+    const double fit_h = in->h / (in->h * c + in->w * fabs(s));
+    const double fit = fit_w < fit_h ? fit_w : fit_h;
+    const uint32_t w = (uint32_t)floor(in->w * fit), h = (uint32_t)floor(in->h * fit);
+    if (w < 16 || h < 16 || !qimg_alloc(out, w, h))
+        return false;
+    turn_into(out, in, a, false);
     return true;
 }
 
@@ -543,6 +567,9 @@ const qtransform q_transforms[] = {
     {"rotate-small", "rotate-2", 2, t_rotate_small},
     {"rotate-small", "rotate-5", 5, t_rotate_small},
     {"rotate-small", "rotate-10", 10, t_rotate_small},
+    {"rotate-crop", "rotate-crop-3", 3, t_rotate_crop},
+    {"rotate-crop", "rotate-crop-5", 5, t_rotate_crop},
+    {"rotate-crop", "rotate-crop-8", 8, t_rotate_crop},
     {"mirror", "mirror-lr", 1, t_mirror},
     {"mirror", "mirror-tb", 2, t_mirror},
     {"watermark", "watermark-text-60", 60, t_watermark_text},

@@ -133,11 +133,20 @@ typedef enum bw_pdq_set_flag {
                                       caption within that band of an edge or
                                       corner leaves one of them untouched to
                                       meet the bank's same region */
-    BW_PDQ_SET_FRAMED = 1u << 7    /* for queries: the content inside a
+    BW_PDQ_SET_FRAMED = 1u << 7,   /* for queries: the content inside a
                                       frame's bars and a flat margin
                                       (BW_CONTENT_FRAMED; a chat's screenshot
                                       of a picture on white), which meets the
                                       original's whole or content box */
+    BW_PDQ_SET_TILTED = 1u << 8    /* for queries: the image turned by -8,
+                                      -6, -4, -2, 2, 4, 6 and 8 degrees and
+                                      cut to the largest rectangle of its
+                                      shape inside ("tilted-8" ... "tilted+8",
+                                      BW_PART_UNROTATED), so that a copy
+                                      rotated by 1-9 degrees and cropped to
+                                      its picture (no corners to measure the
+                                      angle from) meets the bank's centre
+                                      crop regions */
 } bw_pdq_set_flag;
 
 /* The query sets of the matching modes (`bulwark match --mode`,
@@ -146,7 +155,7 @@ typedef enum bw_pdq_set_flag {
 #define BW_PDQ_SET_DIHEDRAL_QUERY (BW_PDQ_SET_WHOLE | BW_PDQ_SET_DIHEDRAL)
 #define BW_PDQ_SET_ROBUST_QUERY                                                      \
     (BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL | BW_PDQ_SET_UNROTATED | \
-     BW_PDQ_SET_SHAVED | BW_PDQ_SET_EDGES | BW_PDQ_SET_FRAMED)
+     BW_PDQ_SET_SHAVED | BW_PDQ_SET_EDGES | BW_PDQ_SET_FRAMED | BW_PDQ_SET_TILTED)
 
 /* Which part of the image a hash of a set covers. */
 typedef enum bw_pdq_part_kind {
@@ -169,11 +178,14 @@ typedef struct bw_pdq_part {
     uint8_t hash[BW_PDQ_BYTES];
     int quality;               /* 0..100, of this part */
     bw_pdq_part_kind kind;
-    int region;                /* region index for BW_PART_REGION, else -1 */
+    int region;                /* region index for BW_PART_REGION,
+                                  BW_PDQ_REGION_CENTRES for the tilted
+                                  hashes, else -1 */
     const char *name;          /* "whole", "content", "content-loose",
                                   "content-picture" (BW_CONTENT_PICTURE),
                                   "content-framed" (BW_CONTENT_FRAMED),
                                   "unrotated", "unrotated-content",
+                                  "tilted-8" ... "tilted+8" (BW_PDQ_SET_TILTED),
                                   "shaved-c" (-l, -r, -t, -b)
                                   or the region's name */
     bw_dihedral transform;     /* which variant this hash is */
@@ -196,6 +208,11 @@ typedef struct bw_pdq_part {
 #define BW_PDQ_REGION_LOW_QUALITY 30
 #define BW_PDQ_LOW_QUALITY_DISTANCE 16
 
+/* A query hash that stands for a centre crop of the banked picture (the
+ * tilted hashes, BW_PDQ_SET_TILTED): as bw_pdq_parts_meet()'s query_region,
+ * it meets only the bank's centre regions. */
+#define BW_PDQ_REGION_CENTRES (-2)
+
 /* Name of region i ("c04": the centre crop removing 4 % of each dimension;
  * "l10": 10 % of the width removed on the left; "r", "t", "b" likewise),
  * or NULL. The string is static. */
@@ -209,7 +226,8 @@ BW_API int bw_pdq_region_parse(const char *name);
  * (query_region, bank_region: region indexes, or -1 for any other part):
  * a query hash made for one edit meets only what that edit does to the
  * banked picture. A query region (BW_PDQ_SET_EDGES) meets only the banked
- * region of the same name; a turned or mirrored query hash meets no banked
+ * region of the same name; a tilted query hash (BW_PDQ_REGION_CENTRES) only
+ * the banked centre regions; a turned or mirrored query hash meets no banked
  * region. Every other pairing is 1. Each further pairing would multiply
  * the chance that two unrelated pictures meet, for copies edited twice (a
  * turned crop) that rarely need it (docs/quality.md); bw_matcher applies

@@ -9,6 +9,7 @@
 
 #include "bulwark/bw_robust.h"
 #include "pdq_core.h"
+#include "turn.h"
 
 /*
  * Regions are crops of the image at fixed fractions: BW_PDQ_REGION_STEPS
@@ -66,6 +67,8 @@ BW_API int bw_pdq_parts_meet(bw_dihedral query_transform, int query_region, int 
 {
     if (query_region >= 0)
         return bank_region == query_region;
+    if (query_region == BW_PDQ_REGION_CENTRES)
+        return bank_region >= 0 && bank_region < BW_PDQ_REGION_STEPS;
     return query_transform == BW_DIHEDRAL_ORIGINAL || bank_region < 0;
 }
 
@@ -321,6 +324,38 @@ static bw_status add_unrotated(bw_ctx *ctx, bw_pdq_set *set, const bw_image *ima
     return st;
 }
 
+/*
+ * The hashes of a copy rotated by a few degrees and cropped to its picture,
+ * turned back at each angle of a grid: PDQ absorbs about a degree of
+ * rotation, so angles 2 degrees apart leave any angle from 1 to 9 within
+ * one of them. What is left is a centre crop of the original, which the
+ * bank's regions hold in steps of 2 %. 256 pixels a side are enough for
+ * PDQ's 64 x 64 grid and keep the eight resamplings cheap.
+ */
+#define TILT_SIDE 256
+static bw_status add_tilted(bw_ctx *ctx, bw_pdq_set *set, const bw_image *image)
+{
+    static const double angles[] = {-8, -6, -4, -2, 2, 4, 6, 8};
+    static const char *const names[] = {"tilted-8", "tilted-6", "tilted-4", "tilted-2",
+                                        "tilted+2", "tilted+4", "tilted+6", "tilted+8"};
+    bw_status st = BW_OK;
+    for (size_t i = 0; st == BW_OK && i < sizeof angles / sizeof angles[0]; i++) {
+        bw_image *turned = NULL;
+        /* Too small to turn is no error: the other hashes still stand. */
+        if (bwi_image_untilt(ctx, &turned, image, angles[i], TILT_SIDE) != BW_OK) {
+            bwi_clear(ctx);
+            continue;
+        }
+        const bw_box box = {0, 0, bw_image_width(turned), bw_image_height(turned)};
+        /* A flat part would meet too many flat regions; a tilted one
+         * meets only the centre regions it stands for. */
+        st = add_box(ctx, set, turned, box, BW_PART_UNROTATED, BW_PDQ_REGION_CENTRES, names[i],
+                     false, BW_PDQ_REGION_MIN_QUALITY);
+        bw_image_free(turned);
+    }
+    return st;
+}
+
 BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags,
                                     const bw_image *image)
 {
@@ -363,6 +398,8 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
     }
     if (st == BW_OK && (flags & BW_PDQ_SET_UNROTATED))
         st = add_unrotated(ctx, set, image);
+    if (st == BW_OK && (flags & BW_PDQ_SET_TILTED))
+        st = add_tilted(ctx, set, image);
     for (int k = 0; st == BW_OK && (flags & BW_PDQ_SET_SHAVED) && k < 5; k++) {
         static const char *const names[5] = {"shaved-c", "shaved-l", "shaved-r", "shaved-t",
                                               "shaved-b"};

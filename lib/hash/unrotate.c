@@ -12,6 +12,7 @@
 
 #include "bulwark/bw_robust.h"
 #include "common/bw_internal.h"
+#include "turn.h"
 
 #define FILL_TOLERANCE 20
 #define MIN_DEGREES 0.3
@@ -313,22 +314,18 @@ BW_API bw_status bw_image_find_rotation(bw_ctx *ctx, double *degrees_out, const 
     return BW_OK;
 }
 
-BW_API bw_status bw_image_unrotate(bw_ctx *ctx, bw_image **image_out, const bw_image *image,
-                                   double degrees)
+/*
+ * An ow x oh image of the span_w x span_h rectangle about the canvas's
+ * centre, turned by `degrees`: each output pixel, turned about the centres,
+ * lands on the canvas, and is interpolated bilinearly there.
+ */
+static bw_status turn_rectangle(bw_ctx *ctx, bw_image **image_out, const bw_image *image,
+                                double degrees, double span_w, double span_h, uint32_t ow,
+                                uint32_t oh)
 {
-    if (!ctx || !image_out || !image || !(fabs(degrees) <= MAX_DEGREES))
-        return BW_ERR_INVALID_ARGUMENT;
-    bwi_clear(ctx);
-    *image_out = NULL;
-    const double a = degrees * M_PI / 180, c = cos(a);
+    const double a = degrees * M_PI / 180, c = cos(a), sn = sin(a);
     const double cw = bw_image_width(image), ch = bw_image_height(image);
-    double w, h;
-    picture_size(cw, ch, degrees, &w, &h);
-    if (!(w >= 8 && h >= 8 && w <= cw && h <= ch))
-        return bwi_fail(ctx, BW_ERR_INVALID_ARGUMENT,
-                        "a %gx%g canvas cannot hold a picture rotated by %g degrees", cw, ch,
-                        degrees);
-    const uint32_t ow = (uint32_t)lround(w), oh = (uint32_t)lround(h);
+    const double step_x = span_w / ow, step_y = span_h / oh;
     bw_pixel_format format;
     size_t stride;
     const uint8_t *src = bw_image_pixels(image, &format, &stride);
@@ -336,12 +333,10 @@ BW_API bw_status bw_image_unrotate(bw_ctx *ctx, bw_image **image_out, const bw_i
     uint8_t *out = malloc((size_t)ow * oh * (size_t)channels);
     if (!out)
         return bwi_fail(ctx, BW_ERR_NOMEM, "out of memory");
-    const double sn = sin(a);
-    /* Each output pixel, turned about the centres by the angle, lands on
-     * the canvas; bilinear interpolation there. */
     for (uint32_t y = 0; y < oh; y++)
         for (uint32_t x = 0; x < ow; x++) {
-            const double dx = x + 0.5 - ow / 2.0, dy = y + 0.5 - oh / 2.0;
+            const double dx = (x + 0.5) * step_x - span_w / 2;
+            const double dy = (y + 0.5) * step_y - span_h / 2;
             double fx = c * dx + sn * dy + cw / 2 - 0.5, fy = -sn * dx + c * dy + ch / 2 - 0.5;
             fx = fx < 0 ? 0 : fx > cw - 1 ? cw - 1 : fx;
             fy = fy < 0 ? 0 : fy > ch - 1 ? ch - 1 : fy;
@@ -362,4 +357,44 @@ BW_API bw_status bw_image_unrotate(bw_ctx *ctx, bw_image **image_out, const bw_i
                                         channels == 1 ? BW_PIXEL_GREY8 : BW_PIXEL_RGB8);
     free(out);
     return st;
+}
+
+BW_API bw_status bw_image_unrotate(bw_ctx *ctx, bw_image **image_out, const bw_image *image,
+                                   double degrees)
+{
+    if (!ctx || !image_out || !image || !(fabs(degrees) <= MAX_DEGREES))
+        return BW_ERR_INVALID_ARGUMENT;
+    bwi_clear(ctx);
+    *image_out = NULL;
+    const double cw = bw_image_width(image), ch = bw_image_height(image);
+    double w, h;
+    picture_size(cw, ch, degrees, &w, &h);
+    if (!(w >= 8 && h >= 8 && w <= cw && h <= ch))
+        return bwi_fail(ctx, BW_ERR_INVALID_ARGUMENT,
+                        "a %gx%g canvas cannot hold a picture rotated by %g degrees", cw, ch,
+                        degrees);
+    const uint32_t ow = (uint32_t)lround(w), oh = (uint32_t)lround(h);
+    return turn_rectangle(ctx, image_out, image, degrees, ow, oh, ow, oh);
+}
+
+bw_status bwi_image_untilt(bw_ctx *ctx, bw_image **image_out, const bw_image *image,
+                           double degrees, uint32_t max_side)
+{
+    *image_out = NULL;
+    const double a = degrees * M_PI / 180, c = cos(a), sn = fabs(sin(a));
+    const double cw = bw_image_width(image), ch = bw_image_height(image);
+    /* The largest rectangle of the canvas's shape inside the turned
+     * canvas, less a pixel at each side, where interpolation meets the
+     * canvas's edge. */
+    const double fit_w = cw / (cw * c + ch * sn), fit_h = ch / (ch * c + cw * sn);
+    const double inside = fit_w < fit_h ? fit_w : fit_h;
+    const double span_w = cw * inside - 2, span_h = ch * inside - 2;
+    if (!(span_w >= 16 && span_h >= 16))
+        return bwi_fail(ctx, BW_ERR_INVALID_ARGUMENT, "a %gx%g image is too small to untilt",
+                        cw, ch);
+    const double longer = span_w > span_h ? span_w : span_h;
+    const double scale = longer > max_side ? max_side / longer : 1;
+    const uint32_t ow = (uint32_t)lround(span_w * scale), oh = (uint32_t)lround(span_h * scale);
+    return turn_rectangle(ctx, image_out, image, degrees, span_w, span_h, ow ? ow : 1,
+                          oh ? oh : 1);
 }

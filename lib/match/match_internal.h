@@ -69,6 +69,7 @@ typedef struct bwi_hit_ref {
     bw_dihedral transform;
     int prefix;
     const char *query_part; /* static; NULL unless a set was matched */
+    int query_region;        /* the part's region (bw_pdq_parts_meet), else -1 */
     double query_percent;    /* vPDQ only */
     double compared_percent;
     int suppressed;          /* vPDQ: decided frame by frame */

@@ -334,8 +334,7 @@ static int add_detail(void *arg, const bw_signal_info *s)
      * different region, or a turned query against a crop region), or a
      * flat region further than it reaches. */
     if (d->hit && s->type == BW_SIGNAL_PDQ &&
-        (!bw_pdq_parts_meet(d->hit->transform, bw_pdq_region_parse(d->hit->query_part),
-                            region_index) ||
+        (!bw_pdq_parts_meet(d->hit->transform, d->hit->query_region, region_index) ||
          (region_index >= 0 && d->hit->distance > bw_pdq_region_reach(quality))))
         return 0;
     /* A vPDQ value can be megabytes: a match names it by its digest. */
@@ -404,8 +403,8 @@ static bw_status finish(bw_ctx *ctx, bw_matcher *m, bw_matches *out, uint64_t qu
 
 /* Index hits for one hash into refs (dihedral variant `transform`). */
 static bw_status index_hits(bw_ctx *ctx, bw_matcher *m, const uint8_t *hash, int threshold,
-                            bw_dihedral transform, const char *query_part, bwi_hit_ref **refs,
-                            size_t *n, size_t *cap)
+                            bw_dihedral transform, const char *query_part, int query_region,
+                            bwi_hit_ref **refs, size_t *n, size_t *cap)
 {
     bw_pdq_results *r;
     if (bw_pdq_results_create(&r) != BW_OK)
@@ -428,6 +427,7 @@ static bw_status index_hits(bw_ctx *ctx, bw_matcher *m, const uint8_t *hash, int
         *h = (bwi_hit_ref){.transform = transform};
         bw_pdq_results_get(r, i, &h->signal_id, NULL, &h->distance, NULL);
         h->query_part = query_part;
+        h->query_region = query_region;
     }
     bw_pdq_results_free(r);
     if (st == BW_ERR_NOMEM)
@@ -461,7 +461,8 @@ static bw_status match_pdqs(bw_ctx *ctx, bw_matcher *m, bw_matches *out,
     size_t n = 0, cap = 0;
     bw_status st = BW_OK;
     for (int d = 0; d < count && st == BW_OK; d++)
-        st = index_hits(ctx, m, hashes[d], threshold, (bw_dihedral)d, NULL, &refs, &n, &cap);
+        st = index_hits(ctx, m, hashes[d], threshold, (bw_dihedral)d, NULL, -1, &refs, &n,
+                        &cap);
     if (st == BW_OK)
         st = details(ctx, m, out, refs, n);
     free(refs);
@@ -631,7 +632,8 @@ BW_API bw_status bw_matcher_match_set(bw_ctx *ctx, bw_matcher *m, bw_matches *ou
     bw_status st = BW_OK;
     for (size_t i = 0; st == BW_OK && i < bw_pdq_set_count(set); i++) {
         const bw_pdq_part *p = bw_pdq_set_get(set, i);
-        st = index_hits(ctx, m, p->hash, threshold, p->transform, p->name, &refs, &n, &cap);
+        st = index_hits(ctx, m, p->hash, threshold, p->transform, p->name, p->region, &refs,
+                        &n, &cap);
     }
     if (st == BW_OK)
         st = details(ctx, m, out, refs, n);

@@ -239,6 +239,7 @@ static bool judge(const bwi_video_entry *e, const frame_hit *h, size_t count,
     *out = (bwi_hit_ref){.signal_id = e->signal_id,
                          .distance = best,
                          .transform = BW_DIHEDRAL_ORIGINAL,
+                         .query_region = -1,
                          .query_percent = qp,
                          .compared_percent = cp};
     /* An allow-listed video at least as close vouches for a query frame,

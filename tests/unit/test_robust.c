@@ -725,6 +725,66 @@ static void small_rotations_undone(void)
     bw_image_free(img);
 }
 
+/* A copy rotated by a few degrees and cropped to its picture: no fill
+ * shows the angle, and its own hash is far from every stored one, but one of
+ * the tilted query hashes, turned back at the nearest angle of the grid,
+ * meets a centre crop region of the original in the bank. */
+static void rotated_and_cropped(void)
+{
+    bw_image *img = golden("jpeg-420.jpg");
+    if (!img)
+        return;
+    bw_pdq_set *bank, *query;
+    bw_pdq_set_create(&bank);
+    bw_pdq_set_create(&query);
+    CHECK_EQ(bw_pdq_set_compute(ctx, bank, BW_PDQ_SET_WHOLE | BW_PDQ_SET_REGIONS, img), BW_OK);
+    const double angles[] = {3, -5, 7};
+    for (size_t i = 0; i < sizeof angles / sizeof angles[0]; i++) {
+        bw_image *r = rotated(img, angles[i], 0);
+        const double a = fabs(angles[i]) * 3.14159265358979 / 180;
+        const double w = bw_image_width(img), h = bw_image_height(img);
+        const double fit_w = w / (w * cos(a) + h * sin(a)), fit_h = h / (h * cos(a) + w * sin(a));
+        const double fit = fit_w < fit_h ? fit_w : fit_h;
+        const uint32_t cw = (uint32_t)(w * fit) - 2, ch = (uint32_t)(h * fit) - 2;
+        const bw_box inside = {(bw_image_width(r) - cw) / 2, (bw_image_height(r) - ch) / 2, cw,
+                               ch};
+        bw_image *copy = NULL;
+        CHECK_EQ(bw_image_crop(ctx, &copy, r, inside), BW_OK);
+        CHECK_EQ(bw_pdq_set_compute(ctx, query, BW_PDQ_SET_TILTED, copy), BW_OK);
+        CHECK_EQ(bw_pdq_set_count(query), 9);
+        int own = 256, best = 256;
+        const bw_pdq_part *found = NULL;
+        for (size_t b = 0; b < bw_pdq_set_count(bank); b++) {
+            const bw_pdq_part *stored = bw_pdq_set_get(bank, b);
+            const int d = bw_pdq_distance(bw_pdq_set_get(query, 0)->hash, stored->hash);
+            own = d < own ? d : own;
+            for (size_t q = 1; q < bw_pdq_set_count(query); q++) {
+                const bw_pdq_part *t = bw_pdq_set_get(query, q);
+                CHECK_EQ(t->kind, BW_PART_UNROTATED);
+                const int dt = bw_pdq_distance(t->hash, stored->hash);
+                const bool centre = stored->kind == BW_PART_REGION &&
+                                    stored->region < BW_PDQ_REGION_STEPS;
+                if (centre && dt < best) {
+                    best = dt;
+                    found = t;
+                }
+            }
+        }
+        if (own <= 31 || best > 24)
+            fprintf(stderr, "angle %g: own hash %d, best tilted %d\n", angles[i], own, best);
+        CHECK(own > 31);
+        CHECK(best <= 24);
+        /* Turned back by the grid's angle nearest the copy's. */
+        if (found)
+            CHECK(fabs(fabs(atof(found->name + strlen("tilted"))) - fabs(angles[i])) <= 1);
+        bw_image_free(copy);
+        bw_image_free(r);
+    }
+    bw_pdq_set_free(bank);
+    bw_pdq_set_free(query);
+    bw_image_free(img);
+}
+
 /* A picture with a white frame of its own, rotated onto black: the
  * picture turned back may keep a line of fill along a side, but its strict
  * content box strips that with the white frame, down to what the bank's
@@ -1042,6 +1102,7 @@ int main(void)
     RUN(chat_screenshot_of_a_figure);
     RUN(small_rotations_undone);
     RUN(framed_picture_rotated);
+    RUN(rotated_and_cropped);
     RUN(dark_pictures_rotated);
     RUN(turned_variants);
     RUN(edge_regions);

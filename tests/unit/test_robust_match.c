@@ -196,6 +196,13 @@ static void parts_meet_only_their_own(void)
     CHECK(!bw_pdq_parts_meet(BW_DIHEDRAL_ORIGINAL, bw_pdq_region_parse("r30"),
                              bw_pdq_region_parse("l30")));
     CHECK(!bw_pdq_parts_meet(BW_DIHEDRAL_ORIGINAL, bw_pdq_region_parse("r30"), -1));
+    CHECK(bw_pdq_parts_meet(BW_DIHEDRAL_ORIGINAL, BW_PDQ_REGION_CENTRES,
+                            bw_pdq_region_parse("c02")));
+    CHECK(bw_pdq_parts_meet(BW_DIHEDRAL_ORIGINAL, BW_PDQ_REGION_CENTRES,
+                            bw_pdq_region_parse("c30")));
+    CHECK(!bw_pdq_parts_meet(BW_DIHEDRAL_ORIGINAL, BW_PDQ_REGION_CENTRES,
+                             bw_pdq_region_parse("l02")));
+    CHECK(!bw_pdq_parts_meet(BW_DIHEDRAL_ORIGINAL, BW_PDQ_REGION_CENTRES, -1));
 
     scene sc;
     if (!scene_open(&sc, "jpeg-420.jpg"))
@@ -203,12 +210,30 @@ static void parts_meet_only_their_own(void)
     CHECK_EQ(bw_pdq_set_compute(ctx, sc.set, BW_PDQ_SET_ROBUST_QUERY, sc.img), BW_OK);
     const bw_pdq_part *r30 = part_with(sc.set, "r30", BW_DIHEDRAL_ORIGINAL);
     const bw_pdq_part *turned = part_with(sc.set, "whole", BW_DIHEDRAL_ROTATE90);
-    CHECK(r30 != NULL && turned != NULL);
-    if (!r30 || !turned)
+    const bw_pdq_part *tilted = part_with(sc.set, "tilted+4", BW_DIHEDRAL_ORIGINAL);
+    CHECK(r30 != NULL && turned != NULL && tilted != NULL);
+    if (!r30 || !turned || !tilted)
         goto done;
+    CHECK_EQ(tilted->region, BW_PDQ_REGION_CENTRES);
     char r30_hex[BW_PDQ_HEX_CHARS + 1], turned_hex[BW_PDQ_HEX_CHARS + 1];
+    char tilted_hex[BW_PDQ_HEX_CHARS + 1];
     bw_pdq_to_hex(r30_hex, r30->hash);
     bw_pdq_to_hex(turned_hex, turned->hash);
+    bw_pdq_to_hex(tilted_hex, tilted->hash);
+    /* A tilted hash stands for a centre crop only: not for a side crop,
+     * nor for the whole picture. */
+    CHECK_EQ(bw_bank_create(ctx, store, "parts-tilted-other", BW_BANK_BLOCK, NULL), BW_OK);
+    CHECK_EQ(bw_signal_add(ctx, store, "parts-tilted-other", BW_SIGNAL_PDQ, tilted_hex, NULL,
+                           "{\"part\":\"region\",\"region\":\"r10\"}", NULL),
+             BW_OK);
+    CHECK_EQ(bw_bank_create(ctx, store, "parts-tilted-whole", BW_BANK_BLOCK, NULL), BW_OK);
+    CHECK_EQ(bw_signal_add(ctx, store, "parts-tilted-whole", BW_SIGNAL_PDQ, tilted_hex, NULL,
+                           NULL, NULL),
+             BW_OK);
+    CHECK_EQ(bw_bank_create(ctx, store, "parts-tilted-own", BW_BANK_BLOCK, NULL), BW_OK);
+    CHECK_EQ(bw_signal_add(ctx, store, "parts-tilted-own", BW_SIGNAL_PDQ, tilted_hex, NULL,
+                           "{\"part\":\"region\",\"region\":\"c12\"}", NULL),
+             BW_OK);
     CHECK_EQ(bw_bank_create(ctx, store, "parts-other", BW_BANK_BLOCK, NULL), BW_OK);
     CHECK_EQ(bw_bank_create(ctx, store, "parts-own", BW_BANK_BLOCK, NULL), BW_OK);
     CHECK_EQ(bw_signal_add(ctx, store, "parts-other", BW_SIGNAL_PDQ, r30_hex, NULL,
@@ -232,14 +257,17 @@ static void parts_meet_only_their_own(void)
         /* The banks of the tests before hold this image's own parts. */
         if (strncmp(x->bank, "parts-", 6) != 0)
             continue;
-        if (strcmp(x->bank, "parts-own") != 0) {
+        if (strcmp(x->bank, "parts-own") != 0 && strcmp(x->bank, "parts-tilted-own") != 0) {
             fprintf(stderr, "matched %s via %s\n", x->region ? x->region : "whole",
                     x->query_part);
             CHECK(!"a query hash met a part it cannot stand for");
             continue;
         }
         own++;
-        if (!strcmp(x->value, r30_hex)) {
+        if (!strcmp(x->value, tilted_hex)) {
+            CHECK_STR(x->region, "c12");
+            CHECK_STR(x->query_part, "tilted+4");
+        } else if (!strcmp(x->value, r30_hex)) {
             CHECK_STR(x->region, "r30");
             CHECK_STR(x->query_part, "r30");
         } else {
@@ -247,7 +275,7 @@ static void parts_meet_only_their_own(void)
             CHECK_EQ(x->transform, BW_DIHEDRAL_ROTATE90);
         }
     }
-    CHECK_EQ(own, 2);
+    CHECK_EQ(own, 3);
 done:
     scene_close(&sc);
 }
