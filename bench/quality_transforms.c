@@ -222,8 +222,6 @@ static bool t_rotate_right_angle(qimg *out, const qimg *in, double deg, uint32_t
     return true;
 }
 
-/* By a small angle, the canvas grown to hold the whole image and the new
- * corners black, as `convert -rotate` does; the sign comes from seed. */
 /* Fills out (already allocated) with in turned by a radians about the two
  * centres; outside in, black when `outside`, else the nearest edge. */
 static void turn_into(qimg *out, const qimg *in, double a, bool outside)
@@ -238,6 +236,8 @@ static void turn_into(qimg *out, const qimg *in, double a, bool outside)
         }
 }
 
+/* By a small angle, the canvas grown to hold the whole image and the new
+ * corners black, as `convert -rotate` does; the sign comes from seed. */
 static bool t_rotate_small(qimg *out, const qimg *in, double deg, uint32_t seed)
 {
     const double a = (seed % 2 ? -deg : deg) * M_PI / 180, c = cos(a), s = sin(a);
