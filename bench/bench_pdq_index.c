@@ -6,6 +6,10 @@
  * harness.
  *
  *   bench_pdq_index PREFIX THRESHOLD SCAN_QUERIES RESULTS
+ *
+ * With ADDED_SINCE_COMPACTION=K in the environment, the last K hashes are
+ * added after the compaction, as a server following a bank's changes holds
+ * them until its next one: same result sets, the dynamic chains in use.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -58,13 +62,23 @@ int main(int argc, char **argv)
 
     bw_pdq_index *ix;
     bw_pdq_index_create(&ix);
+    const char *added_env = getenv("ADDED_SINCE_COMPACTION");
+    const long added = added_env ? atol(added_env) : 0;
+    if (added < 0 || added > n) {
+        fprintf(stderr, "ADDED_SINCE_COMPACTION must be 0..%ld\n", n);
+        return 2;
+    }
     double t0 = now();
-    for (long i = 0; i < n; i++)
+    for (long i = 0; i < n; i++) {
+        if (i == n - added)
+            bw_pdq_index_compact(ix);
         if (bw_pdq_index_add(ix, i, 0, hashes + 32 * i) != BW_OK) {
             fprintf(stderr, "out of memory at %ld\n", i);
             return 1;
         }
-    bw_pdq_index_compact(ix);
+    }
+    if (!added)
+        bw_pdq_index_compact(ix);
     const double build = now() - t0;
     const long rss_index = rss_kib();
     free(hashes); /* the index keeps its own copy */
@@ -98,7 +112,10 @@ int main(int argc, char **argv)
         if (fingerprint(r, &a) != fingerprint(s, &b) || a != b)
             differ++;
     }
-    printf("entries %ld  queries %ld  threshold %d\n", n, nq, threshold);
+    printf("entries %ld  queries %ld  threshold %d", n, nq, threshold);
+    if (added)
+        printf("  (%ld added since the last compaction)", added);
+    printf("\n");
     printf("build (add + compact)     %8.2f s\n", build);
     printf("index memory (reported)   %8.1f MiB   RSS growth %.1f MiB\n",
            bw_pdq_index_memory(ix) / 1048576.0,

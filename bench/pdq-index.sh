@@ -8,6 +8,8 @@
 #
 # Real photo hashes for the cluster centres come from the photo corpus
 # (bench/photo-corpus.sh); faiss runs fewer queries at 10M because it is slow.
+# ADDED_SINCE_COMPACTION=K (environment) runs the Bulwark index with its last
+# K hashes added after its compaction, as a server following bank changes.
 set -eu
 build=${1:-build}
 sizes=${2:-"1000000 10000000"}

@@ -21,7 +21,9 @@ static void free_delta(bw_pdq_index *ix)
 {
     free(ix->delta_head);
     free(ix->delta_next);
+    free(ix->delta_keys);
     ix->delta_head = NULL;
+    ix->delta_keys = NULL;
     ix->delta_next = NULL;
     ix->delta_cap = 0;
 }
@@ -89,8 +91,11 @@ static bool grow_delta(bw_pdq_index *ix)
 {
     if (!ix->delta_head) {
         ix->delta_head = malloc((size_t)BWI_SUBSTRINGS * BWI_KEYS * sizeof(uint32_t));
-        if (!ix->delta_head)
+        ix->delta_keys = calloc((size_t)BWI_SUBSTRINGS * BWI_KEYS / 64, sizeof(uint64_t));
+        if (!ix->delta_head || !ix->delta_keys) {
+            free_delta(ix);
             return false;
+        }
         memset(ix->delta_head, 0xFF, (size_t)BWI_SUBSTRINGS * BWI_KEYS * sizeof(uint32_t));
     }
     const uint32_t used = ix->n - ix->base_n;
@@ -128,9 +133,11 @@ BW_API bw_status bw_pdq_index_add(bw_pdq_index *ix, int64_t id, uint32_t tag,
     ix->tags[slot] = tag;
     const uint32_t rel = slot - ix->base_n;
     for (int t = 0; chained && t < BWI_SUBSTRINGS; t++) {
-        uint32_t *head = ix->delta_head + (size_t)t * BWI_KEYS + bwi_key(hash, t);
+        const uint32_t key = bwi_key(hash, t);
+        uint32_t *head = ix->delta_head + (size_t)t * BWI_KEYS + key;
         ix->delta_next[(size_t)t * ix->delta_cap + rel] = *head;
         *head = slot;
+        ix->delta_keys[((size_t)t * BWI_KEYS + key) >> 6] |= (uint64_t)1 << (key & 63);
     }
     ix->n++;
     return BW_OK;
@@ -144,7 +151,8 @@ typedef bool (*slot_fn)(uint32_t slot, void *arg);
 static bool for_each_new_slot(const bw_pdq_index *ix, int t, uint32_t key, slot_fn fn,
                               void *arg)
 {
-    if (!ix->delta_head)
+    const size_t bit = (size_t)t * BWI_KEYS + key;
+    if (!ix->delta_keys || !((ix->delta_keys[bit >> 6] >> (bit & 63)) & 1))
         return true;
     const uint32_t *next = ix->delta_next + (size_t)t * ix->delta_cap;
     for (uint32_t s = ix->delta_head[(size_t)t * BWI_KEYS + key]; s != BWI_NIL;
@@ -277,7 +285,8 @@ BW_API size_t bw_pdq_index_memory(const bw_pdq_index *ix)
         if (ix->tables[t].offsets)
             bytes += (BWI_KEYS + 1) * sizeof(uint32_t) + ix->tables[t].size + BWI_TABLE_PAD;
     if (ix->delta_head)
-        bytes += (size_t)BWI_SUBSTRINGS * BWI_KEYS * sizeof(uint32_t);
+        bytes += (size_t)BWI_SUBSTRINGS * BWI_KEYS * sizeof(uint32_t) +
+                 (size_t)BWI_SUBSTRINGS * BWI_KEYS / 8;
     bytes += (size_t)BWI_SUBSTRINGS * ix->delta_cap * sizeof(uint32_t);
     return bytes;
 }

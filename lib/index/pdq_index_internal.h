@@ -44,6 +44,11 @@ struct bw_pdq_index {
     bwi_static_table tables[BWI_SUBSTRINGS];
     /* Slots [base_n, n): a chain per key and table, newest first. */
     uint32_t *delta_head; /* [BWI_SUBSTRINGS][BWI_KEYS] */
+    /* A bit per key and table: set when that chain is not empty. A query
+     * probes 272 keys and nearly all their chains are empty while few
+     * entries are new; the bits (128 KiB) stay in cache where the heads
+     * (4 MiB) would cost a cache miss a probe. */
+    uint64_t *delta_keys; /* [BWI_SUBSTRINGS][BWI_KEYS / 64] */
     uint32_t *delta_next; /* [BWI_SUBSTRINGS][delta_cap] by slot - base_n */
     uint32_t delta_cap;
 };

@@ -111,7 +111,9 @@ static bool grow(char **buf, size_t *cap, size_t need)
 {
     if (need <= *cap)
         return true;
-    size_t c = *cap ? *cap : 64 * 1024;
+    /* Most JSON bodies are a few hundred bytes: start small (a 64 KiB
+     * start cost every request a large allocation and its release). */
+    size_t c = *cap ? *cap : 1024;
     while (c < need)
         c *= 2;
     char *g = realloc(*buf, c + 1);
