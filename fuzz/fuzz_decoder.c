@@ -11,6 +11,9 @@
 #include <bulwark/bulwark.h>
 
 #include "decode/decode_internal.h"
+#ifdef BW_FUZZ_JPEG_DC
+#include "decode/jpeg_dc.h"
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,6 +39,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (st != BW_OK && bw_ctx_message(ctx)[0] == '\0')
             abort(); /* every failure must say why */
     }
+#ifdef BW_FUZZ_JPEG_DC
+    /* The fast path's reduced stream (lib/decode/jpeg_dc.c), decoded whole:
+     * the fast decode itself uses it only past this target's pixel limit. */
+    bwi_jpeg_dc dc;
+    if (bwi_jpeg_dc_scans(data, size, &dc)) {
+        if (dc.size > size + 2)
+            abort(); /* only ever a subset of the input, and an end marker */
+        bwi_image_sink_init(&sink);
+        bw_status st = bwi_decode_jpeg(ctx, dc.data, dc.size, &sink.base, 0);
+        if (st == BW_OK)
+            bw_image_free(bwi_image_sink_finish(&sink));
+        else
+            bwi_image_sink_discard(&sink);
+        if (st != BW_OK && bw_ctx_message(ctx)[0] == '\0')
+            abort();
+        free(dc.data);
+    }
+#endif
     bw_ctx_free(ctx);
     return 0;
 }

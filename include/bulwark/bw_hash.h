@@ -29,6 +29,9 @@ typedef enum bw_hash_flag {
      * Decode JPEGs at a reduced scale in the DCT domain. Much less work for
      * large photos; the PDQ hash is then close to, not identical with, the
      * reference's (see docs/performance.md for the measured distances).
+     * Progressive JPEGs of 2048 pixels a side or more are decoded at 1/8
+     * scale from their DC scans, without entropy decoding luma's AC scans,
+     * so damage confined to those scans goes unnoticed in this mode.
      */
     BW_HASH_FAST = 1u << 16
 } bw_hash_flag;

@@ -13,6 +13,7 @@
 
 #include "decode_internal.h"
 #include "im_colour.h"
+#include "jpeg_dc.h"
 
 /* Progressive files with thousands of tiny scans are a known way to make a
  * decoder spin; libjpeg-turbo's own tools stop at the same count. */
@@ -141,8 +142,12 @@ static unsigned fast_denominator(uint32_t w, uint32_t h)
     return 1;
 }
 
-bw_status bwi_decode_jpeg(bw_ctx *ctx, const uint8_t *data, size_t size,
-                          bwi_sink *sink, unsigned options)
+/* decode()'s mode beside BWI_DECODE_FAST: the stream holds only DC scans
+ * (jpeg_dc.c), to be decoded at 1/8 scale. */
+#define DC_ONLY 0x100u
+
+static bw_status decode(bw_ctx *ctx, const uint8_t *data, size_t size, bwi_sink *sink,
+                        unsigned options)
 {
     struct jpeg_decompress_struct cinfo;
     jpeg_guard g;
@@ -171,7 +176,13 @@ bw_status bwi_decode_jpeg(bw_ctx *ctx, const uint8_t *data, size_t size,
         cinfo.out_color_space = JCS_RGB;
     cinfo.dct_method = JDCT_ISLOW;
     cinfo.do_fancy_upsampling = TRUE;
-    if (options & BWI_DECODE_FAST) {
+    if (options & DC_ONLY) {
+        /* The 1x1 inverse DCT reads the DC coefficient alone; smoothing
+         * would only estimate the AC coefficients left out. */
+        cinfo.scale_num = 1;
+        cinfo.scale_denom = 8;
+        cinfo.do_block_smoothing = FALSE;
+    } else if (options & BWI_DECODE_FAST) {
         cinfo.scale_num = 1;
         cinfo.scale_denom = fast_denominator(cinfo.image_width, cinfo.image_height);
         cinfo.dct_method = JDCT_IFAST;
@@ -219,4 +230,24 @@ bw_status bwi_decode_jpeg(bw_ctx *ctx, const uint8_t *data, size_t size,
     free(row);
     free(rgb);
     return BW_OK;
+}
+
+/* The smallest side, at 1/8 scale, for which the DC scans alone are used:
+ * below it the hash drifts further from the exact one (docs/performance.md
+ * has the distances), and the file is small enough to decode whole. */
+#define DC_MIN_SIDE 256
+
+bw_status bwi_decode_jpeg(bw_ctx *ctx, const uint8_t *data, size_t size,
+                          bwi_sink *sink, unsigned options)
+{
+    bwi_jpeg_dc dc;
+    if ((options & BWI_DECODE_FAST) && bwi_jpeg_dc_scans(data, size, &dc)) {
+        if ((dc.width + 7) / 8 >= DC_MIN_SIDE && (dc.height + 7) / 8 >= DC_MIN_SIDE) {
+            const bw_status st = decode(ctx, dc.data, dc.size, sink, DC_ONLY);
+            free(dc.data);
+            return st;
+        }
+        free(dc.data);
+    }
+    return decode(ctx, data, size, sink, options);
 }

@@ -39,6 +39,7 @@ set(BW_DEVICE_DECODER_SOURCES
   decode/heif.c
   decode/image.c
   decode/jpeg.c
+  decode/jpeg_dc.c
   decode/png.c
   decode/pnm.c
   decode/sniff.c
