@@ -317,6 +317,18 @@ static void fill_rect(qimg *img, int x0, int y0, int w, int h, const uint8_t col
             memcpy(px(img, (uint32_t)x, (uint32_t)y), colour, 3);
 }
 
+/* The glyph scale that makes `text` about `strength` % of the width wide,
+ * and the width it then takes. */
+static int text_scale(const qimg *in, const char *text, double strength, int *width)
+{
+    const int chars = (int)strlen(text);
+    int scale = (int)(in->w * strength / 100 / (chars * (Q_GLYPH_W + 1)));
+    if (scale < 1)
+        scale = 1;
+    *width = chars * (Q_GLYPH_W + 1) * scale;
+    return scale;
+}
+
 /* A caption across the lower part: white, half transparent, text about
  * `strength` % of the width. */
 static bool t_watermark_text(qimg *out, const qimg *in, double strength, uint32_t seed)
@@ -325,11 +337,8 @@ static bool t_watermark_text(qimg *out, const qimg *in, double strength, uint32_
     static const char text[] = "SAMPLE WATERMARK 2024";
     if (!copy_of(out, in))
         return false;
-    const int chars = (int)strlen(text);
-    int scale = (int)(in->w * strength / 100 / (chars * (Q_GLYPH_W + 1)));
-    if (scale < 1)
-        scale = 1;
-    const int tw = chars * (Q_GLYPH_W + 1) * scale;
+    int tw;
+    const int scale = text_scale(in, text, strength, &tw);
     static const uint8_t white[3] = {255, 255, 255}, black[3] = {0, 0, 0};
     const int x = ((int)in->w - tw) / 2, y = (int)in->h * 3 / 4;
     draw_text(out, text, x + scale, y + scale, scale, black, 0.5);
@@ -337,15 +346,10 @@ static bool t_watermark_text(qimg *out, const qimg *in, double strength, uint32_
     return true;
 }
 
-/* An opaque logo (a coloured disc on a square, with a short name) in the
- * bottom-right corner, `strength` % of the width wide. */
-static bool t_watermark_logo(qimg *out, const qimg *in, double strength, uint32_t seed)
+/* An opaque logo (a coloured disc on a square, with a short name), `side`
+ * pixels wide, its top-left corner at (x0, y0). */
+static void draw_logo(qimg *out, int side, int x0, int y0)
 {
-    (void)seed;
-    if (!copy_of(out, in))
-        return false;
-    const int side = (int)(in->w * strength / 100);
-    const int x0 = (int)in->w - side - side / 8, y0 = (int)in->h - side - side / 8;
     static const uint8_t square[3] = {230, 230, 240}, disc[3] = {200, 30, 40},
                          ink[3] = {20, 20, 80};
     fill_rect(out, x0, y0, side, side, square);
@@ -357,6 +361,43 @@ static bool t_watermark_logo(qimg *out, const qimg *in, double strength, uint32_
                 memcpy(px(out, (uint32_t)x, (uint32_t)y), disc, 3);
     const int scale = side / 40 > 0 ? side / 40 : 1;
     draw_text(out, "LOGO", x0 + side / 2 - 12 * scale, y0 + side * 3 / 4, scale, ink, 1.0);
+}
+
+/* The logo in the bottom-right corner, `strength` % of the width wide. */
+static bool t_watermark_logo(qimg *out, const qimg *in, double strength, uint32_t seed)
+{
+    (void)seed;
+    if (!copy_of(out, in))
+        return false;
+    const int side = (int)(in->w * strength / 100);
+    draw_logo(out, side, (int)in->w - side - side / 8, (int)in->h - side - side / 8);
+    return true;
+}
+
+/* The logo in the middle of the picture, where every region hash sees it. */
+static bool t_watermark_logo_centre(qimg *out, const qimg *in, double strength, uint32_t seed)
+{
+    (void)seed;
+    if (!copy_of(out, in))
+        return false;
+    const int side = (int)(in->w * strength / 100);
+    draw_logo(out, side, ((int)in->w - side) / 2, ((int)in->h - side) / 2);
+    return true;
+}
+
+/* A stock-photo mark: a word in large, faint white letters across the
+ * middle, `strength` % of the width wide. */
+static bool t_watermark_stock(qimg *out, const qimg *in, double strength, uint32_t seed)
+{
+    (void)seed;
+    static const char text[] = "PREVIEW";
+    if (!copy_of(out, in))
+        return false;
+    int tw;
+    const int scale = text_scale(in, text, strength, &tw);
+    static const uint8_t white[3] = {255, 255, 255};
+    draw_text(out, text, ((int)in->w - tw) / 2, (int)in->h / 2 - Q_GLYPH_H * scale / 2, scale,
+              white, 0.35);
     return true;
 }
 
@@ -575,6 +616,9 @@ const qtransform q_transforms[] = {
     {"watermark", "watermark-text-60", 60, t_watermark_text},
     {"watermark", "watermark-logo-15", 15, t_watermark_logo},
     {"watermark", "watermark-logo-25", 25, t_watermark_logo},
+    {"watermark-centre", "watermark-logo-centre-10", 10, t_watermark_logo_centre},
+    {"watermark-centre", "watermark-logo-centre-20", 20, t_watermark_logo_centre},
+    {"watermark-centre", "watermark-stock-80", 80, t_watermark_stock},
     {"border", "border-5", 5, t_border},
     {"border", "border-15", 15, t_border},
     {"border", "letterbox-20", 20, t_letterbox},
