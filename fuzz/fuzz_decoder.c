@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The fast path's reduced stream (lib/decode/jpeg_dc.c), decoded whole:
      * the fast decode itself uses it only past this target's pixel limit. */
     bwi_jpeg_dc dc;
-    if (bwi_jpeg_dc_scans(data, size, &dc)) {
+    if (bwi_jpeg_dc_scans(data, size, 0, &dc)) {
         if (dc.size > size + 2)
             abort(); /* only ever a subset of the input, and an end marker */
         bwi_image_sink_init(&sink);

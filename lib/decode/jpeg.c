@@ -15,10 +15,6 @@
 #include "im_colour.h"
 #include "jpeg_dc.h"
 
-/* Progressive files with thousands of tiny scans are a known way to make a
- * decoder spin; libjpeg-turbo's own tools stop at the same count. */
-#define MAX_SCANS 500
-
 typedef struct jpeg_guard {
     struct jpeg_error_mgr err;
     struct jpeg_progress_mgr progress;
@@ -69,10 +65,10 @@ static void on_message(j_common_ptr cinfo, int level)
 static void on_progress(j_common_ptr cinfo)
 {
     if (cinfo->is_decompressor &&
-        ((j_decompress_ptr)cinfo)->input_scan_number > MAX_SCANS) {
+        ((j_decompress_ptr)cinfo)->input_scan_number > BWI_JPEG_MAX_SCANS) {
         jpeg_guard *g = (jpeg_guard *)cinfo->err;
         g->status = bwi_fail(g->ctx, BW_ERR_LIMIT,
-                             "JPEG: more than %d progressive scans", MAX_SCANS);
+                             "JPEG: more than %d progressive scans", BWI_JPEG_MAX_SCANS);
         longjmp(g->jump, 1);
     }
     jpeg_guard *g = (jpeg_guard *)cinfo->err;
@@ -142,8 +138,8 @@ static unsigned fast_denominator(uint32_t w, uint32_t h)
     return 1;
 }
 
-/* decode()'s mode beside BWI_DECODE_FAST: the stream holds only DC scans
- * (jpeg_dc.c), to be decoded at 1/8 scale. */
+/* decode()'s mode beside BWI_DECODE_FAST: a progressive stream without
+ * luma's AC scans (jpeg_dc.c), to be decoded at 1/8 scale. */
 #define DC_ONLY 0x100u
 
 static bw_status decode(bw_ctx *ctx, const uint8_t *data, size_t size, bwi_sink *sink,
@@ -232,22 +228,20 @@ static bw_status decode(bw_ctx *ctx, const uint8_t *data, size_t size, bwi_sink 
     return BW_OK;
 }
 
-/* The smallest side, at 1/8 scale, for which the DC scans alone are used:
- * below it the hash drifts further from the exact one (docs/performance.md
- * has the distances), and the file is small enough to decode whole. */
-#define DC_MIN_SIDE 256
+/* The smallest side, in pixels, of a progressive file decoded without
+ * luma's AC scans: below it the 1/8 image drifts further from the exact
+ * hash (docs/performance.md has the distances), and the file is small
+ * enough to decode whole. */
+#define DC_MIN_SIDE 2048
 
 bw_status bwi_decode_jpeg(bw_ctx *ctx, const uint8_t *data, size_t size,
                           bwi_sink *sink, unsigned options)
 {
     bwi_jpeg_dc dc;
-    if ((options & BWI_DECODE_FAST) && bwi_jpeg_dc_scans(data, size, &dc)) {
-        if ((dc.width + 7) / 8 >= DC_MIN_SIDE && (dc.height + 7) / 8 >= DC_MIN_SIDE) {
-            const bw_status st = decode(ctx, dc.data, dc.size, sink, DC_ONLY);
-            free(dc.data);
-            return st;
-        }
+    if ((options & BWI_DECODE_FAST) && bwi_jpeg_dc_scans(data, size, DC_MIN_SIDE, &dc)) {
+        const bw_status st = decode(ctx, dc.data, dc.size, sink, DC_ONLY);
         free(dc.data);
+        return st;
     }
     return decode(ctx, data, size, sink, options);
 }

@@ -13,16 +13,14 @@
  *
  * Only the marker structure is read here; everything kept is parsed again,
  * with all its checks, by libjpeg. Anything unexpected (a sequential file,
- * no end marker, a scan running off the end) answers "not applicable" and
- * the caller decodes the whole file, which reports any damage.
+ * a small one, no end marker, a scan running off the end) answers "not
+ * applicable" and the caller decodes the whole file, which reports any
+ * damage.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "jpeg_dc.h"
-
-/* The same bound on scans as the whole-file decoder's. */
-#define MAX_SCANS 500
 
 static bool is_sof(uint8_t m)
 {
@@ -50,7 +48,7 @@ static size_t scan_end(const uint8_t *data, size_t size, size_t from)
     return size;
 }
 
-bool bwi_jpeg_dc_scans(const uint8_t *data, size_t size, bwi_jpeg_dc *out)
+bool bwi_jpeg_dc_scans(const uint8_t *data, size_t size, uint32_t min_side, bwi_jpeg_dc *out)
 {
     memset(out, 0, sizeof *out);
     if (size < 4 || data[0] != 0xFF || data[1] != 0xD8)
@@ -95,6 +93,8 @@ bool bwi_jpeg_dc_scans(const uint8_t *data, size_t size, bwi_jpeg_dc *out)
                 goto not_applicable;
             out->height = (uint32_t)seg[3] << 8 | seg[4];
             out->width = (uint32_t)seg[5] << 8 | seg[6];
+            if (out->width < min_side || out->height < min_side)
+                goto not_applicable;
             frame_components = seg[7];
             if (frame_components < 1 || frame_components > 4 ||
                 len != 8 + 3 * frame_components)
@@ -120,7 +120,7 @@ bool bwi_jpeg_dc_scans(const uint8_t *data, size_t size, bwi_jpeg_dc *out)
             continue;
         }
         /* A scan: its header, then its data up to the next marker. */
-        if (!framed || len < 3 || ++scans > MAX_SCANS)
+        if (!framed || len < 3 || ++scans > BWI_JPEG_MAX_SCANS)
             goto not_applicable;
         const size_t components = seg[2];
         if (components < 1 || components > 4 || len != 6 + 2 * components)

@@ -6,6 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Progressive files with thousands of tiny scans are a known way to make a
+ * decoder spin; libjpeg-turbo's own tools stop at the same count. */
+#define BWI_JPEG_MAX_SCANS 500
+
 typedef struct bwi_jpeg_dc {
     uint8_t *data; /* a JPEG stream: every segment but luma's AC scans; free() it */
     size_t size;
@@ -14,8 +18,9 @@ typedef struct bwi_jpeg_dc {
 } bwi_jpeg_dc;
 
 /* True, with *out filled, for a well-formed progressive JPEG (markers to its
- * end) with AC scans of fully sampled components; false for anything else,
- * which the caller decodes whole. */
-bool bwi_jpeg_dc_scans(const uint8_t *data, size_t size, bwi_jpeg_dc *out);
+ * end) at least min_side pixels wide and high, with AC scans of fully
+ * sampled components; false for anything else, which the caller decodes
+ * whole. */
+bool bwi_jpeg_dc_scans(const uint8_t *data, size_t size, uint32_t min_side, bwi_jpeg_dc *out);
 
 #endif

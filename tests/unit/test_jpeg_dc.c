@@ -153,7 +153,7 @@ static void dc_scans_give_the_whole_files_eighth(void)
         uint8_t *file = encode(cases[i].w, cases[i].h, true, cases[i].restart,
                                cases[i].full_chroma, &size);
         bwi_jpeg_dc dc;
-        CHECK(bwi_jpeg_dc_scans(file, size, &dc));
+        CHECK(bwi_jpeg_dc_scans(file, size, 0, &dc));
         CHECK_EQ(dc.width, cases[i].w);
         CHECK_EQ(dc.height, cases[i].h);
         /* libjpeg's script: luma's AC in four scans; 4:4:4 drops the
@@ -188,37 +188,41 @@ static void other_files_are_decoded_whole(void)
     bwi_jpeg_dc dc;
     /* Sequential: every block's coefficients are interleaved. */
     uint8_t *baseline = encode(2100, 2100, false, 0, false, &size);
-    CHECK(!bwi_jpeg_dc_scans(baseline, size, &dc));
+    CHECK(!bwi_jpeg_dc_scans(baseline, size, 0, &dc));
     CHECK(dc.data == NULL);
     free(baseline);
 
     uint8_t *file = encode(2100, 2100, true, 0, false, &size);
+    /* Smaller than asked: decoded whole (the fast path asks 2048). */
+    CHECK(!bwi_jpeg_dc_scans(file, size, 2101, &dc));
+    CHECK(bwi_jpeg_dc_scans(file, size, 2100, &dc));
+    free(dc.data);
     uint8_t *copy = malloc(size + 64);
     /* Cut short (inside a late AC scan): no end marker, so not applicable,
      * and the fast decode reports the truncation as the whole one does. */
     memcpy(copy, file, size);
-    CHECK(!bwi_jpeg_dc_scans(copy, size * 3 / 4, &dc));
+    CHECK(!bwi_jpeg_dc_scans(copy, size * 3 / 4, 0, &dc));
     bw_status st;
     bw_image *img = fast_decode(copy, size * 3 / 4, &st);
     CHECK(img == NULL);
     CHECK_EQ(st, BW_ERR_TRUNCATED);
     /* Without its end marker alone: the same. */
-    CHECK(!bwi_jpeg_dc_scans(copy, size - 2, &dc));
+    CHECK(!bwi_jpeg_dc_scans(copy, size - 2, 0, &dc));
     /* A scan header whose length disagrees with its component count. */
     size_t sos = 2;
     while (sos + 1 < size && !(copy[sos] == 0xFF && copy[sos + 1] == 0xDA))
         sos++;
     CHECK(sos + 1 < size);
     copy[sos + 3] ^= 0x02;
-    CHECK(!bwi_jpeg_dc_scans(copy, size, &dc));
+    CHECK(!bwi_jpeg_dc_scans(copy, size, 0, &dc));
     copy[sos + 3] ^= 0x02;
     /* Bytes after the end marker are ignored, as libjpeg ignores them. */
     memset(copy + size, 0xAB, 64);
-    CHECK(bwi_jpeg_dc_scans(copy, size + 64, &dc));
+    CHECK(bwi_jpeg_dc_scans(copy, size + 64, 0, &dc));
     free(dc.data);
     /* Not a JPEG at all, and nothing. */
-    CHECK(!bwi_jpeg_dc_scans((const uint8_t *)"\xFF\xD8\xFF", 3, &dc));
-    CHECK(!bwi_jpeg_dc_scans((const uint8_t *)"GIF89a", 6, &dc));
+    CHECK(!bwi_jpeg_dc_scans((const uint8_t *)"\xFF\xD8\xFF", 3, 0, &dc));
+    CHECK(!bwi_jpeg_dc_scans((const uint8_t *)"GIF89a", 6, 0, &dc));
     free(copy);
     free(file);
 }
@@ -233,7 +237,7 @@ static void damaged_files_never_crash(void)
     uint8_t *copy = malloc(size);
     bwi_jpeg_dc dc;
     for (size_t n = 0; n <= size; n += 7) {
-        if (bwi_jpeg_dc_scans(file, n, &dc)) {
+        if (bwi_jpeg_dc_scans(file, n, 0, &dc)) {
             CHECK(dc.size <= n + 2);
             free(dc.data);
         }
@@ -244,7 +248,7 @@ static void damaged_files_never_crash(void)
         seed = seed * 1664525u + 1013904223u;
         const size_t at = (seed >> 8) % size;
         copy[at] = (uint8_t)(seed >> 24);
-        if (bwi_jpeg_dc_scans(copy, size, &dc)) {
+        if (bwi_jpeg_dc_scans(copy, size, 0, &dc)) {
             bwi_image_sink sink;
             bwi_image_sink_init(&sink);
             bw_status st = bwi_decode_jpeg(ctx, dc.data, dc.size, &sink.base, 0);
