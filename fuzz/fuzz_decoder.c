@@ -20,6 +20,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #ifdef BW_FUZZ_DECODER
 bw_status BW_FUZZ_DECODER(bw_ctx *, const uint8_t *, size_t, bwi_sink *, unsigned);
 
+/* One decode into an image sink; every failure must say why. */
+static void decode_once(bw_ctx *ctx, const uint8_t *data, size_t size, unsigned options)
+{
+    bwi_image_sink sink;
+    bwi_image_sink_init(&sink);
+    bw_status st = BW_FUZZ_DECODER(ctx, data, size, &sink.base, options);
+    if (st == BW_OK)
+        bw_image_free(bwi_image_sink_finish(&sink));
+    else
+        bwi_image_sink_discard(&sink);
+    if (st != BW_OK && bw_ctx_message(ctx)[0] == '\0')
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     bw_ctx *ctx;
@@ -28,17 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Keep the fuzzer's memory bounded: 4 megapixels is plenty to reach
      * every code path. */
     bw_ctx_set_limit(ctx, BW_LIMIT_PIXELS, 4000000);
-    bwi_image_sink sink;
-    for (unsigned options = 0; options <= BWI_DECODE_FAST; options++) {
-        bwi_image_sink_init(&sink);
-        bw_status st = BW_FUZZ_DECODER(ctx, data, size, &sink.base, options);
-        if (st == BW_OK)
-            bw_image_free(bwi_image_sink_finish(&sink));
-        else
-            bwi_image_sink_discard(&sink);
-        if (st != BW_OK && bw_ctx_message(ctx)[0] == '\0')
-            abort(); /* every failure must say why */
-    }
+    for (unsigned options = 0; options <= BWI_DECODE_FAST; options++)
+        decode_once(ctx, data, size, options);
 #ifdef BW_FUZZ_JPEG_DC
     /* The fast path's reduced stream (lib/decode/jpeg_dc.c), decoded whole:
      * the fast decode itself uses it only past this target's pixel limit. */
@@ -46,14 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (bwi_jpeg_dc_scans(data, size, 0, &dc)) {
         if (dc.size > size + 2)
             abort(); /* only ever a subset of the input, and an end marker */
-        bwi_image_sink_init(&sink);
-        bw_status st = bwi_decode_jpeg(ctx, dc.data, dc.size, &sink.base, 0);
-        if (st == BW_OK)
-            bw_image_free(bwi_image_sink_finish(&sink));
-        else
-            bwi_image_sink_discard(&sink);
-        if (st != BW_OK && bw_ctx_message(ctx)[0] == '\0')
-            abort();
+        decode_once(ctx, dc.data, dc.size, 0);
         free(dc.data);
     }
 #endif
