@@ -133,11 +133,10 @@ BW_API bw_status bw_pdq_index_add(bw_pdq_index *ix, int64_t id, uint32_t tag,
     ix->tags[slot] = tag;
     const uint32_t rel = slot - ix->base_n;
     for (int t = 0; chained && t < BWI_SUBSTRINGS; t++) {
-        const uint32_t key = bwi_key(hash, t);
-        uint32_t *head = ix->delta_head + (size_t)t * BWI_KEYS + key;
-        ix->delta_next[(size_t)t * ix->delta_cap + rel] = *head;
-        *head = slot;
-        ix->delta_keys[((size_t)t * BWI_KEYS + key) >> 6] |= (uint64_t)1 << (key & 63);
+        const size_t at = (size_t)t * BWI_KEYS + bwi_key(hash, t);
+        ix->delta_next[(size_t)t * ix->delta_cap + rel] = ix->delta_head[at];
+        ix->delta_head[at] = slot;
+        ix->delta_keys[at >> 6] |= (uint64_t)1 << (at & 63);
     }
     ix->n++;
     return BW_OK;
@@ -151,11 +150,11 @@ typedef bool (*slot_fn)(uint32_t slot, void *arg);
 static bool for_each_new_slot(const bw_pdq_index *ix, int t, uint32_t key, slot_fn fn,
                               void *arg)
 {
-    const size_t bit = (size_t)t * BWI_KEYS + key;
-    if (!ix->delta_keys || !((ix->delta_keys[bit >> 6] >> (bit & 63)) & 1))
+    const size_t at = (size_t)t * BWI_KEYS + key;
+    if (!ix->delta_keys || !((ix->delta_keys[at >> 6] >> (at & 63)) & 1))
         return true;
     const uint32_t *next = ix->delta_next + (size_t)t * ix->delta_cap;
-    for (uint32_t s = ix->delta_head[(size_t)t * BWI_KEYS + key]; s != BWI_NIL;
+    for (uint32_t s = ix->delta_head[at]; s != BWI_NIL;
          s = next[s - ix->base_n])
         if (!fn(s, arg))
             return false;
