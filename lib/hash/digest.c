@@ -9,6 +9,10 @@
 
 struct bw_digester {
     EVP_MD_CTX *md;
+    /* Fetched once: initialising from EVP_sha256() and the like looks the
+     * algorithm up in the provider store every time, which costs more than
+     * hashing a short string (an API key on every request). */
+    EVP_MD *fetched;
     bw_digest_alg alg;
 };
 
@@ -72,7 +76,9 @@ BW_API bw_status bw_digester_create(bw_digester **out, bw_digest_alg alg)
     if (!d)
         return BW_ERR_NOMEM;
     d->md = EVP_MD_CTX_new();
-    if (!d->md || !EVP_DigestInit_ex(d->md, md_of(alg), NULL)) {
+    d->fetched = EVP_MD_fetch(NULL, EVP_MD_get0_name(md_of(alg)), NULL);
+    if (!d->md || !d->fetched || !EVP_DigestInit_ex(d->md, d->fetched, NULL)) {
+        EVP_MD_free(d->fetched);
         EVP_MD_CTX_free(d->md);
         free(d);
         return BW_ERR_NOMEM;
@@ -96,7 +102,7 @@ BW_API bw_status bw_digester_final(bw_digester *d, uint8_t *out, size_t out_size
         return BW_ERR_INVALID_ARGUMENT;
     unsigned len = 0;
     if (!EVP_DigestFinal_ex(d->md, out, &len) ||
-        !EVP_DigestInit_ex(d->md, md_of(d->alg), NULL))
+        !EVP_DigestInit_ex(d->md, d->fetched, NULL))
         return BW_ERR_INTERNAL;
     return BW_OK;
 }
@@ -106,5 +112,6 @@ BW_API void bw_digester_free(bw_digester *d)
     if (!d)
         return;
     EVP_MD_CTX_free(d->md);
+    EVP_MD_free(d->fetched);
     free(d);
 }

@@ -13,6 +13,20 @@
 
 #define SCHEMA_VERSION "1"
 
+/* Statements are kept prepared: parsing and planning cost more than running
+ * the small statements a match or a review needs (a server's profile showed
+ * a third of recording a match spent in sqlite3_prepare). A statement is
+ * handed to one caller at a time; a row callback that queries the store
+ * again while its statement is out gets a fresh one, finalised after. */
+enum { STMT_CACHE = 32 };
+
+typedef struct stmt_slot {
+    char *sql; /* NULL: empty */
+    sqlite3_stmt *q;
+    bool busy;
+    uint64_t used;
+} stmt_slot;
+
 typedef struct sqlite_backend {
     bwi_backend base;
     sqlite3 *db;
@@ -21,6 +35,8 @@ typedef struct sqlite_backend {
     sqlite3_stmt *find_dup;
     sqlite3_stmt *stats;
     sqlite3_stmt *put_body;
+    stmt_slot cache[STMT_CACHE];
+    uint64_t clock;
 } sqlite_backend;
 
 static bw_status db_error(bw_ctx *ctx, sqlite3 *db, const char *what)
@@ -56,6 +72,88 @@ static sqlite_backend *S(bwi_backend *b)
     return (sqlite_backend *)b;
 }
 
+/* $n placeholders (the shared dialect) become SQLite's ?n. */
+static char *sqlite_dialect(const char *sql)
+{
+    char *out = strdup(sql);
+    if (out)
+        for (char *p = out; *p; p++)
+            if (*p == '$' && p[1] >= '0' && p[1] <= '9')
+                *p = '?';
+    return out;
+}
+
+/* The statement for sql, from the cache or prepared now; in the shared
+ * dialect when `dialect`. Every statement goes back through release(). */
+static bw_status acquire_sql(bw_ctx *ctx, sqlite_backend *s, const char *sql, bool dialect,
+                             sqlite3_stmt **out)
+{
+    stmt_slot *victim = NULL;
+    for (int i = 0; i < STMT_CACHE; i++) {
+        stmt_slot *c = &s->cache[i];
+        if (c->busy)
+            continue;
+        if (c->sql && !strcmp(c->sql, sql)) {
+            c->busy = true;
+            c->used = ++s->clock;
+            *out = c->q;
+            return BW_OK;
+        }
+        if (!victim || (victim->sql && (!c->sql || c->used < victim->used)))
+            victim = c;
+    }
+    char *text = dialect ? sqlite_dialect(sql) : NULL;
+    if (dialect && !text)
+        return bwi_fail(ctx, BW_ERR_NOMEM, "out of memory");
+    bw_status st = prepare(ctx, s->db, text ? text : sql, out);
+    free(text);
+    if (st != BW_OK)
+        return st;
+    /* Without room or memory for the copy, it is used once. */
+    char *copy = victim ? strdup(sql) : NULL;
+    if (copy) {
+        sqlite3_finalize(victim->q);
+        free(victim->sql);
+        *victim = (stmt_slot){copy, *out, true, ++s->clock};
+    }
+    return BW_OK;
+}
+
+static bw_status acquire(bw_ctx *ctx, sqlite_backend *s, const char *sql, sqlite3_stmt **out)
+{
+    return acquire_sql(ctx, s, sql, false, out);
+}
+
+/* Gives a statement back: reset (so it holds no read snapshot and no
+ * pointer to the caller's bound values), or finalised if not cached. */
+static void release(sqlite_backend *s, sqlite3_stmt *q)
+{
+    if (!q)
+        return;
+    for (int i = 0; i < STMT_CACHE; i++)
+        if (s->cache[i].sql && s->cache[i].q == q) {
+            sqlite3_reset(q);
+            sqlite3_clear_bindings(q);
+            s->cache[i].busy = false;
+            return;
+        }
+    sqlite3_finalize(q);
+}
+
+/* Runs a statement that returns no rows (transaction control). */
+static bw_status run_once(bw_ctx *ctx, sqlite_backend *s, const char *sql)
+{
+    sqlite3_stmt *q;
+    bw_status st = acquire(ctx, s, sql, &q);
+    if (st != BW_OK)
+        return st;
+    const int rc = sqlite3_step(q);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        st = db_error(ctx, s->db, sql);
+    release(s, q);
+    return st;
+}
+
 static void sq_close(bwi_backend *b)
 {
     sqlite_backend *s = S(b);
@@ -64,6 +162,10 @@ static void sq_close(bwi_backend *b)
     sqlite3_finalize(s->find_dup);
     sqlite3_finalize(s->stats);
     sqlite3_finalize(s->put_body);
+    for (int i = 0; i < STMT_CACHE; i++) {
+        sqlite3_finalize(s->cache[i].q);
+        free(s->cache[i].sql);
+    }
     sqlite3_close_v2(s->db);
     free(s);
 }
@@ -71,36 +173,36 @@ static void sq_close(bwi_backend *b)
 static bw_status sq_begin(bw_ctx *ctx, bwi_backend *b, int64_t *seq_out)
 {
     sqlite3 *db = S(b)->db;
-    bw_status st = exec(ctx, db, "BEGIN IMMEDIATE");
+    bw_status st = run_once(ctx, S(b), "BEGIN IMMEDIATE");
     if (st != BW_OK)
         return st;
     sqlite3_stmt *q;
-    if ((st = prepare(ctx, db,
+    if ((st = acquire(ctx, S(b),
                       "UPDATE bw_meta SET value = CAST(value AS INTEGER) + 1 "
                       "WHERE key = 'seq' RETURNING CAST(value AS INTEGER)",
                       &q)) != BW_OK) {
-        exec(NULL, db, "ROLLBACK");
+        run_once(NULL, S(b), "ROLLBACK");
         return st;
     }
     if (sqlite3_step(q) != SQLITE_ROW) {
         st = db_error(ctx, db, "sequence");
-        sqlite3_finalize(q);
-        exec(NULL, db, "ROLLBACK");
+        release(S(b), q);
+        run_once(NULL, S(b), "ROLLBACK");
         return st;
     }
     *seq_out = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
+    release(S(b), q);
     return BW_OK;
 }
 
 static bw_status sq_commit(bw_ctx *ctx, bwi_backend *b)
 {
-    return exec(ctx, S(b)->db, "COMMIT");
+    return run_once(ctx, S(b), "COMMIT");
 }
 
 static void sq_rollback(bwi_backend *b)
 {
-    exec(NULL, S(b)->db, "ROLLBACK");
+    run_once(NULL, S(b), "ROLLBACK");
 }
 
 static bw_status sq_bank_insert(bw_ctx *ctx, bwi_backend *b, const char *name,
@@ -109,7 +211,7 @@ static bw_status sq_bank_insert(bw_ctx *ctx, bwi_backend *b, const char *name,
 {
     sqlite3 *db = S(b)->db;
     sqlite3_stmt *q;
-    bw_status st = prepare(ctx, db,
+    bw_status st = acquire(ctx, S(b),
                            "INSERT INTO banks(name, kind, created_at, seq) "
                            "VALUES (?1, ?2, ?3, ?4)",
                            &q);
@@ -126,7 +228,7 @@ static bw_status sq_bank_insert(bw_ctx *ctx, bwi_backend *b, const char *name,
         st = db_error(ctx, db, "creating a bank");
     else
         *id_out = sqlite3_last_insert_rowid(db);
-    sqlite3_finalize(q);
+    release(S(b), q);
     return st;
 }
 
@@ -135,8 +237,7 @@ static bw_status sq_bank_list(bw_ctx *ctx, bwi_backend *b, const char *only_name
 {
     sqlite3 *db = S(b)->db;
     sqlite3_stmt *q;
-    bw_status st = prepare(
-        ctx, db,
+    bw_status st = acquire(ctx, S(b),
         "SELECT b.id, b.name, b.kind, b.created_at, s.type, s.live, b.deleted, b.settings "
         "FROM banks b "
         "LEFT JOIN bank_stats s ON s.bank_id = b.id "
@@ -186,7 +287,7 @@ static bw_status sq_bank_list(bw_ctx *ctx, bwi_backend *b, const char *only_name
         st = bwi_fail(ctx, BW_ERR_NOMEM, "out of memory listing banks");
     else if (!stop && rc != SQLITE_DONE)
         st = db_error(ctx, db, "listing banks");
-    sqlite3_finalize(q);
+    release(S(b), q);
     return st;
 }
 
@@ -202,14 +303,14 @@ static bw_status sq_bank_remove(bw_ctx *ctx, bwi_backend *b, int64_t bank_id,
         "DELETE FROM bank_stats WHERE bank_id = ?1",
     };
     for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
-        bw_status st = prepare(ctx, db, sql[i], &q);
+        bw_status st = acquire(ctx, S(b), sql[i], &q);
         if (st != BW_OK)
             return st;
         sqlite3_bind_int64(q, 1, bank_id);
         if (sqlite3_bind_parameter_count(q) >= 2)
             sqlite3_bind_int64(q, 2, seq);
         const int rc = sqlite3_step(q);
-        sqlite3_finalize(q);
+        release(S(b), q);
         if (rc != SQLITE_DONE)
             return db_error(ctx, db, "deleting a bank");
     }
@@ -362,7 +463,7 @@ static bw_status sq_signal_update(bw_ctx *ctx, bwi_backend *b, int64_t id,
                               "WHERE id = ?1 AND deleted = 0 RETURNING bank_id, type",
     };
     sqlite3_stmt *q;
-    bw_status st = prepare(ctx, db, sql[field], &q);
+    bw_status st = acquire(ctx, S(b), sql[field], &q);
     if (st != BW_OK)
         return st;
     sqlite3_bind_int64(q, 1, id);
@@ -389,7 +490,7 @@ static bw_status sq_signal_update(bw_ctx *ctx, bwi_backend *b, int64_t id,
     } else {
         st = db_error(ctx, db, "updating a signal");
     }
-    sqlite3_finalize(q);
+    release(S(b), q);
     return st;
 }
 
@@ -398,7 +499,7 @@ static bw_status sq_quarantine_log(bw_ctx *ctx, bwi_backend *b, int64_t id,
 {
     sqlite3 *db = S(b)->db;
     sqlite3_stmt *q;
-    bw_status st = prepare(ctx, db,
+    bw_status st = acquire(ctx, S(b),
                            "INSERT INTO quarantine_log(signal_id, at, action, reason) "
                            "VALUES (?1, ?2, ?3, ?4)",
                            &q);
@@ -411,7 +512,7 @@ static bw_status sq_quarantine_log(bw_ctx *ctx, bwi_backend *b, int64_t id,
         sqlite3_bind_text(q, 4, reason, -1, SQLITE_STATIC);
     if (sqlite3_step(q) != SQLITE_DONE)
         st = db_error(ctx, db, "logging a quarantine");
-    sqlite3_finalize(q);
+    release(S(b), q);
     return st;
 }
 
@@ -456,7 +557,7 @@ static bw_status sq_signal_get(bw_ctx *ctx, bwi_backend *b, int64_t id,
 {
     sqlite3 *db = S(b)->db;
     sqlite3_stmt *q;
-    bw_status st = prepare(ctx, db,
+    bw_status st = acquire(ctx, S(b),
                            "SELECT " SIGNAL_COLUMNS " FROM " SIGNALS " WHERE id = ?1 "
                            "AND deleted = 0",
                            &q);
@@ -464,7 +565,7 @@ static bw_status sq_signal_get(bw_ctx *ctx, bwi_backend *b, int64_t id,
         return st;
     sqlite3_bind_int64(q, 1, id);
     st = each_signal(ctx, db, q, fn, arg, "reading a signal");
-    sqlite3_finalize(q);
+    release(S(b), q);
     return st;
 }
 
@@ -474,7 +575,7 @@ static bw_status sq_signal_lookup(bw_ctx *ctx, bwi_backend *b, bw_signal_type ty
 {
     sqlite3 *db = S(b)->db;
     sqlite3_stmt *q;
-    bw_status st = prepare(ctx, db,
+    bw_status st = acquire(ctx, S(b),
                            "SELECT " SIGNAL_COLUMNS " FROM " SIGNALS " WHERE type = ?1 "
                            "AND value = ?2 AND deleted = 0",
                            &q);
@@ -483,7 +584,7 @@ static bw_status sq_signal_lookup(bw_ctx *ctx, bwi_backend *b, bw_signal_type ty
     sqlite3_bind_int(q, 1, (int)type);
     sqlite3_bind_blob(q, 2, value, (int)value_size, SQLITE_STATIC);
     st = each_signal(ctx, db, q, fn, arg, "looking up a signal");
-    sqlite3_finalize(q);
+    release(S(b), q);
     return st;
 }
 
@@ -492,14 +593,14 @@ static bw_status sq_quarantined(bw_ctx *ctx, bwi_backend *b, bwi_stored_fn fn,
 {
     sqlite3 *db = S(b)->db;
     sqlite3_stmt *q;
-    bw_status st = prepare(ctx, db,
+    bw_status st = acquire(ctx, S(b),
                            "SELECT " SIGNAL_COLUMNS " FROM " SIGNALS " WHERE quarantined = 1 "
                            "AND deleted = 0 ORDER BY id",
                            &q);
     if (st != BW_OK)
         return st;
     st = each_signal(ctx, db, q, fn, arg, "listing quarantined signals");
-    sqlite3_finalize(q);
+    release(S(b), q);
     return st;
 }
 
@@ -508,7 +609,7 @@ static bw_status sq_changes(bw_ctx *ctx, bwi_backend *b, int64_t after_seq,
 {
     sqlite3 *db = S(b)->db;
     sqlite3_stmt *q;
-    bw_status st = prepare(ctx, db,
+    bw_status st = acquire(ctx, S(b),
                            "SELECT " SIGNAL_COLUMNS " FROM " SIGNALS " "
                            "WHERE seq >= ?1 AND (seq > ?1 OR id > ?2) "
                            "ORDER BY seq, id LIMIT ?3",
@@ -519,7 +620,7 @@ static bw_status sq_changes(bw_ctx *ctx, bwi_backend *b, int64_t after_seq,
     sqlite3_bind_int64(q, 2, after_id);
     sqlite3_bind_int64(q, 3, (sqlite3_int64)limit);
     st = each_signal(ctx, db, q, fn, arg, "reading changes");
-    sqlite3_finalize(q);
+    release(S(b), q);
     return st;
 }
 
@@ -527,7 +628,7 @@ static bw_status sq_sequence(bw_ctx *ctx, bwi_backend *b, int64_t *seq_out)
 {
     sqlite3 *db = S(b)->db;
     sqlite3_stmt *q;
-    bw_status st = prepare(ctx, db,
+    bw_status st = acquire(ctx, S(b),
                            "SELECT CAST(value AS INTEGER) FROM bw_meta WHERE key = 'seq'", &q);
     if (st != BW_OK)
         return st;
@@ -535,7 +636,7 @@ static bw_status sq_sequence(bw_ctx *ctx, bwi_backend *b, int64_t *seq_out)
         *seq_out = sqlite3_column_int64(q, 0);
     else
         st = db_error(ctx, db, "reading the sequence");
-    sqlite3_finalize(q);
+    release(S(b), q);
     return st;
 }
 
@@ -550,7 +651,7 @@ static bw_status sq_scan(bw_ctx *ctx, bwi_backend *b, int type, int64_t bank_id,
     int64_t seq = 0;
     sqlite3_stmt *q = NULL;
     if ((st = sq_sequence(ctx, b, &seq)) == BW_OK &&
-        (st = prepare(ctx, db,
+        (st = acquire(ctx, S(b),
                       bank_id ? "SELECT " SIGNAL_COLUMNS " FROM " SIGNALS " WHERE deleted = 0 "
                                 "AND (?1 = 0 OR type = ?1) AND bank_id = ?2 "
                                 "ORDER BY type, value"
@@ -561,7 +662,7 @@ static bw_status sq_scan(bw_ctx *ctx, bwi_backend *b, int type, int64_t bank_id,
         sqlite3_bind_int64(q, 2, bank_id);
         st = each_signal(ctx, db, q, fn, arg, "scanning signals");
     }
-    sqlite3_finalize(q);
+    release(S(b), q);
     exec(NULL, db, "COMMIT");
     if (st == BW_OK && seq_out)
         *seq_out = seq;
@@ -583,7 +684,7 @@ static bw_status sq_bank_settings(bw_ctx *ctx, bwi_backend *b, int64_t bank_id,
 {
     sqlite3 *db = S(b)->db;
     sqlite3_stmt *q;
-    bw_status st = prepare(ctx, db,
+    bw_status st = acquire(ctx, S(b),
                            "UPDATE banks SET settings = ?2, seq = ?3 WHERE id = ?1 AND deleted = 0",
                            &q);
     if (st != BW_OK)
@@ -596,31 +697,16 @@ static bw_status sq_bank_settings(bw_ctx *ctx, bwi_backend *b, int64_t bank_id,
         st = db_error(ctx, db, "storing bank settings");
     else if (sqlite3_changes(db) != 1)
         st = bwi_fail(ctx, BW_ERR_NOT_FOUND, "the bank no longer exists");
-    sqlite3_finalize(q);
+    release(S(b), q);
     return st;
-}
-
-/* $n placeholders (the shared dialect) become SQLite's ?n. */
-static char *sqlite_dialect(const char *sql)
-{
-    char *out = strdup(sql);
-    if (out)
-        for (char *p = out; *p; p++)
-            if (*p == '$' && p[1] >= '0' && p[1] <= '9')
-                *p = '?';
-    return out;
 }
 
 static bw_status sq_sql(bw_ctx *ctx, bwi_backend *b, const char *sql,
                         const bwi_sql_value *params, int nparams, bwi_sql_row_fn fn, void *arg)
 {
     sqlite3 *db = S(b)->db;
-    char *text = sqlite_dialect(sql);
-    if (!text)
-        return bwi_fail(ctx, BW_ERR_NOMEM, "out of memory");
     sqlite3_stmt *q;
-    bw_status st = prepare(ctx, db, text, &q);
-    free(text);
+    bw_status st = acquire_sql(ctx, S(b), sql, true, &q);
     if (st != BW_OK)
         return st;
     for (int i = 0; i < nparams; i++) {
@@ -670,7 +756,7 @@ static bw_status sq_sql(bw_ctx *ctx, bwi_backend *b, const char *sql,
         st = sqlite3_errcode(db) == SQLITE_CONSTRAINT
                  ? bwi_fail(ctx, BW_ERR_EXISTS, "already exists")
                  : db_error(ctx, db, "query");
-    sqlite3_finalize(q);
+    release(S(b), q);
     return st;
 }
 

@@ -336,8 +336,11 @@ static bool upload_metadata(bwd_request *r, char **out)
                                                                      "X-Bulwark-Metadata");
     json_t *meta = meta_text ? json_loads(meta_text, 0, NULL) : NULL;
     if (meta_text && !json_is_object(meta)) {
+        if (meta)
+            bwd_error(r, 422, "parse", "the metadata must be a JSON object");
+        else
+            bwd_error(r, 400, "invalid_json", "the metadata is not valid JSON");
         json_decref(meta);
-        bwd_error(r, 400, "invalid_json", "the metadata must be a JSON object");
         return false;
     }
     *out = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
@@ -398,7 +401,7 @@ static void on_line_error(void *arg, uint64_t line, bw_status st, const char *re
     if (json_array_size(rep->errors) < 100)
         json_array_append_new(rep->errors,
                               json_pack("{s:I, s:s, s:s}", "line", (json_int_t)line, "code",
-                                        bw_status_code(st), "reason", reason));
+                                        bwd_status_code(st), "reason", reason));
 }
 
 static bool list_format(bwd_request *r, bw_list_format *fmt)

@@ -159,8 +159,11 @@ static bool read_context(bwd_request *r, const char *text, char **out)
     json_error_t e;
     json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &e);
     if (!json_is_object(j)) {
+        if (j)
+            bwd_error(r, 422, "parse", "the context must be a JSON object");
+        else
+            bwd_error(r, 400, "invalid_json", "the context is not valid JSON: %s", e.text);
         json_decref(j);
-        bwd_error(r, 400, "invalid_json", "the context must be a JSON object");
         return false;
     }
     *out = json_dumps(j, JSON_COMPACT);
@@ -344,7 +347,7 @@ void bwd_api_match_hashes(bwd_request *r)
                        json_integer_value(thr) > MAX_THRESHOLD)) {
         bwd_error(r, 422, "parse", "'threshold' must be an integer from 0 to %d", MAX_THRESHOLD);
     } else if (ctx_json && !json_is_object(ctx_json)) {
-        bwd_error(r, 400, "invalid_json", "'context' must be a JSON object");
+        bwd_error(r, 422, "parse", "'context' must be a JSON object");
     } else if (!(w = calloc(json_array_size(list), sizeof *w))) {
         bwd_error(r, 503, "unavailable", "out of memory");
     } else if (read_signals(r, list, w)) {

@@ -86,8 +86,19 @@ int bwd_keys_check(bwd_server *srv, const char *bearer, int64_t *id, bw_role *ro
         *message = "the API key is malformed";
         return 401;
     }
+    bwd_thread *t = bwd_thread_get();
+    if (!t) {
+        *code = "unavailable";
+        *message = "out of memory";
+        return 503;
+    }
     uint8_t d[32];
-    bw_digest(BW_DIGEST_SHA256, d, sizeof d, key, strlen(key));
+    if (bw_digester_update(t->sha256, key, strlen(key)) != BW_OK ||
+        bw_digester_final(t->sha256, d, sizeof d) != BW_OK) {
+        *code = "unavailable";
+        *message = "cannot hash the API key";
+        return 503;
+    }
     uint64_t h;
     memcpy(&h, d, sizeof h);
     cached_key *slot = &k->cache[h % CACHE_SLOTS];
@@ -107,12 +118,6 @@ int bwd_keys_check(bwd_server *srv, const char *bearer, int64_t *id, bw_role *ro
     }
     pthread_mutex_unlock(&k->lock);
 
-    bwd_thread *t = bwd_thread_get();
-    if (!t) {
-        *code = "unavailable";
-        *message = "out of memory";
-        return 503;
-    }
     found_key f = {0, 0, 0};
     const bw_status st = bw_key_check(t->ctx, srv->store, key, take_key, &f);
     if (st != BW_OK && st != BW_ERR_PERMISSION) {

@@ -153,6 +153,7 @@ typedef struct bwd_thread {
     bw_hashes *hashes;
     bw_matches *matches;
     bw_pdq_set *set; /* dihedral and robust matching */
+    bw_digester *sha256; /* API keys, on every request */
 } bwd_thread;
 bwd_thread *bwd_thread_get(void);
 
@@ -243,6 +244,7 @@ void bwd_error(bwd_request *r, int status, const char *code, const char *fmt, ..
     __attribute__((format(printf, 4, 5)));
 /* The status and code a library failure maps to, message from the context. */
 void bwd_fail(bwd_request *r, bw_status st, const bw_ctx *ctx);
+const char *bwd_status_code(bw_status st); /* the API's error code */
 int bwd_http_status(bw_status st);
 
 /* ---- media bodies (media_body.c) ------------------------------------------ */

@@ -21,6 +21,7 @@ static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
 static void thread_free(void *p)
 {
     bwd_thread *t = p;
+    bw_digester_free(t->sha256);
     bw_pdq_set_free(t->set);
     bw_matches_free(t->matches);
     bw_hashes_free(t->hashes);
@@ -41,7 +42,8 @@ bwd_thread *bwd_thread_get(void)
         return t;
     t = calloc(1, sizeof *t);
     if (!t || bw_ctx_create(&t->ctx) != BW_OK || bw_hashes_create(&t->hashes) != BW_OK ||
-        bw_matches_create(&t->matches) != BW_OK || bw_pdq_set_create(&t->set) != BW_OK) {
+        bw_matches_create(&t->matches) != BW_OK || bw_pdq_set_create(&t->set) != BW_OK ||
+        bw_digester_create(&t->sha256, BW_DIGEST_SHA256) != BW_OK) {
         if (t)
             thread_free(t);
         return NULL;

@@ -115,15 +115,35 @@ static void emit(const char *line, size_t n, bool urgent)
     pthread_mutex_unlock(&out.lock);
 }
 
+/* The date and time to the second change once a second while a busy
+ * server logs thousands of lines: each thread keeps the last one formatted
+ * and adds the milliseconds. */
 static void timestamp(char *when, size_t size)
 {
+    static _Thread_local time_t last_sec = -1;
+    static _Thread_local char last[80];
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    snprintf(when, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             (long)(ts.tv_nsec / 1000000) % 1000);
+    if (ts.tv_sec != last_sec) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        snprintf(last, sizeof last, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        last_sec = ts.tv_sec;
+    }
+    const long ms = (long)(ts.tv_nsec / 1000000) % 1000;
+    const size_t n = strlen(last);
+    if (n + 6 > size) {
+        *when = '\0';
+        return;
+    }
+    memcpy(when, last, n);
+    when[n] = '.';
+    when[n + 1] = (char)('0' + ms / 100);
+    when[n + 2] = (char)('0' + ms / 10 % 10);
+    when[n + 3] = (char)('0' + ms % 10);
+    when[n + 4] = 'Z';
+    when[n + 5] = '\0';
 }
 
 void bwd_log(bwd_level level, const char *msg, json_t *fields)

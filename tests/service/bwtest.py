@@ -31,6 +31,20 @@ def check_eq(got, want, what):
     return check(got == want, "%s: got %r, want %r" % (what, got, want))
 
 
+def _stable_codes():
+    """The error codes docs/openapi.yaml promises (ErrorDetail.code)."""
+    spec = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs",
+                        "openapi.yaml")
+    with open(spec) as f:
+        text = f.read()
+    at = text.index("Stable:", text.index("ErrorDetail:"))
+    words = text[at + len("Stable:"):text.index(".", at)]
+    return {w.strip() for w in words.replace("\n", " ").split(",") if w.strip()}
+
+
+STABLE_CODES = _stable_codes()
+
+
 def run(name, fn, *args):
     before = len(failures)
     fn(*args)
@@ -95,6 +109,11 @@ class Server:
             parsed = json.loads(data) if data else None
         except ValueError:
             parsed = None
+        # Clients branch on error codes: every one must be a documented one.
+        if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict):
+            code = parsed["error"].get("code")
+            check(code in STABLE_CODES, "%s %s: error code %r is not in openapi.yaml's "
+                  "stable list" % (method, path, code))
         return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data, parsed
 
     def stop(self, sig=signal.SIGTERM, timeout=60):

@@ -134,10 +134,10 @@ def banks():
     s, h, _, j = req("POST", "/v1/banks", key=ADMIN, body={"name": "known", "kind": "block"})
     t.check_eq(s, 201, "create block bank")
     t.check_eq(h.get("location"), "/v1/banks/known", "Location of the bank")
-    t.check_eq(req("POST", "/v1/banks", key=ADMIN, body={"name": "known"})[0], 409,
-               "duplicate bank")
-    t.check_eq(req("POST", "/v1/banks", key=ADMIN, body={"name": "bad name!"})[0], 422,
-               "invalid bank name")
+    s, _, _, j = req("POST", "/v1/banks", key=ADMIN, body={"name": "known"})
+    t.check_eq((s, j["error"]["code"]), (409, "exists"), "duplicate bank")
+    s, _, _, j = req("POST", "/v1/banks", key=ADMIN, body={"name": "bad name!"})
+    t.check_eq((s, j["error"]["code"]), (422, "parse"), "invalid bank name")
     t.check_eq(req("POST", "/v1/banks", key=ADMIN, body={"name": "x", "kind": "maybe"})[0],
                422, "invalid kind")
     t.check_eq(req("POST", "/v1/banks", key=ADMIN, body={"name": "benign", "kind": "allow"})[0],
@@ -326,9 +326,10 @@ def hash_batches():
     s, _, _, _ = req("POST", "/v1/match/hashes", key=CLIENT, body=b"signals",
                      ctype="text/plain")
     t.check_eq(s, 415, "JSON endpoint with text/plain")
-    s, _, _, _ = req("POST", "/v1/match/hashes", key=CLIENT, body=b"[1,2]",
+    s, _, _, j = req("POST", "/v1/match/hashes", key=CLIENT, body=b"[1,2]",
                      ctype="application/json")
-    t.check_eq(s, 400, "JSON that is not an object")
+    t.check_eq(j["error"]["code"], "parse", "wrong shape's code")
+    t.check_eq(s, 422, "JSON that is not an object (valid JSON, wrong shape)")
 
 
 def signals():

@@ -294,6 +294,67 @@ static void deliveries(void)
     CHECK_STR(sig, "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+/* The SQLite backend keeps statements prepared between calls; a row
+ * callback that runs the same statement again must get one of its own, a
+ * statement must forget its parameters once given back, and evicting
+ * statements from the cache must not mix them up. */
+typedef struct nested {
+    int rows, inner_rows;
+} nested;
+
+static int nested_row(void *arg, const bwi_sql_value *cols, int n)
+{
+    (void)cols, (void)n;
+    nested *x = arg;
+    x->rows++;
+    int inner = 0;
+    CHECK_EQ(bwi_sql(ctx, store, "SELECT 1 UNION ALL SELECT 2", NULL, 0, count_rows, &inner),
+             BW_OK);
+    x->inner_rows += inner;
+    return 0;
+}
+
+static void statements_reused(void)
+{
+    nested x = {0, 0};
+    CHECK_EQ(bwi_sql(ctx, store, "SELECT 1 UNION ALL SELECT 2", NULL, 0, nested_row, &x),
+             BW_OK);
+    CHECK_EQ(x.rows, 2);
+    CHECK_EQ(x.inner_rows, 4);
+    int again = 0;
+    CHECK_EQ(bwi_sql(ctx, store, "SELECT 1 UNION ALL SELECT 2", NULL, 0, count_rows, &again),
+             BW_OK);
+    CHECK_EQ(again, 2);
+    /* More distinct statements than the cache holds, twice, in both orders. */
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 80; i++) {
+            const int k = round ? 79 - i : i;
+            char sql[64];
+            snprintf(sql, sizeof sql, "SELECT %d + $1", k);
+            const bwi_sql_value p[] = {BWI_INT(1000)};
+            int64_t got = -1;
+            CHECK_EQ(bwi_sql(ctx, store, sql, p, 1, bwi_sql_take_int, &got), BW_OK);
+            CHECK_EQ(got, 1000 + k);
+        }
+    if (!bwi_sql_is_postgresql(store)) {
+        /* A parameter left unbound reads NULL, not the last call's value. */
+        const bwi_sql_value p[] = {BWI_TEXT("set")};
+        int64_t is_null = -1;
+        CHECK_EQ(bwi_sql(ctx, store, "SELECT $1 IS NULL", p, 1, bwi_sql_take_int, &is_null),
+                 BW_OK);
+        CHECK_EQ(is_null, 0);
+        CHECK_EQ(bwi_sql(ctx, store, "SELECT $1 IS NULL", NULL, 0, bwi_sql_take_int, &is_null),
+                 BW_OK);
+        CHECK_EQ(is_null, 1);
+    }
+    /* A failed statement leaves the cached one usable. */
+    CHECK(bwi_sql(ctx, store, "SELECT * FROM no_such_table", NULL, 0, NULL, NULL) != BW_OK);
+    again = 0;
+    CHECK_EQ(bwi_sql(ctx, store, "SELECT 1 UNION ALL SELECT 2", NULL, 0, count_rows, &again),
+             BW_OK);
+    CHECK_EQ(again, 2);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -313,6 +374,7 @@ int main(int argc, char **argv)
     RUN(events_and_reviews);
     RUN(audit_chain);
     RUN(deliveries);
+    RUN(statements_reused);
     bw_store_close(store);
     bw_store_close(other);
     bw_ctx_free(ctx);
