@@ -30,11 +30,6 @@ typedef struct stmt_slot {
 typedef struct sqlite_backend {
     bwi_backend base;
     sqlite3 *db;
-    sqlite3_stmt *put;
-    sqlite3_stmt *revive;
-    sqlite3_stmt *find_dup;
-    sqlite3_stmt *stats;
-    sqlite3_stmt *put_body;
     stmt_slot cache[STMT_CACHE];
     uint64_t clock;
 } sqlite_backend;
@@ -157,11 +152,6 @@ static bw_status run_once(bw_ctx *ctx, sqlite_backend *s, const char *sql)
 static void sq_close(bwi_backend *b)
 {
     sqlite_backend *s = S(b);
-    sqlite3_finalize(s->put);
-    sqlite3_finalize(s->revive);
-    sqlite3_finalize(s->find_dup);
-    sqlite3_finalize(s->stats);
-    sqlite3_finalize(s->put_body);
     for (int i = 0; i < STMT_CACHE; i++) {
         sqlite3_finalize(s->cache[i].q);
         free(s->cache[i].sql);
@@ -364,12 +354,38 @@ static bw_status put_body(bw_ctx *ctx, sqlite_backend *s, int64_t id, const bwi_
 {
     if (!r->body)
         return BW_OK;
-    sqlite3_reset(s->put_body);
-    sqlite3_bind_int64(s->put_body, 1, id);
-    sqlite3_bind_blob(s->put_body, 2, r->body, (int)r->body_size, SQLITE_STATIC);
-    const int rc = sqlite3_step(s->put_body);
-    sqlite3_reset(s->put_body);
-    return rc == SQLITE_DONE ? BW_OK : db_error(ctx, s->db, "storing a vpdq value");
+    sqlite3_stmt *q;
+    bw_status st = acquire(ctx, s,
+                           "INSERT OR IGNORE INTO signal_bodies(signal_id, body) VALUES (?1, ?2)",
+                           &q);
+    if (st != BW_OK)
+        return st;
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_blob(q, 2, r->body, (int)r->body_size, SQLITE_STATIC);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        st = db_error(ctx, s->db, "storing a vpdq value");
+    release(s, q);
+    return st;
+}
+
+/* Adds delta to a bank's count of live signals of one type. */
+static bw_status count_live(bw_ctx *ctx, sqlite_backend *s, int64_t bank_id, int type,
+                            int64_t delta)
+{
+    sqlite3_stmt *q;
+    bw_status st = acquire(ctx, s,
+                           "INSERT INTO bank_stats(bank_id, type, live) VALUES (?1, ?2, ?3)"
+                           " ON CONFLICT(bank_id, type) DO UPDATE SET live = live + excluded.live",
+                           &q);
+    if (st != BW_OK)
+        return st;
+    sqlite3_bind_int64(q, 1, bank_id);
+    sqlite3_bind_int(q, 2, type);
+    sqlite3_bind_int64(q, 3, delta);
+    if (sqlite3_step(q) != SQLITE_DONE)
+        st = db_error(ctx, s->db, "counting signals");
+    release(s, q);
+    return st;
 }
 
 static bw_status sq_signals_put(bw_ctx *ctx, bwi_backend *b, int64_t bank_id,
@@ -377,19 +393,35 @@ static bw_status sq_signals_put(bw_ctx *ctx, bwi_backend *b, int64_t bank_id,
                                 int *outcome, int64_t *ids)
 {
     sqlite_backend *s = S(b);
+    sqlite3_stmt *put = NULL, *revive = NULL, *find_dup = NULL;
+    bw_status st = acquire(ctx, s,
+                           "INSERT OR IGNORE INTO signals(bank_id, type, value, source, added_at,"
+                           " metadata, enabled, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                           &put);
+    if (st == BW_OK)
+        st = acquire(ctx, s,
+                     "UPDATE signals SET deleted = 0, source = ?4, added_at = ?5,"
+                     " metadata = ?6, enabled = ?7, quarantined = 0, seq = ?8"
+                     " WHERE type = ?2 AND value = ?3 AND bank_id = ?1 AND deleted = 1"
+                     " RETURNING id",
+                     &revive);
+    if (st == BW_OK)
+        st = acquire(ctx, s,
+                     "SELECT id FROM signals WHERE type = ?1 AND value = ?2 AND bank_id = ?3",
+                     &find_dup);
     int64_t added[8] = {0};
-    sorted_row *order = malloc((n ? n : 1) * sizeof *order);
-    if (!order)
-        return bwi_fail(ctx, BW_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < n; i++)
+    sorted_row *order = st == BW_OK ? malloc((n ? n : 1) * sizeof *order) : NULL;
+    if (st == BW_OK && !order)
+        st = bwi_fail(ctx, BW_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n && order; i++)
         order[i] = (sorted_row){&rows[i], i};
-    qsort(order, n, sizeof *order, by_key);
-    bw_status st = BW_OK;
+    if (order)
+        qsort(order, n, sizeof *order, by_key);
     for (size_t k = 0; k < n && st == BW_OK; k++) {
         const size_t i = order[k].at;
-        sqlite3_reset(s->put);
-        bind_row(s->put, bank_id, &rows[i], seq);
-        int rc = sqlite3_step(s->put);
+        sqlite3_reset(put);
+        bind_row(put, bank_id, &rows[i], seq);
+        int rc = sqlite3_step(put);
         if (rc == SQLITE_DONE && sqlite3_changes(s->db) == 1) {
             outcome[i] = BWI_ADDED;
             ids[i] = sqlite3_last_insert_rowid(s->db);
@@ -399,17 +431,17 @@ static bw_status sq_signals_put(bw_ctx *ctx, bwi_backend *b, int64_t bank_id,
         }
         if (rc == SQLITE_DONE) {
             /* Taken: revive it if it is a removed signal's tombstone. */
-            sqlite3_reset(s->revive);
-            bind_row(s->revive, bank_id, &rows[i], seq);
-            rc = sqlite3_step(s->revive);
+            sqlite3_reset(revive);
+            bind_row(revive, bank_id, &rows[i], seq);
+            rc = sqlite3_step(revive);
             if (rc == SQLITE_ROW) {
                 outcome[i] = BWI_ADDED;
-                ids[i] = sqlite3_column_int64(s->revive, 0);
+                ids[i] = sqlite3_column_int64(revive, 0);
                 added[rows[i].type & 7]++;
-                rc = sqlite3_step(s->revive);
+                rc = sqlite3_step(revive);
                 if (rc != SQLITE_DONE)
                     st = db_error(ctx, s->db, "storing a signal");
-                sqlite3_reset(s->revive);
+                sqlite3_reset(revive);
                 if (st == BW_OK)
                     st = put_body(ctx, s, ids[i], &rows[i]);
                 continue;
@@ -418,35 +450,27 @@ static bw_status sq_signals_put(bw_ctx *ctx, bwi_backend *b, int64_t bank_id,
         if (rc == SQLITE_DONE) {
             /* The conflict clause declined: the value is there and live. */
             outcome[i] = BWI_DUPLICATE;
-            sqlite3_reset(s->find_dup);
-            sqlite3_bind_int(s->find_dup, 1, (int)rows[i].type);
-            sqlite3_bind_blob(s->find_dup, 2, rows[i].value, (int)rows[i].value_size,
+            sqlite3_reset(find_dup);
+            sqlite3_bind_int(find_dup, 1, (int)rows[i].type);
+            sqlite3_bind_blob(find_dup, 2, rows[i].value, (int)rows[i].value_size,
                               SQLITE_STATIC);
-            sqlite3_bind_int64(s->find_dup, 3, bank_id);
-            ids[i] = sqlite3_step(s->find_dup) == SQLITE_ROW
-                         ? sqlite3_column_int64(s->find_dup, 0)
-                         : 0;
+            sqlite3_bind_int64(find_dup, 3, bank_id);
+            ids[i] = sqlite3_step(find_dup) == SQLITE_ROW ? sqlite3_column_int64(find_dup, 0)
+                                                          : 0;
             /* A statement left mid-result would pin this connection to an
              * old snapshot: always reset. */
-            sqlite3_reset(s->find_dup);
+            sqlite3_reset(find_dup);
         }
         if (rc != SQLITE_DONE)
             st = db_error(ctx, s->db, "storing a signal");
     }
-    sqlite3_reset(s->put);
-    sqlite3_reset(s->revive);
+    release(s, put);
+    release(s, revive);
+    release(s, find_dup);
     free(order);
-    for (int t = 1; t < 8 && st == BW_OK; t++) {
-        if (!added[t])
-            continue;
-        sqlite3_reset(s->stats);
-        sqlite3_bind_int64(s->stats, 1, bank_id);
-        sqlite3_bind_int(s->stats, 2, t);
-        sqlite3_bind_int64(s->stats, 3, added[t]);
-        if (sqlite3_step(s->stats) != SQLITE_DONE)
-            st = db_error(ctx, s->db, "counting signals");
-        sqlite3_reset(s->stats);
-    }
+    for (int t = 1; t < 8 && st == BW_OK; t++)
+        if (added[t])
+            st = count_live(ctx, s, bank_id, t, added[t]);
     return st;
 }
 
@@ -479,13 +503,7 @@ static bw_status sq_signal_update(bw_ctx *ctx, bwi_backend *b, int64_t id,
         if (rc != SQLITE_DONE) {
             st = db_error(ctx, db, "updating a signal");
         } else if (field == BWI_FIELD_REMOVED) {
-            sqlite3_reset(S(b)->stats);
-            sqlite3_bind_int64(S(b)->stats, 1, bank_id);
-            sqlite3_bind_int(S(b)->stats, 2, type);
-            sqlite3_bind_int64(S(b)->stats, 3, -1);
-            if (sqlite3_step(S(b)->stats) != SQLITE_DONE)
-                st = db_error(ctx, db, "counting signals");
-            sqlite3_reset(S(b)->stats);
+            st = count_live(ctx, S(b), bank_id, type, -1);
         }
     } else {
         st = db_error(ctx, db, "updating a signal");
@@ -645,7 +663,7 @@ static bw_status sq_scan(bw_ctx *ctx, bwi_backend *b, int type, int64_t bank_id,
 {
     sqlite3 *db = S(b)->db;
     /* One read transaction: the rows and the sequence are one snapshot. */
-    bw_status st = exec(ctx, db, "BEGIN");
+    bw_status st = run_once(ctx, S(b), "BEGIN");
     if (st != BW_OK)
         return st;
     int64_t seq = 0;
@@ -663,7 +681,7 @@ static bw_status sq_scan(bw_ctx *ctx, bwi_backend *b, int type, int64_t bank_id,
         st = each_signal(ctx, db, q, fn, arg, "scanning signals");
     }
     release(S(b), q);
-    exec(NULL, db, "COMMIT");
+    run_once(NULL, S(b), "COMMIT");
     if (st == BW_OK && seq_out)
         *seq_out = seq;
     return st;
@@ -851,31 +869,6 @@ bw_status bwi_sqlite_open(bw_ctx *ctx, const char *path, bwi_backend **out)
                   "PRAGMA wal_autocheckpoint = 16384;");
     if (st == BW_OK)
         st = exec(ctx, s->db, schema);
-    if (st == BW_OK)
-        st = prepare(ctx, s->db,
-                     "INSERT OR IGNORE INTO signals(bank_id, type, value, source, added_at,"
-                     " metadata, enabled, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                     &s->put);
-    if (st == BW_OK)
-        st = prepare(ctx, s->db,
-                     "UPDATE signals SET deleted = 0, source = ?4, added_at = ?5,"
-                     " metadata = ?6, enabled = ?7, quarantined = 0, seq = ?8"
-                     " WHERE type = ?2 AND value = ?3 AND bank_id = ?1 AND deleted = 1"
-                     " RETURNING id",
-                     &s->revive);
-    if (st == BW_OK)
-        st = prepare(ctx, s->db,
-                     "SELECT id FROM signals WHERE type = ?1 AND value = ?2 AND bank_id = ?3",
-                     &s->find_dup);
-    if (st == BW_OK)
-        st = prepare(ctx, s->db,
-                     "INSERT OR IGNORE INTO signal_bodies(signal_id, body) VALUES (?1, ?2)",
-                     &s->put_body);
-    if (st == BW_OK)
-        st = prepare(ctx, s->db,
-                     "INSERT INTO bank_stats(bank_id, type, live) VALUES (?1, ?2, ?3)"
-                     " ON CONFLICT(bank_id, type) DO UPDATE SET live = live + excluded.live",
-                     &s->stats);
     if (st != BW_OK) {
         sq_close(&s->base);
         return st;
