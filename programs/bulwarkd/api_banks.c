@@ -334,15 +334,10 @@ static bool upload_metadata(bwd_request *r, char **out)
     const char *meta_text = r->context ? r->context
                                        : MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
                                                                      "X-Bulwark-Metadata");
-    json_t *meta = meta_text ? json_loads(meta_text, 0, NULL) : NULL;
-    if (meta_text && !json_is_object(meta)) {
-        if (meta)
-            bwd_error(r, 422, "parse", "the metadata must be a JSON object");
-        else
-            bwd_error(r, 400, "invalid_json", "the metadata is not valid JSON");
-        json_decref(meta);
+    json_t *meta = meta_text ? bwd_json_object(r, meta_text, strlen(meta_text), 0, "metadata")
+                             : NULL;
+    if (meta_text && !meta)
         return false;
-    }
     *out = meta ? json_dumps(meta, JSON_COMPACT) : NULL;
     json_decref(meta);
     return true;

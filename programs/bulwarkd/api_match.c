@@ -156,16 +156,9 @@ static bool read_context(bwd_request *r, const char *text, char **out)
         bwd_error(r, 413, "too_large", "the context is larger than 64 KiB");
         return false;
     }
-    json_error_t e;
-    json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &e);
-    if (!json_is_object(j)) {
-        if (j)
-            bwd_error(r, 422, "parse", "the context must be a JSON object");
-        else
-            bwd_error(r, 400, "invalid_json", "the context is not valid JSON: %s", e.text);
-        json_decref(j);
+    json_t *j = bwd_json_object(r, text, strlen(text), JSON_REJECT_DUPLICATES, "context");
+    if (!j)
         return false;
-    }
     *out = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     return true;

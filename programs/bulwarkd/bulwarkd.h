@@ -229,6 +229,11 @@ struct bwd_request {
 
 /* JSON parsed from the body, or NULL after answering 400 (caller returns). */
 json_t *bwd_body_json(bwd_request *r);
+/* text parsed as a JSON object (jansson flags), or NULL with the error
+ * answered: 400 invalid_json if it does not parse, 422 parse if it is not an
+ * object; `what` names it in the message. */
+json_t *bwd_json_object(bwd_request *r, const char *text, size_t size, size_t flags,
+                        const char *what);
 /* A query-string argument, or NULL. */
 const char *bwd_arg(const bwd_request *r, const char *name);
 /* An integer query argument within [lo, hi]; false after answering 400. */

@@ -30,6 +30,10 @@ static char *dump(const json_t *body)
     if (!out)
         return NULL;
     size_t n = json_dumpb(body, out, size - 1, flags);
+    if (n == 0) { /* json_dumpb's error: valid JSON is never empty */
+        free(out);
+        return NULL;
+    }
     if (n >= size) {
         char *bigger = realloc(out, n + 1);
         if (!bigger) {
@@ -42,10 +46,6 @@ static char *dump(const json_t *body)
             free(out);
             return NULL;
         }
-    }
-    if (n == 0) { /* json_dumpb's error */
-        free(out);
-        return NULL;
     }
     out[n] = '\0';
     return out;
@@ -148,21 +148,27 @@ void bwd_fail(bwd_request *r, bw_status st, const bw_ctx *ctx)
     bwd_error(r, status, bwd_status_code(st), "%s", *msg ? msg : bw_strerror(st));
 }
 
-json_t *bwd_body_json(bwd_request *r)
+json_t *bwd_json_object(bwd_request *r, const char *text, size_t size, size_t flags,
+                        const char *what)
 {
     json_error_t e;
-    json_t *j = json_loadb(r->body ? r->body : "", r->size, JSON_REJECT_DUPLICATES, &e);
+    json_t *j = json_loadb(text ? text : "", size, flags, &e);
     if (!j) {
-        bwd_error(r, 400, "invalid_json", "the body is not valid JSON: %s (at byte %d)", e.text,
-                  e.position);
+        bwd_error(r, 400, "invalid_json", "the %s is not valid JSON: %s (at byte %d)", what,
+                  e.text, e.position);
         return NULL;
     }
     if (!json_is_object(j)) { /* valid JSON of the wrong shape */
         json_decref(j);
-        bwd_error(r, 422, "parse", "the body must be a JSON object");
+        bwd_error(r, 422, "parse", "the %s must be a JSON object", what);
         return NULL;
     }
     return j;
+}
+
+json_t *bwd_body_json(bwd_request *r)
+{
+    return bwd_json_object(r, r->body, r->size, JSON_REJECT_DUPLICATES, "body");
 }
 
 const char *bwd_arg(const bwd_request *r, const char *name)

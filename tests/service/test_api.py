@@ -412,6 +412,9 @@ def limits_and_bad_input():
     s, _, _, j = req("POST", "/v1/match", key=CLIENT, body=IMG["a"], ctype="image/jpeg",
                      headers={"X-Bulwark-Context": "not json"})
     t.check_eq(s, 400, "malformed context")
+    s, _, _, j = req("POST", "/v1/match", key=CLIENT, body=IMG["a"], ctype="image/jpeg",
+                     headers={"X-Bulwark-Context": "[1, 2]"})
+    t.check_eq((s, j["error"]["code"]), (422, "parse"), "context of the wrong shape")
     t.check_eq(req("GET", "/healthz")[0], 200, "still serving after bad input")
 
 
