@@ -2,7 +2,7 @@
  * What edit resistance costs in hashing time: per image (decoded once,
  * decode excluded), the plain PDQ hash, the robust query set (whole and
  * content boxes with dihedral variants, unrotated, shaved) and the bank
- * set (whole, content boxes, 75 crop regions), single-threaded.
+ * set (whole, content boxes, 75 crop regions and 4 bands), single-threaded.
  *   bench_pdq_sets LIST [N]
  */
 #include <stdio.h>

@@ -12,6 +12,9 @@ list=${2:?usage: bench/quality-heldout.sh BUILD LIST [OUT_DIR]}
 out=${3:-$(mktemp -d)}
 bw="$build/programs/bulwark/bulwark"
 command -v convert >/dev/null || { echo "ImageMagick's convert is missing" >&2; exit 1; }
+# Captions in a font Debian ships (fonts-dejavu-core): ImageMagick's default,
+# Helvetica, is there only with Ghostscript's fonts, and without it convert fails.
+font=DejaVu-Sans
 rm -rf "$out/e" "$out/bank.db" "$out/ids"
 mkdir -p "$out/e"
 "$bw" bank --db "$out/bank.db" create held >/dev/null
@@ -40,16 +43,25 @@ while read -r f; do
   convert "$o" -fill '#f0f0f0' -draw "rectangle $m,$m $((m + s)),$((m + s * 2 / 3))" \
     -fill '#2040c0' -draw "circle $((m + s / 3)),$((m + s / 3)) $((m + s / 2)),$((m + s / 3))" \
     "$out/e/$id-logo-topleft.png"
-  convert "$o" -gravity north -pointsize $((w / 14)) -fill 'rgba(255,255,255,0.75)' \
+  convert "$o" -gravity north -font $font -pointsize $((w / 14)) -fill 'rgba(255,255,255,0.75)' \
     -annotate +0+$m '@someone_reposted' -quality 90 "$out/e/$id-caption-top.jpg"
+  # A badge in the middle, a fifth of the width wide, and a faint word
+  # across the middle, saved as JPEG: not the benchmark's centred logo and
+  # PREVIEW mark.
+  h=$(identify -format %h "$o")
+  cx=$((w / 2)) cy=$((h / 2)) r=$((w / 10))
+  convert "$o" -fill '#c02030' -draw "roundrectangle $((cx - r)),$((cy - r * 2 / 3)) $((cx + r)),$((cy + r * 2 / 3)) $((r / 4)),$((r / 4))" \
+    -fill white -draw "circle $cx,$cy $((cx + r / 3)),$cy" -quality 90 "$out/e/$id-badge-middle.jpg"
+  convert "$o" -gravity center -font $font -pointsize $((w / 7)) -fill 'rgba(255,255,255,0.4)' \
+    -annotate +0+0 'SAMPLE' -quality 90 "$out/e/$id-word-middle.jpg"
   # A screenshot of a chat: white margins, a coloured header with a name,
   # an input line at the bottom, saved as JPEG (the benchmark's viewer
   # window is grey with a dark title bar).
   convert "$o" -bordercolor white -border "$((w / 12))x$((w / 16))" \
     -gravity north -background '#075e54' -splice 0x$((w / 9)) \
-    -fill white -pointsize $((w / 22)) -annotate +0+$((w / 36)) 'Someone, online' \
+    -fill white -font $font -pointsize $((w / 22)) -annotate +0+$((w / 36)) 'Someone, online' \
     -gravity south -background '#f0f0f0' -splice 0x$((w / 10)) \
-    -fill '#707070' -annotate +0+$((w / 40)) 'Type a message' \
+    -fill '#707070' -font $font -annotate +0+$((w / 40)) 'Type a message' \
     -quality 85 "$out/e/$id-screenshot-chat.jpg"
 done < "$list"
 "$bw" bank --db "$out/bank.db" add-content held "$out"/o*.jpg 2> "$out/add.log"

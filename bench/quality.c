@@ -142,19 +142,37 @@ static bool meet(const qhash *q, const qhash *b)
 }
 
 /* The smallest distance between query and bank hashes in each mode (257
- * when a mode has no pair); *best_q and *best_b say which robust pair. */
+ * when a mode has no pair); *best_q and *best_b say which robust pair.
+ * Bands count as bw_matcher_match_set() counts them: only beside the
+ * opposite band of the file, so a pair of opposite bands is as far as the
+ * further of the two. */
 static void min_dists(const hset *q, const hset *b, int out[MODES], int *best_q, int *best_b)
 {
     for (int m = 0; m < MODES; m++)
         out[m] = 257;
+    int band_d[BW_PDQ_REGION_BANDS], band_q[BW_PDQ_REGION_BANDS], band_b[BW_PDQ_REGION_BANDS];
+    for (int k = 0; k < BW_PDQ_REGION_BANDS; k++)
+        band_d[k] = 257;
     for (int i = 0; i < q->n; i++)
         for (int j = 0; j < b->n; j++) {
             const uint8_t both = q->h[i].modes & b->h[j].modes;
             if (!both || !meet(&q->h[i], &b->h[j]))
                 continue;
             const int d = dist(&q->h[i], &b->h[j]);
-            if (b->h[j].kind == BW_PART_REGION && d > bw_pdq_region_reach(b->h[j].quality))
+            if ((b->h[j].kind == BW_PART_REGION && d > bw_pdq_region_reach(b->h[j].quality)) ||
+                (q->h[i].kind == BW_PART_REGION && d > bw_pdq_region_reach(q->h[i].quality)))
                 continue;
+            const int band = b->h[j].kind == BW_PART_REGION
+                                 ? b->h[j].region - BW_PDQ_REGION_FIRST_BAND
+                                 : -1;
+            if (band >= 0) {
+                if (d < band_d[band]) {
+                    band_d[band] = d;
+                    band_q[band] = i;
+                    band_b[band] = j;
+                }
+                continue;
+            }
             if (d >= out[M_ROBUST] && d >= out[M_PLAIN])
                 continue;
             for (int m = 0; m < MODES; m++)
@@ -166,6 +184,17 @@ static void min_dists(const hset *q, const hset *b, int out[MODES], int *best_q,
                     }
                 }
         }
+    /* Bands meet only query bands, which robust mode alone has. */
+    for (int k = 0; k < BW_PDQ_REGION_BANDS; k += 2) {
+        const int far = band_d[k] > band_d[k + 1] ? k : k + 1;
+        if (band_d[far] < out[M_ROBUST]) {
+            out[M_ROBUST] = band_d[far];
+            if (best_q) {
+                *best_q = band_q[far];
+                *best_b = band_b[far];
+            }
+        }
+    }
 }
 
 /* ---- images ------------------------------------------------------------------ */

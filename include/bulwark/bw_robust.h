@@ -132,7 +132,10 @@ typedef enum bw_pdq_set_flag {
                                       BW_PART_REGION), so that a logo or
                                       caption within that band of an edge or
                                       corner leaves one of them untouched to
-                                      meet the bank's same region */
+                                      meet the bank's same region; and the
+                                      four bands removing 60 % (l60, r60,
+                                      t60, b60), which a logo or word in the
+                                      middle of the picture leaves alone */
     BW_PDQ_SET_FRAMED = 1u << 7,   /* for queries: the content inside a
                                       frame's bars and a flat margin
                                       (BW_CONTENT_FRAMED; a chat's screenshot
@@ -194,12 +197,23 @@ typedef struct bw_pdq_part {
 
 /* Crop regions: fixed fractions of the image, so an original and any
  * copy agree on them: BW_PDQ_REGION_STEPS centre crops, then as many crops
- * of the left, right, top and bottom side (see bw_pdq_region_box). */
+ * of the left, right, top and bottom side, then BW_PDQ_REGION_BANDS bands
+ * (see bw_pdq_region_box). */
 #define BW_PDQ_REGION_STEPS 15
-#define BW_PDQ_REGION_COUNT (5 * BW_PDQ_REGION_STEPS)
+#define BW_PDQ_REGION_BANDS 4
+#define BW_PDQ_REGION_COUNT (5 * BW_PDQ_REGION_STEPS + BW_PDQ_REGION_BANDS)
+#define BW_PDQ_REGION_FIRST_BAND (5 * BW_PDQ_REGION_STEPS)
+/* A band alone is a small part of its picture, and two different photos of
+ * one place can share one, or two bands that overlap in a corner (the same
+ * wall behind a moved object): a band counts as a match only when the
+ * opposite band of the same banked file (l60 and r60, t60 and b60: pixels
+ * apart) meets the query's too (bw_matcher_match_set; docs/quality.md). */
+#define BW_PDQ_REGION_OPPOSITE_BAND(region) \
+    (BW_PDQ_REGION_FIRST_BAND + (((region) - BW_PDQ_REGION_FIRST_BAND) ^ 1))
 /* Regions whose PDQ quality is under this are too flat to be specific at
- * the full threshold: query sets leave them out, and so do bank sets under
- * BW_PDQ_REGION_LOW_QUALITY. */
+ * the full threshold: query sets leave them out (bands excepted, which are
+ * kept down to BW_PDQ_REGION_LOW_QUALITY like the bank's and count only in
+ * pairs), and so do bank sets under BW_PDQ_REGION_LOW_QUALITY. */
 #define BW_PDQ_REGION_MIN_QUALITY 50
 /* Bank sets (BW_PDQ_SET_REGIONS) keep regions down to this quality, since a
  * crop of a low-detail picture is flatter than the picture and meets it
@@ -214,8 +228,9 @@ typedef struct bw_pdq_part {
 #define BW_PDQ_REGION_CENTRES (-2)
 
 /* Name of region i ("c04": the centre crop removing 4 % of each dimension;
- * "l10": 10 % of the width removed on the left; "r", "t", "b" likewise),
- * or NULL. The string is static. */
+ * "l10": 10 % of the width removed on the left; "r", "t", "b" likewise;
+ * the bands "l60", "r60", "t60", "b60": the 40 % at the other side), or
+ * NULL. The string is static. */
 BW_API const char *bw_pdq_region_name(int region);
 
 /* Region index from its name, or -1. */
@@ -228,7 +243,8 @@ BW_API int bw_pdq_region_parse(const char *name);
  * banked picture. A query region (BW_PDQ_SET_EDGES) meets only the banked
  * region of the same name; a tilted query hash (BW_PDQ_REGION_CENTRES) only
  * the banked centre regions; a turned or mirrored query hash meets no banked
- * region. Every other pairing is 1. Each further pairing would multiply
+ * region, and a banked band (BW_PDQ_REGION_FIRST_BAND on) only the query's
+ * band of the same name. Every other pairing is 1. Each further pairing would multiply
  * the chance that two unrelated pictures meet, for copies edited twice (a
  * turned crop) that rarely need it (docs/quality.md); bw_matcher applies
  * this to every PDQ match.
@@ -255,7 +271,8 @@ BW_API int bw_pdq_region_reach(int quality);
 
 /*
  * The box of region i in an image of width x height: region i removes
- * 2 x (i % BW_PDQ_REGION_STEPS + 1) percent, from both sides (centre) or one.
+ * 2 x (i % BW_PDQ_REGION_STEPS + 1) percent, from both sides (centre) or one;
+ * a band removes 60 % from one side.
  * BW_ERR_INVALID_ARGUMENT for an unknown region or an empty image.
  */
 BW_API bw_status bw_pdq_region_box(bw_box *box_out, int region, uint32_t width,

@@ -18,8 +18,12 @@
  * ... 30 % of the width (left, right) or height (top, bottom). PDQ absorbs
  * only about 1 % of misalignment per side (docs/quality.md), hence steps of
  * 2 %. Names: "c04" is the centre crop removing 4 %, "l10" removes 10 % on
- * the left, then "r", "t", "b".
+ * the left, then "r", "t", "b". Last come four bands, removing 60 % of one
+ * side ("l60" keeps the right 40 %): a logo or a word stamped across the
+ * middle of a picture changes every other region, but leaves a band at one
+ * side or another as it was (docs/quality.md, watermark-centre).
  */
+#define BAND_PERCENT 60
 #define STEP_PERCENT 2
 static const char side_letters[5] = {'c', 'l', 'r', 't', 'b'};
 
@@ -46,7 +50,7 @@ static const char region_names[BW_PDQ_REGION_COUNT][4] = {
     s "02", s "04", s "06", s "08", s "10", s "12", s "14", s "16", s "18", s "20", \
         s "22", s "24", s "26", s "28", s "30"
     BWI_REGION_NAMES("c"), BWI_REGION_NAMES("l"), BWI_REGION_NAMES("r"),
-    BWI_REGION_NAMES("t"), BWI_REGION_NAMES("b")
+    BWI_REGION_NAMES("t"), BWI_REGION_NAMES("b"), "l60", "r60", "t60", "b60"
 #undef BWI_REGION_NAMES
 };
 
@@ -67,6 +71,10 @@ BW_API int bw_pdq_parts_meet(bw_dihedral query_transform, int query_region, int 
 {
     if (query_region >= 0)
         return bank_region == query_region;
+    /* A whole picture that happens to look like a band of another is no
+     * evidence: bands meet only bands. */
+    if (bank_region >= BW_PDQ_REGION_FIRST_BAND)
+        return 0;
     if (query_region == BW_PDQ_REGION_CENTRES)
         return bank_region >= 0 && bank_region < BW_PDQ_REGION_STEPS;
     return query_transform == BW_DIHEDRAL_ORIGINAL || bank_region < 0;
@@ -96,8 +104,11 @@ BW_API bw_status bw_pdq_region_box(bw_box *box_out, int region, uint32_t width,
 {
     if (!box_out || region < 0 || region >= BW_PDQ_REGION_COUNT || !width || !height)
         return BW_ERR_INVALID_ARGUMENT;
-    const char side = side_letters[region / BW_PDQ_REGION_STEPS];
-    const uint64_t pct = (uint64_t)STEP_PERCENT * (uint64_t)(region % BW_PDQ_REGION_STEPS + 1);
+    const int band = region - BW_PDQ_REGION_FIRST_BAND;
+    const char side = band >= 0 ? side_letters[1 + band] : side_letters[region / BW_PDQ_REGION_STEPS];
+    const uint64_t pct = band >= 0 ? BAND_PERCENT
+                                   : (uint64_t)STEP_PERCENT *
+                                         (uint64_t)(region % BW_PDQ_REGION_STEPS + 1);
     /* Shares in hundredths, rounded to the nearest pixel in integers so
      * every platform agrees; a centre crop takes half from each side. */
     uint64_t left = 0, right = 0, top = 0, bottom = 0;
@@ -408,17 +419,22 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
             st = add_box(ctx, set, image, box, BW_PART_SHAVED, -1, names[k], false, 0);
     }
     for (int r = 0; st == BW_OK && r < BW_PDQ_REGION_COUNT; r++) {
-        const bool edge = r % BW_PDQ_REGION_STEPS == BW_PDQ_REGION_STEPS - 1 &&
-                          r >= BW_PDQ_REGION_STEPS;
+        const bool edge = (r % BW_PDQ_REGION_STEPS == BW_PDQ_REGION_STEPS - 1 &&
+                           r >= BW_PDQ_REGION_STEPS) ||
+                          r >= BW_PDQ_REGION_FIRST_BAND;
         if (!(flags & BW_PDQ_SET_REGIONS) && !(edge && (flags & BW_PDQ_SET_EDGES)))
             continue;
         bw_box box;
         /* Regions of a tiny image would be under PDQ's minimum size. */
         if (bw_pdq_region_box(&box, r, w, h) != BW_OK || box.width < 16 || box.height < 16)
             continue;
+        /* A query's band is kept as far down as the bank's: a side of sky
+         * or wall is often that flat, and the band beside it only counts
+         * with the opposite one (the matcher limits both to their reach). */
+        const bool band = r >= BW_PDQ_REGION_FIRST_BAND;
         st = add_box(ctx, set, image, box, BW_PART_REGION, r, region_names[r], false,
-                     (flags & BW_PDQ_SET_REGIONS) ? BW_PDQ_REGION_LOW_QUALITY
-                                                  : BW_PDQ_REGION_MIN_QUALITY);
+                     (flags & BW_PDQ_SET_REGIONS) || band ? BW_PDQ_REGION_LOW_QUALITY
+                                                          : BW_PDQ_REGION_MIN_QUALITY);
     }
     if (st != BW_OK)
         set->count = 0;

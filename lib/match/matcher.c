@@ -632,12 +632,16 @@ BW_API bw_status bw_matcher_match_set(bw_ctx *ctx, bw_matcher *m, bw_matches *ou
     bw_status st = BW_OK;
     for (size_t i = 0; st == BW_OK && i < bw_pdq_set_count(set); i++) {
         const bw_pdq_part *p = bw_pdq_set_get(set, i);
-        st = index_hits(ctx, m, p->hash, threshold, p->transform, p->name, p->region, &refs,
-                        &n, &cap);
+        /* A flat query region reaches no further than a flat banked one. */
+        const int reach = p->kind == BW_PART_REGION ? bw_pdq_region_reach(p->quality) : threshold;
+        st = index_hits(ctx, m, p->hash, reach < threshold ? reach : threshold, p->transform,
+                        p->name, p->region, &refs, &n, &cap);
     }
     if (st == BW_OK)
         st = details(ctx, m, out, refs, n);
     free(refs);
+    if (st == BW_OK && !bwi_matches_drop_lone_bands(out))
+        st = bwi_fail(ctx, BW_ERR_NOMEM, "out of memory");
     /* The whole image's hash stands for the query in flood counting, as in
      * bw_matcher_match_hashes(). */
     const bw_pdq_part *first = bw_pdq_set_get(set, 0);

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "match_internal.h"
 
 BW_API bw_status bw_matches_create(bw_matches **out)
@@ -140,4 +142,56 @@ void bwi_matches_finish(bw_matches *m)
     }
     if (m->count)
         qsort(m->entries, m->count, sizeof *m->entries, by_policy);
+}
+
+/* The banked file a band match comes from: its bank and the file's SHA-256
+ * from the metadata bw_bank_add_content() wrote ("" when absent). */
+typedef struct band_of {
+    int64_t bank_id;
+    int region;
+    char content[2 * 32 + 1];
+} band_of;
+
+static int band_region(const bw_match_info *x)
+{
+    const int r = x->type == BW_SIGNAL_PDQ ? bw_pdq_region_parse(x->region) : -1;
+    return r >= BW_PDQ_REGION_FIRST_BAND ? r : -1;
+}
+
+bool bwi_matches_drop_lone_bands(bw_matches *m)
+{
+    size_t bands = 0;
+    for (size_t i = 0; i < m->count; i++)
+        bands += band_region(&m->entries[i].info) >= 0;
+    if (!bands)
+        return true;
+    band_of *of = calloc(m->count, sizeof *of);
+    if (!of)
+        return false;
+    for (size_t i = 0; i < m->count; i++) {
+        const bw_match_info *x = &m->entries[i].info;
+        of[i].region = band_region(x);
+        if (of[i].region < 0)
+            continue;
+        of[i].bank_id = x->bank_id;
+        json_t *j = x->metadata ? json_loads(x->metadata, 0, NULL) : NULL;
+        const char *c = json_string_value(json_object_get(j, "content"));
+        snprintf(of[i].content, sizeof of[i].content, "%s", c ? c : "");
+        json_decref(j);
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < m->count; i++) {
+        bool keep = of[i].region < 0;
+        const int opposite = BW_PDQ_REGION_OPPOSITE_BAND(of[i].region);
+        for (size_t j = 0; !keep && of[i].content[0] && j < m->count; j++)
+            keep = of[j].region == opposite && of[j].bank_id == of[i].bank_id &&
+                   !strcmp(of[j].content, of[i].content);
+        if (keep)
+            m->entries[kept++] = m->entries[i];
+        else
+            free(m->entries[i].strings);
+    }
+    m->count = kept;
+    free(of);
+    return true;
 }

@@ -438,6 +438,15 @@ static void region_boxes_and_names(void)
     check_box(b, (bw_box){0, 0, 1000, 451});
     CHECK_EQ(bw_pdq_region_box(&b, bw_pdq_region_parse("r02"), 1000, 500), BW_OK);
     check_box(b, (bw_box){0, 0, 980, 500});
+    /* The bands: 40 % at the side opposite the letter. */
+    CHECK_EQ(bw_pdq_region_box(&b, bw_pdq_region_parse("l60"), 1000, 500), BW_OK);
+    check_box(b, (bw_box){600, 0, 400, 500});
+    CHECK_EQ(bw_pdq_region_box(&b, bw_pdq_region_parse("r60"), 1000, 500), BW_OK);
+    check_box(b, (bw_box){0, 0, 400, 500});
+    CHECK_EQ(bw_pdq_region_box(&b, bw_pdq_region_parse("t60"), 1000, 501), BW_OK);
+    check_box(b, (bw_box){0, 301, 1000, 200});
+    CHECK_EQ(bw_pdq_region_box(&b, bw_pdq_region_parse("b60"), 1000, 501), BW_OK);
+    check_box(b, (bw_box){0, 0, 1000, 200});
     CHECK_EQ(bw_pdq_region_box(&b, BW_PDQ_REGION_COUNT, 100, 100), BW_ERR_INVALID_ARGUMENT);
     CHECK_EQ(bw_pdq_region_box(&b, 0, 0, 100), BW_ERR_INVALID_ARGUMENT);
     for (int i = 0; i < BW_PDQ_REGION_COUNT; i++) {
@@ -477,7 +486,7 @@ static void sets_are_deterministic(void)
     CHECK_EQ(bw_pdq_set_compute(ctx, a, all, img), BW_OK);
     CHECK_EQ(bw_pdq_set_compute(other, b, all, img), BW_OK);
     CHECK_EQ(bw_pdq_set_count(a), bw_pdq_set_count(b));
-    /* 8 whole-image variants and the 75 regions (this scene has no
+    /* 8 whole-image variants and the regions (this scene has no
      * border, and none of its regions is flat). */
     CHECK_EQ(bw_pdq_set_count(a), 8 + BW_PDQ_REGION_COUNT);
     for (size_t i = 0; i < bw_pdq_set_count(a) && i < bw_pdq_set_count(b); i++)
@@ -999,8 +1008,8 @@ done:
     bw_image_free(large);
 }
 
-/* Edge regions for queries: the bank's l30, r30, t30 and b30, the same
- * hashes as in a full region set. */
+/* Edge regions for queries: the bank's l30, r30, t30 and b30 and the
+ * bands l60, r60, t60 and b60, the same hashes as in a full region set. */
 static void edge_regions(void)
 {
     bw_image *img = golden("jpeg-420.jpg");
@@ -1011,9 +1020,10 @@ static void edge_regions(void)
     bw_pdq_set_create(&all);
     CHECK_EQ(bw_pdq_set_compute(ctx, edges, BW_PDQ_SET_EDGES, img), BW_OK);
     CHECK_EQ(bw_pdq_set_compute(ctx, all, BW_PDQ_SET_REGIONS, img), BW_OK);
-    CHECK_EQ(bw_pdq_set_count(edges), 5);
-    static const char *const names[4] = {"l30", "r30", "t30", "b30"};
-    for (size_t i = 1; i < bw_pdq_set_count(edges) && i <= 4; i++) {
+    CHECK_EQ(bw_pdq_set_count(edges), 9);
+    static const char *const names[8] = {"l30", "r30", "t30", "b30",
+                                          "l60", "r60", "t60", "b60"};
+    for (size_t i = 1; i < bw_pdq_set_count(edges) && i <= 8; i++) {
         const bw_pdq_part *p = bw_pdq_set_get(edges, i);
         CHECK_EQ(p->kind, BW_PART_REGION);
         CHECK_STR(p->name, names[i - 1]);
@@ -1075,9 +1085,16 @@ static void low_detail_regions(void)
      * written), none of the kept ones under 30. */
     CHECK(low >= 10);
     CHECK(regions > low);
+    /* A query's edge regions from 50, its bands from 30 like the bank's. */
     CHECK_EQ(bw_pdq_set_compute(ctx, set, BW_PDQ_SET_EDGES, img), BW_OK);
-    for (size_t i = 1; i < bw_pdq_set_count(set); i++)
-        CHECK(bw_pdq_set_get(set, i)->quality >= BW_PDQ_REGION_MIN_QUALITY);
+    int low_bands = 0;
+    for (size_t i = 1; i < bw_pdq_set_count(set); i++) {
+        const bw_pdq_part *p = bw_pdq_set_get(set, i);
+        const bool band = p->region >= BW_PDQ_REGION_FIRST_BAND;
+        CHECK(p->quality >= (band ? BW_PDQ_REGION_LOW_QUALITY : BW_PDQ_REGION_MIN_QUALITY));
+        low_bands += band && p->quality < BW_PDQ_REGION_MIN_QUALITY;
+    }
+    CHECK(low_bands > 0);
     CHECK_EQ(bw_pdq_region_reach(BW_PDQ_REGION_MIN_QUALITY - 1), BW_PDQ_LOW_QUALITY_DISTANCE);
     CHECK_EQ(bw_pdq_region_reach(BW_PDQ_REGION_MIN_QUALITY), 256);
     CHECK_EQ(bw_pdq_region_reach(100), 256);

@@ -64,7 +64,7 @@ static void edited_copy_found_only_robustly(void)
     CHECK_EQ(bw_bank_add_content(ctx, store, "robust", data, size, "{\"case\":\"a\"}", "test",
                                  &stats),
              BW_OK);
-    /* The whole image, 75 regions and 3 digests: a scene without borders. */
+    /* The whole image, its regions and 3 digests: a scene without borders. */
     CHECK_EQ(stats.added, 4 + BW_PDQ_REGION_COUNT);
     CHECK_EQ(stats.regions, BW_PDQ_REGION_COUNT);
     CHECK_EQ(stats.duplicates, 0);
@@ -203,6 +203,13 @@ static void parts_meet_only_their_own(void)
     CHECK(!bw_pdq_parts_meet(BW_DIHEDRAL_ORIGINAL, BW_PDQ_REGION_CENTRES,
                              bw_pdq_region_parse("l02")));
     CHECK(!bw_pdq_parts_meet(BW_DIHEDRAL_ORIGINAL, BW_PDQ_REGION_CENTRES, -1));
+    /* Bands meet only the query's band of the same name. */
+    const int l60 = bw_pdq_region_parse("l60");
+    CHECK(l60 >= BW_PDQ_REGION_FIRST_BAND);
+    CHECK(bw_pdq_parts_meet(BW_DIHEDRAL_ORIGINAL, l60, l60));
+    CHECK(!bw_pdq_parts_meet(BW_DIHEDRAL_ORIGINAL, bw_pdq_region_parse("r60"), l60));
+    CHECK(!bw_pdq_parts_meet(BW_DIHEDRAL_ORIGINAL, -1, l60));
+    CHECK(!bw_pdq_parts_meet(BW_DIHEDRAL_ORIGINAL, BW_PDQ_REGION_CENTRES, l60));
 
     scene sc;
     if (!scene_open(&sc, "jpeg-420.jpg"))
@@ -443,6 +450,157 @@ static void distinct_scenes_never_match(void)
     bw_pdq_set_free(set);
 }
 
+/* img's pixels as RGB (a copy to draw on), or NULL. */
+static uint8_t *rgb_copy(const bw_image *img)
+{
+    const uint32_t w = bw_image_width(img), h = bw_image_height(img);
+    bw_pixel_format f;
+    size_t stride;
+    const uint8_t *src = bw_image_pixels(img, &f, &stride);
+    uint8_t *px = malloc((size_t)w * h * 3);
+    for (uint32_t y = 0; px && y < h; y++)
+        for (uint32_t x = 0; x < w; x++)
+            for (int k = 0; k < 3; k++)
+                px[((size_t)y * w + x) * 3 + k] =
+                    src[y * stride + (f == BW_PIXEL_GREY8 ? x : 3 * x + (uint32_t)k)];
+    return px;
+}
+
+/* Matches in bank whose region is a band, and whether any other part of
+ * that bank matched. */
+static int band_matches(const bw_matches *found, const char *bank, int *others)
+{
+    int bands = 0;
+    *others = 0;
+    for (size_t i = 0; i < bw_matches_count(found); i++) {
+        const bw_match_info *x = bw_matches_get(found, i);
+        if (strcmp(x->bank, bank) != 0)
+            continue;
+        if (bw_pdq_region_parse(x->region) >= BW_PDQ_REGION_FIRST_BAND)
+            bands++;
+        else
+            (*others)++;
+    }
+    return bands;
+}
+
+/* A band is a match only beside the opposite band of the same banked file:
+ * a logo stamped in the middle leaves two opposite bands of the picture as
+ * they were, while a different picture that shares a side or a corner with
+ * the banked one (the same wall behind a moved object) meets one band, or
+ * two that overlap. */
+static void bands_need_company(void)
+{
+    scene sc;
+    uint8_t *logo = NULL, *half = NULL;
+    bw_image *img_logo = NULL, *img_half = NULL;
+    bw_pdq_set *bank_set = NULL;
+    if (!scene_open(&sc, "jpeg-420.jpg"))
+        goto done;
+    CHECK_EQ(bw_bank_create(ctx, store, "bands", BW_BANK_BLOCK, NULL), BW_OK);
+    CHECK_EQ(bw_bank_add_content(ctx, store, "bands", sc.data, sc.size, NULL, NULL, NULL),
+             BW_OK);
+    const uint32_t w = bw_image_width(sc.img), h = bw_image_height(sc.img);
+    logo = rgb_copy(sc.img);
+    half = rgb_copy(sc.img);
+    CHECK(logo && half);
+    if (!logo || !half)
+        goto done;
+    /* A white square 20 % of the width wide in the middle, with a black
+     * cross on it. */
+    const uint32_t side = w / 5, x0 = (w - side) / 2, y0 = (h - side) / 2;
+    for (uint32_t y = y0; y < y0 + side; y++)
+        for (uint32_t x = x0; x < x0 + side; x++) {
+            const bool ink = x - x0 == y - y0 || x - x0 == side - 1 - (y - y0) ||
+                             (x - x0 + 2) % 12 < 4;
+            memset(logo + ((size_t)y * w + x) * 3, ink ? 0 : 255, 3);
+        }
+    /* Everything but the right 40 % replaced by a pattern of grey blocks:
+     * only the banked l60 band (which keeps the right 40 %) is left. */
+    uint32_t seed = 12345;
+    uint8_t block[64][64];
+    for (int by = 0; by < 64; by++)
+        for (int bx = 0; bx < 64; bx++) {
+            seed = seed * 1103515245u + 12345u;
+            block[by][bx] = (uint8_t)(seed >> 24);
+        }
+    for (uint32_t y = 0; y < h; y++)
+        for (uint32_t x = 0; x < w - w * 2 / 5; x++)
+            memset(half + ((size_t)y * w + x) * 3, block[(y / 20) % 64][(x / 20) % 64], 3);
+    CHECK_EQ(bw_image_from_pixels(ctx, &img_logo, logo, (size_t)w * 3, w, h, BW_PIXEL_RGB8),
+             BW_OK);
+    CHECK_EQ(bw_image_from_pixels(ctx, &img_half, half, (size_t)w * 3, w, h, BW_PIXEL_RGB8),
+             BW_OK);
+    CHECK_EQ(bw_matcher_create(ctx, &sc.m, store), BW_OK);
+    if (!sc.m || !img_logo || !img_half)
+        goto done;
+    int others = 0;
+    CHECK_EQ(bw_pdq_set_compute(ctx, sc.set, BW_PDQ_SET_ROBUST_QUERY, img_logo), BW_OK);
+    CHECK_EQ(bw_matcher_match_set(ctx, sc.m, sc.found, sc.set, NULL, BW_PDQ_DEFAULT_THRESHOLD),
+             BW_OK);
+    CHECK(band_matches(sc.found, "bands", &others) >= 2);
+
+    /* The half-replaced copy: its l60 band is the banked one, pixel for
+     * pixel, so the index finds it; alone, it is no match. */
+    CHECK_EQ(bw_pdq_set_compute(ctx, sc.set, BW_PDQ_SET_ROBUST_QUERY, img_half), BW_OK);
+    bw_pdq_set_create(&bank_set);
+    CHECK_EQ(bw_pdq_set_compute(ctx, bank_set, BW_PDQ_SET_REGIONS, sc.img), BW_OK);
+    const bw_pdq_part *q = part_with(sc.set, "l60", BW_DIHEDRAL_ORIGINAL);
+    const bw_pdq_part *b = part_with(bank_set, "l60", BW_DIHEDRAL_ORIGINAL);
+    CHECK(q && b);
+    if (!q || !b)
+        goto done;
+    CHECK_EQ(bw_pdq_distance(q->hash, b->hash), 0);
+    CHECK_EQ(bw_matcher_match_set(ctx, sc.m, sc.found, sc.set, NULL, BW_PDQ_DEFAULT_THRESHOLD),
+             BW_OK);
+    CHECK_EQ(band_matches(sc.found, "bands", &others), 0);
+    CHECK_EQ(others, 0);
+    /* The opposite band of the same file beside it makes both count; a
+     * band that overlaps it (t60, sharing its corner) does not. The query's
+     * own hashes banked as the file's bands show it. */
+    char hex[BW_PDQ_HEX_CHARS + 1], meta[256], content[65] = "";
+    const bw_match_info *any = NULL;
+    CHECK_EQ(bw_matcher_match_set(ctx, sc.m, sc.found, bank_set, NULL, 0), BW_OK);
+    for (size_t i = 0; i < bw_matches_count(sc.found) && !any; i++)
+        if (!strcmp(bw_matches_get(sc.found, i)->bank, "bands"))
+            any = bw_matches_get(sc.found, i);
+    CHECK(any && any->metadata && strstr(any->metadata, "\"content\""));
+    if (!any)
+        goto done;
+    const char *c = strstr(any->metadata, "\"content\":\"");
+    CHECK(c != NULL);
+    if (!c)
+        goto done;
+    /* The next match frees the metadata. */
+    snprintf(content, sizeof content, "%.64s", c + strlen("\"content\":\""));
+    CHECK_EQ(bw_pdq_set_compute(ctx, sc.set, BW_PDQ_SET_ROBUST_QUERY, img_half), BW_OK);
+    static const char *const added[2] = {"t60", "r60"};
+    for (int k = 0; k < 2; k++) {
+        const bw_pdq_part *band = part_with(sc.set, added[k], BW_DIHEDRAL_ORIGINAL);
+        CHECK(band != NULL);
+        if (!band)
+            goto done;
+        bw_pdq_to_hex(hex, band->hash);
+        snprintf(meta, sizeof meta,
+                 "{\"part\":\"region\",\"region\":\"%s\",\"content\":\"%s\"}", added[k],
+                 content);
+        CHECK_EQ(bw_signal_add(ctx, store, "bands", BW_SIGNAL_PDQ, hex, NULL, meta, NULL), BW_OK);
+        CHECK_EQ(bw_matcher_refresh(ctx, sc.m, NULL), BW_OK);
+        CHECK_EQ(bw_matcher_match_set(ctx, sc.m, sc.found, sc.set, NULL,
+                                      BW_PDQ_DEFAULT_THRESHOLD),
+                 BW_OK);
+        /* t60 beside l60: neither; r60 beside l60: both, t60 still not. */
+        CHECK_EQ(band_matches(sc.found, "bands", &others), k ? 2 : 0);
+    }
+done:
+    bw_pdq_set_free(bank_set);
+    bw_image_free(img_logo);
+    bw_image_free(img_half);
+    free(logo);
+    free(half);
+    scene_close(&sc);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -464,6 +622,7 @@ int main(int argc, char **argv)
     RUN(distinct_scenes_never_match);
     RUN(parts_meet_only_their_own);
     RUN(flat_regions_reach_less);
+    RUN(bands_need_company);
     bw_store_close(store);
     bw_ctx_free(ctx);
     if (strcmp(argv[1], "postgresql") != 0)
