@@ -185,16 +185,19 @@ static void min_dists(const hset *q, const hset *b, int out[MODES], int *best_q,
                 }
         }
     /* Bands meet only query bands, which robust mode alone has. */
-    for (int k = 0; k < BW_PDQ_REGION_BANDS; k += 2) {
-        const int far = band_d[k] > band_d[k + 1] ? k : k + 1;
-        if (band_d[far] < out[M_ROBUST]) {
-            out[M_ROBUST] = band_d[far];
-            if (best_q) {
-                *best_q = band_q[far];
-                *best_b = band_b[far];
+    for (int a = 0; a < BW_PDQ_REGION_BANDS; a++)
+        for (int c = a + 1; c < BW_PDQ_REGION_BANDS; c++) {
+            if (!bw_pdq_bands_opposite(BW_PDQ_REGION_FIRST_BAND + a, BW_PDQ_REGION_FIRST_BAND + c))
+                continue;
+            const int far = band_d[a] > band_d[c] ? a : c;
+            if (band_d[far] < out[M_ROBUST]) {
+                out[M_ROBUST] = band_d[far];
+                if (best_q) {
+                    *best_q = band_q[far];
+                    *best_b = band_b[far];
+                }
             }
         }
-    }
 }
 
 /* ---- images ------------------------------------------------------------------ */

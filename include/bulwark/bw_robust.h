@@ -133,9 +133,10 @@ typedef enum bw_pdq_set_flag {
                                       caption within that band of an edge or
                                       corner leaves one of them untouched to
                                       meet the bank's same region; and the
-                                      four bands removing 60 % (l60, r60,
-                                      t60, b60), which a logo or word in the
-                                      middle of the picture leaves alone */
+                                      eight bands removing 60 or 70 % (l60,
+                                      r60, t60, b60, l70, ... b70), which a
+                                      logo or word in the middle of the
+                                      picture leaves alone */
     BW_PDQ_SET_FRAMED = 1u << 7,   /* for queries: the content inside a
                                       frame's bars and a flat margin
                                       (BW_CONTENT_FRAMED; a chat's screenshot
@@ -200,16 +201,16 @@ typedef struct bw_pdq_part {
  * of the left, right, top and bottom side, then BW_PDQ_REGION_BANDS bands
  * (see bw_pdq_region_box). */
 #define BW_PDQ_REGION_STEPS 15
-#define BW_PDQ_REGION_BANDS 4
+#define BW_PDQ_REGION_BANDS 8
 #define BW_PDQ_REGION_COUNT (5 * BW_PDQ_REGION_STEPS + BW_PDQ_REGION_BANDS)
 #define BW_PDQ_REGION_FIRST_BAND (5 * BW_PDQ_REGION_STEPS)
 /* A band alone is a small part of its picture, and two different photos of
  * one place can share one, or two bands that overlap in a corner (the same
- * wall behind a moved object): a band counts as a match only when the
- * opposite band of the same banked file (l60 and r60, t60 and b60: pixels
- * apart) meets the query's too (bw_matcher_match_set; docs/quality.md). */
-#define BW_PDQ_REGION_OPPOSITE_BAND(region) \
-    (BW_PDQ_REGION_FIRST_BAND + (((region) - BW_PDQ_REGION_FIRST_BAND) ^ 1))
+ * wall behind a moved object): a band counts as a match only when a band on
+ * the opposite side of the same banked file (l60 or l70 with r60 or r70, t
+ * with b: pixels apart) meets the query's too (bw_matcher_match_set;
+ * docs/quality.md). Whether regions a and b are two such bands: */
+BW_API int bw_pdq_bands_opposite(int region_a, int region_b);
 /* Regions whose PDQ quality is under this are too flat to be specific at
  * the full threshold: query sets leave them out (bands excepted, which are
  * kept down to BW_PDQ_REGION_LOW_QUALITY like the bank's and count only in
@@ -229,7 +230,8 @@ typedef struct bw_pdq_part {
 
 /* Name of region i ("c04": the centre crop removing 4 % of each dimension;
  * "l10": 10 % of the width removed on the left; "r", "t", "b" likewise;
- * the bands "l60", "r60", "t60", "b60": the 40 % at the other side), or
+ * the bands "l60", "r60", "t60", "b60": the 40 % at the other side, and
+ * "l70", "r70", "t70", "b70": the 30 % at the other side), or
  * NULL. The string is static. */
 BW_API const char *bw_pdq_region_name(int region);
 
@@ -272,7 +274,7 @@ BW_API int bw_pdq_region_reach(int quality);
 /*
  * The box of region i in an image of width x height: region i removes
  * 2 x (i % BW_PDQ_REGION_STEPS + 1) percent, from both sides (centre) or one;
- * a band removes 60 % from one side.
+ * a band removes 60 % (the first four) or 70 % (the next four) from one side.
  * BW_ERR_INVALID_ARGUMENT for an unknown region or an empty image.
  */
 BW_API bw_status bw_pdq_region_box(bw_box *box_out, int region, uint32_t width,

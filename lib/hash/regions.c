@@ -18,12 +18,14 @@
  * ... 30 % of the width (left, right) or height (top, bottom). PDQ absorbs
  * only about 1 % of misalignment per side (docs/quality.md), hence steps of
  * 2 %. Names: "c04" is the centre crop removing 4 %, "l10" removes 10 % on
- * the left, then "r", "t", "b". Last come four bands, removing 60 % of one
- * side ("l60" keeps the right 40 %): a logo or a word stamped across the
- * middle of a picture changes every other region, but leaves a band at one
- * side or another as it was (docs/quality.md, watermark-centre).
+ * the left, then "r", "t", "b". Last come the bands, removing 60 % of one
+ * side ("l60" keeps the right 40 %), then 70 % ("l70" keeps the right 30 %):
+ * a logo or a word stamped across the middle of a picture changes every
+ * other region, but leaves a band at one side or another as it was, and the
+ * narrower ones clear a mark up to about 40 % of the picture across
+ * (docs/quality.md, watermark-centre).
  */
-#define BAND_PERCENT 60
+#define BAND_PERCENT(band) (60 + 10 * ((band) / 4))
 #define STEP_PERCENT 2
 static const char side_letters[5] = {'c', 'l', 'r', 't', 'b'};
 
@@ -50,7 +52,8 @@ static const char region_names[BW_PDQ_REGION_COUNT][4] = {
     s "02", s "04", s "06", s "08", s "10", s "12", s "14", s "16", s "18", s "20", \
         s "22", s "24", s "26", s "28", s "30"
     BWI_REGION_NAMES("c"), BWI_REGION_NAMES("l"), BWI_REGION_NAMES("r"),
-    BWI_REGION_NAMES("t"), BWI_REGION_NAMES("b"), "l60", "r60", "t60", "b60"
+    BWI_REGION_NAMES("t"), BWI_REGION_NAMES("b"), "l60", "r60", "t60", "b60",
+    "l70", "r70", "t70", "b70"
 #undef BWI_REGION_NAMES
 };
 
@@ -80,6 +83,16 @@ BW_API int bw_pdq_parts_meet(bw_dihedral query_transform, int query_region, int 
     return query_transform == BW_DIHEDRAL_ORIGINAL || bank_region < 0;
 }
 
+BW_API int bw_pdq_bands_opposite(int region_a, int region_b)
+{
+    const int a = region_a - BW_PDQ_REGION_FIRST_BAND, b = region_b - BW_PDQ_REGION_FIRST_BAND;
+    if (a < 0 || b < 0 || region_a >= BW_PDQ_REGION_COUNT || region_b >= BW_PDQ_REGION_COUNT)
+        return 0;
+    /* Sides come in pairs (l r, t b); a band keeps at most 40 %, so any two
+     * on opposite sides of one axis share no pixel, whatever their widths. */
+    return (a % 4 ^ 1) == b % 4;
+}
+
 BW_API int bw_pdq_part_bankable(const bw_pdq_part *part)
 {
     if (!part)
@@ -105,8 +118,9 @@ BW_API bw_status bw_pdq_region_box(bw_box *box_out, int region, uint32_t width,
     if (!box_out || region < 0 || region >= BW_PDQ_REGION_COUNT || !width || !height)
         return BW_ERR_INVALID_ARGUMENT;
     const int band = region - BW_PDQ_REGION_FIRST_BAND;
-    const char side = band >= 0 ? side_letters[1 + band] : side_letters[region / BW_PDQ_REGION_STEPS];
-    const uint64_t pct = band >= 0 ? BAND_PERCENT
+    const char side =
+        band >= 0 ? side_letters[1 + band % 4] : side_letters[region / BW_PDQ_REGION_STEPS];
+    const uint64_t pct = band >= 0 ? (uint64_t)BAND_PERCENT(band)
                                    : (uint64_t)STEP_PERCENT *
                                          (uint64_t)(region % BW_PDQ_REGION_STEPS + 1);
     /* Shares in hundredths, rounded to the nearest pixel in integers so

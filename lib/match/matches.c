@@ -183,7 +183,7 @@ bool bwi_matches_drop_lone_bands(bw_matches *m)
     for (size_t i = 0; i < m->count; i++) {
         bool keep = of[i].region < 0;
         for (size_t j = 0; !keep && of[i].content[0] && j < m->count; j++)
-            keep = of[j].region == BW_PDQ_REGION_OPPOSITE_BAND(of[i].region) &&
+            keep = bw_pdq_bands_opposite(of[i].region, of[j].region) &&
                    of[j].bank_id == of[i].bank_id && !strcmp(of[j].content, of[i].content);
         if (keep)
             m->entries[kept++] = m->entries[i];

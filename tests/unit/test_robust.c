@@ -447,6 +447,15 @@ static void region_boxes_and_names(void)
     check_box(b, (bw_box){0, 301, 1000, 200});
     CHECK_EQ(bw_pdq_region_box(&b, bw_pdq_region_parse("b60"), 1000, 501), BW_OK);
     check_box(b, (bw_box){0, 0, 1000, 200});
+    /* The narrow bands: 30 %. */
+    CHECK_EQ(bw_pdq_region_box(&b, bw_pdq_region_parse("l70"), 1000, 500), BW_OK);
+    check_box(b, (bw_box){700, 0, 300, 500});
+    CHECK_EQ(bw_pdq_region_box(&b, bw_pdq_region_parse("r70"), 1000, 500), BW_OK);
+    check_box(b, (bw_box){0, 0, 300, 500});
+    CHECK_EQ(bw_pdq_region_box(&b, bw_pdq_region_parse("t70"), 1000, 501), BW_OK);
+    check_box(b, (bw_box){0, 351, 1000, 150});
+    CHECK_EQ(bw_pdq_region_box(&b, bw_pdq_region_parse("b70"), 1000, 501), BW_OK);
+    check_box(b, (bw_box){0, 0, 1000, 150});
     CHECK_EQ(bw_pdq_region_box(&b, BW_PDQ_REGION_COUNT, 100, 100), BW_ERR_INVALID_ARGUMENT);
     CHECK_EQ(bw_pdq_region_box(&b, 0, 0, 100), BW_ERR_INVALID_ARGUMENT);
     for (int i = 0; i < BW_PDQ_REGION_COUNT; i++) {
@@ -1009,7 +1018,8 @@ done:
 }
 
 /* Edge regions for queries: the bank's l30, r30, t30 and b30 and the
- * bands l60, r60, t60 and b60, the same hashes as in a full region set. */
+ * bands l60 ... b60 and l70 ... b70, the same hashes as in a full region
+ * set. */
 static void edge_regions(void)
 {
     bw_image *img = golden("jpeg-420.jpg");
@@ -1020,10 +1030,10 @@ static void edge_regions(void)
     bw_pdq_set_create(&all);
     CHECK_EQ(bw_pdq_set_compute(ctx, edges, BW_PDQ_SET_EDGES, img), BW_OK);
     CHECK_EQ(bw_pdq_set_compute(ctx, all, BW_PDQ_SET_REGIONS, img), BW_OK);
-    CHECK_EQ(bw_pdq_set_count(edges), 9);
-    static const char *const names[8] = {"l30", "r30", "t30", "b30",
-                                          "l60", "r60", "t60", "b60"};
-    for (size_t i = 1; i < bw_pdq_set_count(edges) && i <= 8; i++) {
+    CHECK_EQ(bw_pdq_set_count(edges), 13);
+    static const char *const names[12] = {"l30", "r30", "t30", "b30", "l60", "r60",
+                                           "t60", "b60", "l70", "r70", "t70", "b70"};
+    for (size_t i = 1; i < bw_pdq_set_count(edges) && i <= 12; i++) {
         const bw_pdq_part *p = bw_pdq_set_get(edges, i);
         CHECK_EQ(p->kind, BW_PART_REGION);
         CHECK_STR(p->name, names[i - 1]);

@@ -210,6 +210,22 @@ static void parts_meet_only_their_own(void)
     CHECK(!bw_pdq_parts_meet(BW_DIHEDRAL_ORIGINAL, bw_pdq_region_parse("r60"), l60));
     CHECK(!bw_pdq_parts_meet(BW_DIHEDRAL_ORIGINAL, -1, l60));
     CHECK(!bw_pdq_parts_meet(BW_DIHEDRAL_ORIGINAL, BW_PDQ_REGION_CENTRES, l60));
+    /* Bands pair across their picture only: l with r, t with b, whatever
+     * their widths; never on one side (nested) or on two sides that meet in
+     * a corner. */
+    const int r60 = bw_pdq_region_parse("r60"), l70 = bw_pdq_region_parse("l70"),
+              r70 = bw_pdq_region_parse("r70"), t60 = bw_pdq_region_parse("t60"),
+              t70 = bw_pdq_region_parse("t70"), b70 = bw_pdq_region_parse("b70");
+    CHECK(r60 > l60 && l70 > l60 && r70 > l60 && t60 > l60 && t70 > l60 && b70 > l60);
+    CHECK(bw_pdq_bands_opposite(l60, r60) && bw_pdq_bands_opposite(r60, l60));
+    CHECK(bw_pdq_bands_opposite(l60, r70) && bw_pdq_bands_opposite(l70, r60));
+    CHECK(bw_pdq_bands_opposite(l70, r70) && bw_pdq_bands_opposite(t70, b70));
+    CHECK(bw_pdq_bands_opposite(t60, b70));
+    CHECK(!bw_pdq_bands_opposite(l60, l70) && !bw_pdq_bands_opposite(l60, l60));
+    CHECK(!bw_pdq_bands_opposite(l60, t60) && !bw_pdq_bands_opposite(l70, t70));
+    CHECK(!bw_pdq_bands_opposite(r70, b70) && !bw_pdq_bands_opposite(t60, r70));
+    CHECK(!bw_pdq_bands_opposite(bw_pdq_region_parse("r30"), bw_pdq_region_parse("l30")));
+    CHECK(!bw_pdq_bands_opposite(-1, l60) && !bw_pdq_bands_opposite(l60, BW_PDQ_REGION_COUNT));
 
     scene sc;
     if (!scene_open(&sc, "jpeg-420.jpg"))
@@ -484,11 +500,11 @@ static int band_matches(const bw_matches *found, const char *bank, int *others)
     return bands;
 }
 
-/* A band is a match only beside the opposite band of the same banked file:
- * a logo stamped in the middle leaves two opposite bands of the picture as
- * they were, while a different picture that shares a side or a corner with
- * the banked one (the same wall behind a moved object) meets one band, or
- * two that overlap. */
+/* A band is a match only beside a band on the opposite side of the same
+ * banked file: a logo stamped in the middle leaves two opposite bands of
+ * the picture as they were, while a different picture that shares a side or
+ * a corner with the banked one (the same wall behind a moved object) meets
+ * one band, or two that meet in a corner. */
 static void bands_need_company(void)
 {
     scene sc;
@@ -516,7 +532,7 @@ static void bands_need_company(void)
             memset(logo + ((size_t)y * w + x) * 3, ink ? 0 : 255, 3);
         }
     /* Everything but the right 40 % replaced by a pattern of grey blocks:
-     * only the banked l60 band (which keeps the right 40 %) is left. */
+     * only the banked l60 and l70 bands (the right 40 % and 30 %) are left. */
     uint32_t seed = 12345;
     uint8_t block[64][64];
     for (int by = 0; by < 64; by++)
@@ -555,9 +571,10 @@ static void bands_need_company(void)
              BW_OK);
     CHECK_EQ(band_matches(sc.found, "bands", &others), 0);
     CHECK_EQ(others, 0);
-    /* The opposite band of the same file beside it makes both count; a
-     * band that overlaps it (t60, sharing its corner) does not. The query's
-     * own hashes banked as the file's bands show it. */
+    /* A band on the opposite side of the same file beside it makes both
+     * count; a band that meets it in a corner (t60 overlapping l60, t70
+     * beside l70) does not. The query's own hashes banked as the file's
+     * bands show it. */
     char hex[BW_PDQ_HEX_CHARS + 1], meta[256], content[65] = "";
     const bw_match_info *any = NULL;
     CHECK_EQ(bw_matcher_match_set(ctx, sc.m, sc.found, bank_set, NULL, 0), BW_OK);
@@ -574,8 +591,8 @@ static void bands_need_company(void)
     /* The next match frees the metadata. */
     snprintf(content, sizeof content, "%.64s", c + strlen("\"content\":\""));
     CHECK_EQ(bw_pdq_set_compute(ctx, sc.set, BW_PDQ_SET_ROBUST_QUERY, img_half), BW_OK);
-    static const char *const added[2] = {"t60", "r60"};
-    for (int k = 0; k < 2; k++) {
+    static const char *const added[3] = {"t60", "t70", "r60"};
+    for (int k = 0; k < 3; k++) {
         const bw_pdq_part *band = part_with(sc.set, added[k], BW_DIHEDRAL_ORIGINAL);
         CHECK(band != NULL);
         if (!band)
@@ -589,8 +606,9 @@ static void bands_need_company(void)
         CHECK_EQ(bw_matcher_match_set(ctx, sc.m, sc.found, sc.set, NULL,
                                       BW_PDQ_DEFAULT_THRESHOLD),
                  BW_OK);
-        /* t60 beside l60: neither; r60 beside l60: both, t60 still not. */
-        CHECK_EQ(band_matches(sc.found, "bands", &others), k ? 2 : 0);
+        /* t60 beside l60, t70 beside l70: none; r60 opposite l60 and l70
+         * (which the copy keeps too): all three, the t bands still not. */
+        CHECK_EQ(band_matches(sc.found, "bands", &others), k == 2 ? 3 : 0);
     }
 done:
     bw_pdq_set_free(bank_set);
