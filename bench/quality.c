@@ -143,9 +143,9 @@ static bool meet(const qhash *q, const qhash *b)
 
 /* The smallest distance between query and bank hashes in each mode (257
  * when a mode has no pair); *best_q and *best_b say which robust pair.
- * Bands count as bw_matcher_match_set() counts them: only beside the
- * opposite band of the file, so a pair of opposite bands is as far as the
- * further of the two. */
+ * Bands count as bw_matcher_match_set() counts them: only beside a band on
+ * the opposite side of the file (bw_pdq_bands_opposite), so a pair of such
+ * bands is as far as the further of the two. */
 static void min_dists(const hset *q, const hset *b, int out[MODES], int *best_q, int *best_b)
 {
     for (int m = 0; m < MODES; m++)

@@ -25,7 +25,9 @@
  * narrower ones clear a mark up to about 40 % of the picture across
  * (docs/quality.md, watermark-centre).
  */
-#define BAND_PERCENT(band) (60 + 10 * ((band) / 4))
+/* Bands come as l, r, t, b for each width: 60 %, then 70 %. */
+#define BAND_SIDES 4
+#define BAND_PERCENT(band) (60 + 10 * ((band) / BAND_SIDES))
 #define STEP_PERCENT 2
 static const char side_letters[5] = {'c', 'l', 'r', 't', 'b'};
 
@@ -90,7 +92,7 @@ BW_API int bw_pdq_bands_opposite(int region_a, int region_b)
         return 0;
     /* Sides come in pairs (l r, t b); a band keeps at most 40 %, so any two
      * on opposite sides of one axis share no pixel, whatever their widths. */
-    return (a % 4 ^ 1) == b % 4;
+    return (a % BAND_SIDES ^ 1) == b % BAND_SIDES;
 }
 
 BW_API int bw_pdq_part_bankable(const bw_pdq_part *part)
@@ -118,8 +120,8 @@ BW_API bw_status bw_pdq_region_box(bw_box *box_out, int region, uint32_t width,
     if (!box_out || region < 0 || region >= BW_PDQ_REGION_COUNT || !width || !height)
         return BW_ERR_INVALID_ARGUMENT;
     const int band = region - BW_PDQ_REGION_FIRST_BAND;
-    const char side =
-        band >= 0 ? side_letters[1 + band % 4] : side_letters[region / BW_PDQ_REGION_STEPS];
+    const char side = band >= 0 ? side_letters[1 + band % BAND_SIDES]
+                                : side_letters[region / BW_PDQ_REGION_STEPS];
     const uint64_t pct = band >= 0 ? (uint64_t)BAND_PERCENT(band)
                                    : (uint64_t)STEP_PERCENT *
                                          (uint64_t)(region % BW_PDQ_REGION_STEPS + 1);

@@ -119,8 +119,8 @@ void bwi_matches_clear(bw_matches *m);
  * the signal is already there. false when memory runs out. */
 bool bwi_matches_add(bw_matches *m, const bw_match_info *info);
 /* Leaves out each band match (BW_PDQ_REGION_FIRST_BAND on) without a match
- * of the opposite band of the same banked file beside it. false when
- * memory runs out. */
+ * of a band on the opposite side of the same banked file beside it
+ * (bw_pdq_bands_opposite). false when memory runs out. */
 bool bwi_matches_drop_lone_bands(bw_matches *m);
 /* Marks suppressed block matches and orders the list. */
 void bwi_matches_finish(bw_matches *m);
