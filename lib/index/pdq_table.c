@@ -1,8 +1,17 @@
 /* The compressed static tables of the PDQ index: building and merging. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "pdq_index_internal.h"
+
+static size_t varint_size(uint32_t v)
+{
+    size_t n = 1;
+    for (; v >= 0x80; v >>= 7)
+        n++;
+    return n;
+}
 
 static size_t put_varint(uint8_t *out, uint32_t v)
 {
@@ -13,6 +22,29 @@ static size_t put_varint(uint8_t *out, uint32_t v)
     }
     out[n++] = (uint8_t)v;
     return n;
+}
+
+/*
+ * A query reads 272 buckets at random places in tables of tens of MiB: with
+ * 4 KiB pages nearly every read also misses the TLB. Asking for 2 MiB pages
+ * over the aligned part of a table lets the kernel back it with huge pages
+ * where it offers them (Linux's transparent huge pages in "madvise" mode, as
+ * Debian ships); elsewhere this is plain memory.
+ */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void *bwi_big_alloc(size_t bytes)
+{
+    if (bytes < HUGE_PAGE)
+        return malloc(bytes);
+    void *p = NULL;
+    if (posix_memalign(&p, HUGE_PAGE, bytes) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    /* Advice only: a kernel without huge pages refuses it, which is fine. */
+    (void)madvise(p, bytes & ~(HUGE_PAGE - 1), MADV_HUGEPAGE);
+#endif
+    return p;
 }
 
 void bwi_table_free(bwi_static_table *t)
@@ -28,24 +60,37 @@ void bwi_table_free(bwi_static_table *t)
  * that both are read in sequence: looking the substrings up by slot made
  * building a 10M-hash index a third slower). */
 static bool encode(bwi_static_table *out, const uint32_t *order, const uint16_t *order_next,
-                   const uint32_t *start, uint32_t total)
+                   const uint32_t *start)
 {
-    /* A varint of a 32-bit value takes at most 5 bytes: each entry's gap,
-     * after 2 of its next substring, and each bucket's count; offsets are
+    /* The first pass sizes every bucket (and sets the offsets), so that the
+     * data is allocated once, at its size: large, page-aligned memory that
+     * a copy would leave behind as heap the process keeps. Offsets are
      * 32-bit, which bounds a table's size. */
-    const uint64_t most = (uint64_t)total * 7 + (uint64_t)BWI_KEYS * 5 + BWI_TABLE_PAD;
-    if (most > UINT32_MAX)
-        return false;
     uint32_t *offsets = malloc((BWI_KEYS + 1) * sizeof *offsets);
-    uint8_t *data = malloc((size_t)most);
-    if (!offsets || !data) {
+    if (!offsets)
+        return false;
+    uint64_t size = 0;
+    for (uint32_t k = 0; k < BWI_KEYS; k++) {
+        if (size > UINT32_MAX) {
+            free(offsets);
+            return false;
+        }
+        offsets[k] = (uint32_t)size;
+        size += varint_size(start[k + 1] - start[k]) + 2 * (uint64_t)(start[k + 1] - start[k]);
+        uint32_t prev = 0;
+        for (uint32_t i = start[k]; i < start[k + 1]; i++) {
+            size += varint_size(order[i] - prev);
+            prev = order[i];
+        }
+    }
+    uint8_t *data = size <= UINT32_MAX ? bwi_big_alloc((size_t)size + BWI_TABLE_PAD) : NULL;
+    if (!data) {
         free(offsets);
-        free(data);
         return false;
     }
+    offsets[BWI_KEYS] = (uint32_t)size;
     size_t pos = 0;
     for (uint32_t k = 0; k < BWI_KEYS; k++) {
-        offsets[k] = (uint32_t)pos;
         pos += put_varint(data + pos, start[k + 1] - start[k]);
         for (uint32_t i = start[k]; i < start[k + 1]; i++) {
             data[pos++] = (uint8_t)order_next[i];
@@ -57,12 +102,10 @@ static bool encode(bwi_static_table *out, const uint32_t *order, const uint16_t 
             prev = order[i];
         }
     }
-    offsets[BWI_KEYS] = (uint32_t)pos;
     memset(data + pos, 0, BWI_TABLE_PAD);
-    uint8_t *shrunk = realloc(data, pos + BWI_TABLE_PAD);
     bwi_table_free(out);
     out->offsets = offsets;
-    out->data = shrunk ? shrunk : data;
+    out->data = data;
     out->size = pos;
     return true;
 }
@@ -98,7 +141,7 @@ bool bwi_table_build(bwi_static_table *t, const bw_pdq_index *ix, int which)
         order_next[at] = (uint16_t)bwi_key(ix->hashes[s], bwi_next_table(which));
     }
     free(fill);
-    bool ok = encode(t, order, order_next, start, n);
+    bool ok = encode(t, order, order_next, start);
     free(start);
     free(order);
     free(order_next);
@@ -150,7 +193,7 @@ bool bwi_table_merge(bwi_static_table *t, const bw_pdq_index *ix, int which)
         }
     }
     start[BWI_KEYS] = pos;
-    bool ok = encode(t, order, order_next, start, pos);
+    bool ok = encode(t, order, order_next, start);
     free(start);
     free(order);
     free(order_next);
