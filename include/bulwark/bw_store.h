@@ -214,7 +214,9 @@ typedef struct bw_import_stats {
  * batches, each batch atomically: after a crash, every committed signal is
  * there and no line is half stored, and importing the same file again adds
  * only what is missing. Fails only when the bank does not exist, the input
- * cannot be read, or the database fails. Callbacks and stats may be NULL.
+ * cannot be read, the database fails, or a CSV file's header does not name
+ * its type and value columns (BW_ERR_PARSE, before anything is stored).
+ * Callbacks and stats may be NULL.
  */
 BW_API bw_status bw_bank_import(bw_ctx *ctx, bw_store *store, const char *bank,
                                 bw_list_format format, bw_read_fn read,

@@ -126,7 +126,16 @@ BW_API bw_status bw_url_normalize(char *out, size_t out_size, const char *url,
     /* Scheme: http, https and ftp (or none). */
     const char *p = url, *end = url + len;
     unsigned default_port = 0;
-    const char *colon = memchr(p, ':', len);
+    /* Only a colon before the first '/', '?' or '#' can end a scheme (or
+     * start a port): redirectors carry whole URLs, "://" and all, in their
+     * paths and queries, and the canonical form (no scheme) must read back
+     * to itself. */
+    const char *colon = NULL;
+    for (const char *c = p; c < end && *c != '/' && *c != '?' && *c != '#'; c++)
+        if (*c == ':') {
+            colon = c;
+            break;
+        }
     if (colon && colon + 2 < end && colon[1] == '/' && colon[2] == '/') {
         const size_t sl = (size_t)(colon - p);
         if (sl == 4 && !strncasecmp(p, "http", 4))
@@ -219,9 +228,10 @@ BW_API bw_status bw_url_normalize(char *out, size_t out_size, const char *url,
                 reason = "invalid port";
                 goto fail;
             }
-            /* Without a scheme, both web defaults count as default. */
-            if (port_value == default_port ||
-                (!default_port && (port_value == 80 || port_value == 443)))
+            /* The canonical form has no scheme, so it cannot say which web
+             * default a port was: both go, whatever the scheme (keeping
+             * 443 after "http://" gave a form that read back without it). */
+            if (port_value == default_port || port_value == 80 || port_value == 443)
                 port = NULL;
         }
     }

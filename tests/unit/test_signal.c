@@ -20,6 +20,15 @@ static void url(const char *in, const char *expect)
     CHECK_EQ(st, BW_OK);
     if (st == BW_OK)
         CHECK_STR(out, expect);
+    /* The canonical form is its own canonical form: banks store it, export
+     * it and read it back. */
+    char again[BW_SIGNAL_VALUE_MAX + 1];
+    st = bw_url_normalize(again, sizeof again, expect, strlen(expect), &why);
+    if (st != BW_OK)
+        fprintf(stderr, "%s (canonical): %s\n", expect, why);
+    CHECK_EQ(st, BW_OK);
+    if (st == BW_OK)
+        CHECK_STR(again, expect);
 }
 
 static void urls(void)
@@ -31,7 +40,10 @@ static void urls(void)
     url("www.com", "www.com"); /* nothing left after the prefix: kept */
     url("http://example.com:80/a", "example.com/a");
     url("https://example.com:443/a", "example.com/a");
-    url("http://example.com:443/a", "example.com:443/a");
+    url("http://example.com:443/a", "example.com/a");
+    url("https://example.com:80/a", "example.com/a");
+    url("ftp://example.com:21/a", "example.com/a");
+    url("example.com:21/a", "example.com:21/a");
     url("http://example.com:8080/a", "example.com:8080/a");
     url("example.com:443", "example.com");
     url("http://user:pass@example.com/a", "example.com/a");
@@ -49,6 +61,16 @@ static void urls(void)
     url("//example.com/a", "example.com/a");
     url("http://[2001:DB8::1]:80/x", "[2001:db8::1]/x");
     url("http://example.com/100%", "example.com/100%25");
+    /* A colon after the host is not a scheme's or a port's, "://" included
+     * (redirectors carry whole URLs in their paths and queries). */
+    url("http://example.com/r?to=https://other.org/x", "example.com/r?to=https://other.org/x");
+    url("example.com/r?to=https://other.org/x", "example.com/r?to=https://other.org/x");
+    url("http://www.Example.org/go/http://www.Example.org/x/",
+        "example.org/go/http://www.Example.org/x");
+    url("example.com/a:b", "example.com/a:b");
+    url("example.com?a=b:c", "example.com?a=b:c");
+    url("example.com#javascript://x", "example.com");
+    url("example.com:8080/r?u=ftp://x", "example.com:8080/r?u=ftp://x");
     url("", NULL);
     url("http://", NULL);
     url("mailto:someone@example.com", NULL);
