@@ -54,8 +54,9 @@ fuzz: deps
 	  seeds=fuzz/corpus/$$t; \
 	  if [ $$t = image ]; then seeds=$$(echo fuzz/corpus/jpeg fuzz/corpus/png fuzz/corpus/webp \
 	    fuzz/corpus/gif fuzz/corpus/bmp fuzz/corpus/pnm fuzz/corpus/tiff fuzz/corpus/heif); fi; \
+	  dict=; if [ -f fuzz/$$t.dict ]; then dict=-dict=fuzz/$$t.dict; fi; \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan-suppressions.txt \
-	  $(BUILD_FUZZ)/fuzz/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 \
+	  $(BUILD_FUZZ)/fuzz/fuzz-$$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 $$dict \
 	    -artifact_prefix=$(BUILD_FUZZ)/ $(BUILD_FUZZ)/corpus-$$t $$seeds || exit 1; \
 	done
 

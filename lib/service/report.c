@@ -167,7 +167,7 @@ BW_API bw_status bw_report_write(bw_ctx *ctx, bw_store *store, int64_t event_id,
     bwi_clear(ctx);
     bwi_report_input in;
     memset(&in, 0, sizeof in);
-    bwi_text out = {NULL, 0, 0, false};
+    bwi_text out = {NULL, 0, 0, false, false};
     bw_status st = gather(ctx, store, event_id, format, reporter_json, &in);
     if (st == BW_OK)
         st = format == BW_REPORT_NCMEC ? bwi_report_xml(ctx, &out, &in)

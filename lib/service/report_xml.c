@@ -146,7 +146,7 @@ static bool mapped(const char *key)
 
 static void other_context(bwi_text *t, const bwi_report_input *in)
 {
-    bwi_text info = {NULL, 0, 0, false};
+    bwi_text info = {NULL, 0, 0, false, false};
     const char *key;
     json_t *value;
     json_object_foreach(in->context, key, value) {
@@ -198,7 +198,7 @@ static void person_or_user(bwi_text *t, const bwi_report_input *in)
 
 static void summary_info(bwi_text *t, const bwi_report_input *in)
 {
-    bwi_text info = {NULL, 0, 0, false};
+    bwi_text info = {NULL, 0, 0, false, false};
     char confirmed[32];
     bwi_iso_time(confirmed, in->reviewed_at);
     bwi_text_printf(&info,
@@ -247,7 +247,7 @@ static void file_details(bwi_text *t, const bwi_report_input *in)
     hash_element(t, "SHA1", json_string_value(json_object_get(in->query, "sha1")));
     hash_element(t, "SHA256", json_string_value(json_object_get(in->query, "sha256")));
     hash_element(t, "PDQ", json_string_value(json_object_get(pdq, "hash")));
-    bwi_text info = {NULL, 0, 0, false};
+    bwi_text info = {NULL, 0, 0, false, false};
     size_t i;
     const json_t *m;
     json_array_foreach(in->matches, i, m) {

@@ -23,6 +23,38 @@ static void put(out_buf *o, char c)
         o->overflow = true;
 }
 
+/* Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
+static bool utf8_valid(const char *text, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)text, *end = p + n;
+    while (p < end) {
+        const unsigned c = *p++;
+        if (c < 0x80)
+            continue;
+        int more;
+        unsigned cp, least;
+        if (c >= 0xC2 && c <= 0xDF)
+            more = 1, cp = c & 0x1F, least = 0x80;
+        else if (c >= 0xE0 && c <= 0xEF)
+            more = 2, cp = c & 0x0F, least = 0x800;
+        else if (c >= 0xF0 && c <= 0xF4)
+            more = 3, cp = c & 0x07, least = 0x10000;
+        else
+            return false;
+        if (end - p < more)
+            return false;
+        for (int i = 0; i < more; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        p += more;
+        if (cp < least || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+    }
+    return true;
+}
+
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9')
@@ -236,6 +268,12 @@ BW_API bw_status bw_url_normalize(char *out, size_t out_size, const char *url,
         }
     }
 
+    /* Hosts may be internationalised (UTF-8, as lists write them), but
+     * bytes that are not UTF-8 would make a value JSON cannot carry. */
+    if (!utf8_valid(host, (size_t)(host_end - host))) {
+        reason = "host is not UTF-8";
+        goto fail;
+    }
     out_buf o = {out, out_size, 0, false};
     for (const char *q = host; q < host_end; q++) {
         char c = *q;

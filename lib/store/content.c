@@ -268,10 +268,13 @@ BW_API bw_status bw_bank_add_content_each(bw_ctx *ctx, bw_store *s, const char *
     bwi_clear(ctx);
     if (stats)
         memset(stats, 0, sizeof *stats);
+    bw_status st = bwi_source_check(ctx, source, source ? strlen(source) : 0);
+    if (st != BW_OK)
+        return st;
     settings_read settings = {NULL, false};
     bwi_store_lock(s);
     const bwi_cached_bank *cached;
-    bw_status st = bwi_bank_by_name(ctx, s, bank, &cached);
+    st = bwi_bank_by_name(ctx, s, bank, &cached);
     if (st == BW_OK)
         st = s->b->ops->bank_list(ctx, s->b, bank, 0, grab_settings, &settings);
     bwi_store_unlock(s);

@@ -300,13 +300,16 @@ typedef struct exporter {
     bool write_failed;
     char *value; /* one value's text, reused */
     size_t value_cap;
+    int64_t failed_id; /* the signal being written when formatting failed */
 } exporter;
 
 static int export_row(void *arg, const bw_signal_info *s)
 {
     exporter *ex = arg;
-    if (!bwi_format_signal(&ex->text, ex->format, s))
+    if (!bwi_format_signal(&ex->text, ex->format, s)) {
+        ex->failed_id = s->id;
         return 1;
+    }
     if (ex->text.len >= (1u << 16)) {
         if (ex->write(ex->arg, ex->text.data, ex->text.len) != 0) {
             ex->write_failed = true;
@@ -349,7 +352,7 @@ BW_API bw_status bw_bank_export(bw_ctx *ctx, bw_store *store, const char *bank,
     if (format != BW_LIST_LINES && format != BW_LIST_CSV && format != BW_LIST_JSONL)
         return bwi_fail(ctx, BW_ERR_INVALID_ARGUMENT, "unknown list format");
     bwi_clear(ctx);
-    exporter ex = {format, write, write_arg, {0}, false, NULL, 0};
+    exporter ex = {format, write, write_arg, {0}, false, NULL, 0, 0};
     bwi_store_lock(store);
     const bwi_cached_bank *found;
     bw_status st = bwi_bank_by_name(ctx, store, bank, &found);
@@ -359,7 +362,12 @@ BW_API bw_status bw_bank_export(bw_ctx *ctx, bw_store *store, const char *bank,
         st = store->b->ops->scan(ctx, store->b, 0, found->id, export_relay, &ec, NULL);
     }
     bwi_store_unlock(store);
-    if (st == BW_OK && ex.text.failed)
+    if (st == BW_OK && ex.text.not_utf8)
+        st = bwi_fail(ctx, BW_ERR_STORAGE,
+                      "signal %lld has a value, source or metadata that is not UTF-8, "
+                      "which JSON cannot carry; export as csv or lines",
+                      (long long)ex.failed_id);
+    else if (st == BW_OK && ex.text.failed)
         st = bwi_fail(ctx, BW_ERR_NOMEM, "out of memory while exporting");
     if (st == BW_OK && !ex.write_failed && ex.text.len &&
         write(write_arg, ex.text.data, ex.text.len) != 0)

@@ -100,8 +100,9 @@ static bw_status set_source(bw_ctx *ctx, bwi_parsed *p, const char *s, size_t n)
 {
     if (n == 0)
         return BW_OK;
-    if (n > 1024)
-        return bwi_fail(ctx, BW_ERR_PARSE, "source longer than 1024 bytes");
+    const bw_status st = bwi_source_check(ctx, s, n);
+    if (st != BW_OK)
+        return st;
     p->source = strndup(s, n);
     return p->source ? BW_OK : bwi_fail(ctx, BW_ERR_NOMEM, "out of memory");
 }
@@ -373,12 +374,26 @@ bool bwi_format_signal(bwi_text *out, bw_list_format format, const bw_signal_inf
         bwi_text_puts(out, num);
         break;
     case BW_LIST_JSONL: {
+        /* jansson makes no string of bytes that are not UTF-8 and
+         * json_object_set_new then drops the key: such a value or source
+         * (stored before they were checked) fails the export instead. */
         json_t *j = json_object();
+        json_t *value = json_string(s->value);
+        json_t *source = s->source ? json_string(s->source) : json_null();
         json_t *meta = s->metadata ? json_loads(s->metadata, 0, NULL) : json_null();
+        if (!value || !source || !meta) {
+            json_decref(value);
+            json_decref(source);
+            json_decref(meta);
+            json_decref(j);
+            out->not_utf8 = true;
+            out->failed = true;
+            break;
+        }
         json_object_set_new(j, "type", json_string(bw_signal_type_name(s->type)));
-        json_object_set_new(j, "value", json_string(s->value));
-        json_object_set_new(j, "metadata", meta ? meta : json_null());
-        json_object_set_new(j, "source", s->source ? json_string(s->source) : json_null());
+        json_object_set_new(j, "value", value);
+        json_object_set_new(j, "metadata", meta);
+        json_object_set_new(j, "source", source);
         json_object_set_new(j, "added_at", json_integer(s->added_at));
         json_object_set_new(j, "enabled", json_boolean(s->enabled));
         char *text = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);

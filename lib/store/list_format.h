@@ -41,6 +41,7 @@ typedef struct bwi_text {
     size_t len;
     size_t cap;
     bool failed;
+    bool not_utf8; /* a JSON line was refused a field that is not UTF-8 */
 } bwi_text;
 
 void bwi_text_append(bwi_text *t, const char *s, size_t n);
@@ -48,6 +49,8 @@ void bwi_text_puts(bwi_text *t, const char *s);
 void bwi_text_free(bwi_text *t);
 
 bool bwi_format_header(bwi_text *out, bw_list_format format);
+/* False when memory runs out, or (not_utf8 set) when a JSON line would
+ * have to leave out a field that is not UTF-8: never a line missing one. */
 bool bwi_format_signal(bwi_text *out, bw_list_format format, const bw_signal_info *s);
 
 #endif

@@ -327,6 +327,23 @@ bw_status bwi_metadata_check(bw_ctx *ctx, const char *metadata, size_t len,
     return *canonical ? BW_OK : bwi_fail(ctx, BW_ERR_NOMEM, "cannot copy metadata");
 }
 
+bw_status bwi_source_check(bw_ctx *ctx, const char *source, size_t len)
+{
+    if (!source || len == 0)
+        return BW_OK;
+    if (len > BWI_SOURCE_MAX)
+        return bwi_fail(ctx, BW_ERR_PARSE, "source longer than %d bytes", BWI_SOURCE_MAX);
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)source[i] < 0x20 || source[i] == 0x7F)
+            return bwi_fail(ctx, BW_ERR_PARSE, "control character in source");
+    /* jansson refuses to make a string of bytes that are not UTF-8. */
+    json_t *utf8 = json_stringn(source, len);
+    if (!utf8)
+        return bwi_fail(ctx, BW_ERR_PARSE, "source is not UTF-8");
+    json_decref(utf8);
+    return BW_OK;
+}
+
 /* Turns a backend row into what users see. */
 typedef struct relay {
     bw_ctx *ctx;
@@ -621,6 +638,8 @@ BW_API bw_status bw_signal_add(bw_ctx *ctx, bw_store *s, const char *bank_name,
     char *meta = NULL;
     bw_status st =
         bwi_value_encode(ctx, type, value, strlen(value), raw, &raw_size, &body, &body_size);
+    if (st == BW_OK)
+        st = bwi_source_check(ctx, source, source ? strlen(source) : 0);
     if (st == BW_OK)
         st = bwi_metadata_check(ctx, metadata, metadata ? strlen(metadata) : 0, &meta);
     if (st != BW_OK) {

@@ -69,4 +69,10 @@ const char *bwi_value_render(char **buf, size_t *cap, bw_signal_type type,
 bw_status bwi_metadata_check(bw_ctx *ctx, const char *metadata, size_t len,
                              char **canonical);
 
+/* A signal's source label: at most BWI_SOURCE_MAX bytes of UTF-8 without
+ * control characters (NULL or empty: none). Every list format must carry
+ * it back, and a CSV field cannot hold a line break our reader accepts. */
+#define BWI_SOURCE_MAX 1024
+bw_status bwi_source_check(bw_ctx *ctx, const char *source, size_t len);
+
 #endif

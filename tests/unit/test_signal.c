@@ -71,6 +71,14 @@ static void urls(void)
     url("example.com?a=b:c", "example.com?a=b:c");
     url("example.com#javascript://x", "example.com");
     url("example.com:8080/r?u=ftp://x", "example.com:8080/r?u=ftp://x");
+    /* Hosts may be UTF-8 (lists write them so); other bytes are refused,
+     * while a path's are escaped whatever they are. */
+    url("http://B\xc3\xbc" "cher.example/x", "b\xc3\xbc" "cher.example/x");
+    url("exa\xff\xff" "mple.net/p", NULL);
+    url("http://ex\xc3" "ample.net/", NULL);
+    url("http://ex\xed\xa0\x80" "ample.net/", NULL); /* a surrogate */
+    url("http://ex\xc0\xaf" "ample.net/", NULL);     /* an overlong '/' */
+    url("example.net/caf\xe9", "example.net/caf%E9");
     url("", NULL);
     url("http://", NULL);
     url("mailto:someone@example.com", NULL);

@@ -109,6 +109,29 @@ static void signals(void)
     CHECK_EQ(bw_signal_add(ctx, store, "missing", BW_SIGNAL_MD5,
                            "d41d8cd98f00b204e9800998ecf8427e", NULL, NULL, NULL),
              BW_ERR_NOT_FOUND);
+    /* Sources every list format can carry back: UTF-8 without control
+     * characters (a CSV export cannot hold a line break the reader takes). */
+    const char *bad_sources[] = {"line1\nline2", "tab\there", "caf\xe9", "\xc0\xaf"};
+    const char *why_bad[] = {"control character", "control character", "not UTF-8",
+                             "not UTF-8"};
+    for (int i = 0; i < 4; i++) {
+        CHECK_EQ(bw_signal_add(ctx, store, "ncmec-test", BW_SIGNAL_MD5,
+                               "0cc175b9c0f1b6a831c399e269772661", bad_sources[i], NULL, NULL),
+                 BW_ERR_PARSE);
+        CHECK(strstr(bw_ctx_message(ctx), why_bad[i]) != NULL);
+    }
+    char long_source[1026];
+    memset(long_source, 's', sizeof long_source - 1);
+    long_source[sizeof long_source - 1] = '\0';
+    CHECK_EQ(bw_signal_add(ctx, store, "ncmec-test", BW_SIGNAL_MD5,
+                           "0cc175b9c0f1b6a831c399e269772661", long_source, NULL, NULL),
+             BW_ERR_PARSE);
+    long_source[1024] = '\0';
+    int64_t sourced;
+    CHECK_EQ(bw_signal_add(ctx, store, "ncmec-test", BW_SIGNAL_MD5,
+                           "0cc175b9c0f1b6a831c399e269772661", long_source, NULL, &sourced),
+             BW_OK);
+    CHECK_EQ(bw_signal_remove(ctx, store, sourced), BW_OK);
     int64_t url_id;
     CHECK_EQ(bw_signal_add(ctx, store, "ncmec-test", BW_SIGNAL_URL,
                            "HTTPS://WWW.Example.COM:443/a/./b/../c/?x=1#frag", NULL, NULL, &url_id),
@@ -322,6 +345,22 @@ static void import_with_bad_lines(void)
     CHECK_EQ(e.lines[0], 2);
     CHECK_EQ(e.lines[1], 3);
     CHECK_EQ(e.lines[2], 4);
+    /* A source a CSV export could not carry back (a line break), and one
+     * that is not UTF-8, are refused with their lines. */
+    CHECK_EQ(import_text("imported", BW_LIST_JSONL,
+                         "{\"type\": \"md5\", \"value\": \"0cc175b9c0f1b6a831c399e269772661\","
+                         " \"source\": \"a\\nb\"}\n",
+                         &e, &st),
+             BW_OK);
+    CHECK_EQ(st.rejected, 1);
+    CHECK(strstr(e.reasons[0], "control character in source") != NULL);
+    CHECK_EQ(import_text("imported", BW_LIST_CSV,
+                         "type,value,source\nmd5,0cc175b9c0f1b6a831c399e269772661,caf\xe9\n", &e,
+                         &st),
+             BW_OK);
+    CHECK_EQ(st.rejected, 1);
+    CHECK_EQ(e.lines[0], 2);
+    CHECK(strstr(e.reasons[0], "not UTF-8") != NULL);
 
     /* A line over 8 MiB is rejected and the next line still imported. */
     size_t big = (8u << 20) + 100;
@@ -556,6 +595,44 @@ static void foreign_files(const char *dir)
     unlink(path);
 }
 
+static int discard(void *arg, const void *buf, size_t size)
+{
+    (void)arg, (void)buf, (void)size;
+    return 0;
+}
+
+/* A source that is not UTF-8, as a store written before sources were
+ * checked may hold: a JSONL export fails naming the signal rather than
+ * write its line without the field (CSV and lines carry the bytes). */
+static void export_refuses_what_json_cannot_carry(const char *dir)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/not-utf8-%d.db", dir, (int)getpid());
+    bw_store *old = NULL;
+    int64_t id = 0;
+    CHECK_EQ(bw_store_open(ctx, &old, path), BW_OK);
+    CHECK_EQ(bw_bank_create(ctx, old, "legacy", BW_BANK_BLOCK, NULL), BW_OK);
+    CHECK_EQ(bw_signal_add(ctx, old, "legacy", BW_SIGNAL_MD5,
+                           "0cc175b9c0f1b6a831c399e269772661", "cafe", NULL, &id),
+             BW_OK);
+    bw_store_close(old);
+    sqlite3 *db;
+    CHECK_EQ(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_EQ(sqlite3_exec(db, "UPDATE signals SET source = CAST(X'636166E9' AS TEXT)", NULL,
+                          NULL, NULL),
+             SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_EQ(bw_store_open(ctx, &old, path), BW_OK);
+    CHECK_EQ(bw_bank_export(ctx, old, "legacy", BW_LIST_JSONL, discard, NULL), BW_ERR_STORAGE);
+    char expect[64];
+    snprintf(expect, sizeof expect, "signal %lld has", (long long)id);
+    CHECK(strstr(bw_ctx_message(ctx), expect) != NULL);
+    CHECK(strstr(bw_ctx_message(ctx), "not UTF-8") != NULL);
+    CHECK_EQ(bw_bank_export(ctx, old, "legacy", BW_LIST_CSV, discard, NULL), BW_OK);
+    bw_store_close(old);
+    bwt_remove_sqlite(path);
+}
+
 static int grab_settings(void *arg, const bw_bank_info *b)
 {
     snprintf(arg, 256, "%s", b->settings ? b->settings : "(null)");
@@ -629,8 +706,10 @@ int main(int argc, char **argv)
     RUN(bank_deletion_tombstones);
     RUN(bank_settings);
     bw_store_close(store);
-    if (strcmp(argv[1], "postgresql") != 0)
+    if (strcmp(argv[1], "postgresql") != 0) {
         RUN_ARG(foreign_files, argc > 2 ? argv[2] : "/tmp");
+        RUN_ARG(export_refuses_what_json_cannot_carry, argc > 2 ? argv[2] : "/tmp");
+    }
     bw_ctx_free(ctx);
     if (strcmp(argv[1], "postgresql") != 0)
         bwt_remove_sqlite(location);
