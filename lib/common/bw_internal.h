@@ -46,7 +46,7 @@ struct bw_ctx {
 bw_status bwi_fail(bw_ctx *ctx, bw_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 bw_status bwi_vfail(bw_ctx *ctx, bw_status status, const char *fmt,
-                    va_list ap);
+                    va_list ap) __attribute__((format(printf, 3, 0)));
 
 /* Clears the message at the start of a public call. */
 static inline void bwi_clear(bw_ctx *ctx)

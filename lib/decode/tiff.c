@@ -62,6 +62,8 @@ static toff_t on_size(thandle_t h)
     return ((tiff_reader *)h)->size;
 }
 
+/* libtiff's own messages: fmt is its format, with its arguments. */
+__attribute__((format(printf, 4, 0)))
 static int on_error(TIFF *tif, void *user, const char *module, const char *fmt,
                     va_list ap)
 {

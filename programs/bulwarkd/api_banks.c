@@ -90,7 +90,7 @@ void bwd_api_bank_create(bwd_request *r)
             char why[512];
             snprintf(why, sizeof why, "%s", bw_ctx_message(t->ctx));
             bw_bank_delete(t->ctx, r->srv->store, name);
-            bwd_error(r, 422, "parse", why);
+            bwd_error(r, 422, "parse", "%s", why);
         } else if (st != BW_OK) {
             bwd_fail(r, st, t->ctx);
         } else {
@@ -121,7 +121,7 @@ void bwd_api_bank_update(bwd_request *r)
     const bw_status st = bw_bank_set_settings(t->ctx, r->srv->store, r->params[0], settings);
     free(settings);
     if (st == BW_ERR_PARSE)
-        bwd_error(r, 422, "parse", bw_ctx_message(t->ctx));
+        bwd_error(r, 422, "parse", "%s", bw_ctx_message(t->ctx));
     else if (st != BW_OK)
         bwd_fail(r, st, t->ctx);
     else

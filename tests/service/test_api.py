@@ -182,6 +182,16 @@ def bank_settings():
     s, _, _, j = req("PATCH", "/v1/banks/thumbs", key=ADMIN,
                      body={"settings": {"content_signals": ["pdq", "crc32"]}})
     t.check(s == 422 and "crc32" in j["error"]["message"], "unknown signal refused: %r" % (j,))
+    # The message quotes what was sent; printf directives in it stay text
+    # (they were once passed to bwd_error as its format).
+    directives = "%s%s%s%s%n%n%x%99999999d"
+    for method, path, body in (
+            ("PATCH", "/v1/banks/thumbs", {"settings": {"content_signals": [directives]}}),
+            ("POST", "/v1/banks", {"name": "fmt", "settings": {"content_signals": [directives]}})):
+        s, _, _, j = req(method, path, key=ADMIN, body=body)
+        t.check(s == 422 and directives in j["error"]["message"],
+                "%s %s: directives quoted back as text: %r" % (method, path, j))
+    t.check_eq(req("GET", "/healthz")[0], 200, "and the server still serves")
     s, _, _, j = req("PATCH", "/v1/banks/thumbs", key=ADMIN, body={"settings": [1]})
     t.check_eq(s, 422, "settings must be an object")
     s, _, _, j = req("GET", "/v1/banks/thumbs", key=REVIEWER)
