@@ -48,6 +48,13 @@ bw_status bwi_fail(bw_ctx *ctx, bw_status status, const char *fmt, ...)
 bw_status bwi_vfail(bw_ctx *ctx, bw_status status, const char *fmt,
                     va_list ap) __attribute__((format(printf, 3, 0)));
 
+/* Decodes one strict UTF-8 sequence (no overlong forms, no surrogates,
+ * nothing past U+10FFFF) of the avail bytes at s: its code point, or -1
+ * for a bad sequence (*len is then 1). */
+long bwi_utf8_next(const unsigned char *s, size_t avail, size_t *len);
+/* Whether all size bytes at text are strict UTF-8. */
+bool bwi_utf8_valid(const char *text, size_t size);
+
 /* Clears the message at the start of a public call. */
 static inline void bwi_clear(bw_ctx *ctx)
 {

@@ -161,7 +161,4 @@ bool bwi_table_build(bwi_static_table *t, const bw_pdq_index *ix, int which);
 bool bwi_table_merge(bwi_static_table *t, const bw_pdq_index *ix, int which);
 void bwi_table_free(bwi_static_table *t);
 
-/* Memory for a large table, on huge pages where the system offers them. */
-void *bwi_big_alloc(size_t bytes);
-
 #endif

@@ -33,7 +33,7 @@ static size_t put_varint(uint8_t *out, uint32_t v)
  */
 #define HUGE_PAGE ((size_t)2 << 20)
 
-void *bwi_big_alloc(size_t bytes)
+static void *big_alloc(size_t bytes)
 {
     if (bytes < HUGE_PAGE)
         return malloc(bytes);
@@ -83,7 +83,7 @@ static bool encode(bwi_static_table *out, const uint32_t *order, const uint16_t 
             prev = order[i];
         }
     }
-    uint8_t *data = size <= UINT32_MAX ? bwi_big_alloc((size_t)size + BWI_TABLE_PAD) : NULL;
+    uint8_t *data = size <= UINT32_MAX ? big_alloc((size_t)size + BWI_TABLE_PAD) : NULL;
     if (!data) {
         free(offsets);
         return false;

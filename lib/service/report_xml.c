@@ -17,30 +17,6 @@
 
 #define INCIDENT_TYPE "Child Pornography (possession, manufacture, and distribution)"
 
-/* Decodes one UTF-8 sequence; the code point, or -1 for a bad sequence
- * (*len is then 1). */
-static long utf8_next(const unsigned char *s, size_t avail, size_t *len)
-{
-    *len = 1;
-    const unsigned c = s[0];
-    if (c < 0x80)
-        return (long)c;
-    const size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
-    if (!n || n > avail)
-        return -1;
-    long cp = (long)(c & (0x7F >> n));
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return -1;
-        cp = cp << 6 | (s[i] & 0x3F);
-    }
-    static const long smallest[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < smallest[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return -1;
-    *len = n;
-    return cp;
-}
-
 static bool xml_char(long cp)
 {
     return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) ||
@@ -54,7 +30,7 @@ static void escape(bwi_text *t, const char *text, size_t max_chars)
     size_t left = strlen(text), chars = 0;
     while (left && (!max_chars || chars < max_chars)) {
         size_t n;
-        const long cp = utf8_next(s, left, &n);
+        const long cp = bwi_utf8_next(s, left, &n);
         if (cp < 0 || !xml_char(cp))
             bwi_text_puts(t, "\xEF\xBF\xBD");
         else if (cp == '<')

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "bulwark/bw_signal.h"
+#include "common/bw_internal.h"
 
 typedef struct out_buf {
     char *p;
@@ -21,38 +22,6 @@ static void put(out_buf *o, char c)
         o->p[o->len++] = c;
     else
         o->overflow = true;
-}
-
-/* Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF. */
-static bool utf8_valid(const char *text, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)text, *end = p + n;
-    while (p < end) {
-        const unsigned c = *p++;
-        if (c < 0x80)
-            continue;
-        int more;
-        unsigned cp, least;
-        if (c >= 0xC2 && c <= 0xDF)
-            more = 1, cp = c & 0x1F, least = 0x80;
-        else if (c >= 0xE0 && c <= 0xEF)
-            more = 2, cp = c & 0x0F, least = 0x800;
-        else if (c >= 0xF0 && c <= 0xF4)
-            more = 3, cp = c & 0x07, least = 0x10000;
-        else
-            return false;
-        if (end - p < more)
-            return false;
-        for (int i = 0; i < more; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (p[i] & 0x3F);
-        }
-        p += more;
-        if (cp < least || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-    }
-    return true;
 }
 
 static int hexval(char c)
@@ -270,7 +239,7 @@ BW_API bw_status bw_url_normalize(char *out, size_t out_size, const char *url,
 
     /* Hosts may be internationalised (UTF-8, as lists write them), but
      * bytes that are not UTF-8 would make a value JSON cannot carry. */
-    if (!utf8_valid(host, (size_t)(host_end - host))) {
+    if (!bwi_utf8_valid(host, (size_t)(host_end - host))) {
         reason = "host is not UTF-8";
         goto fail;
     }

@@ -336,11 +336,8 @@ bw_status bwi_source_check(bw_ctx *ctx, const char *source, size_t len)
     for (size_t i = 0; i < len; i++)
         if ((unsigned char)source[i] < 0x20 || source[i] == 0x7F)
             return bwi_fail(ctx, BW_ERR_PARSE, "control character in source");
-    /* jansson refuses to make a string of bytes that are not UTF-8. */
-    json_t *utf8 = json_stringn(source, len);
-    if (!utf8)
+    if (!bwi_utf8_valid(source, len))
         return bwi_fail(ctx, BW_ERR_PARSE, "source is not UTF-8");
-    json_decref(utf8);
     return BW_OK;
 }
 
