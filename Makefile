@@ -48,7 +48,7 @@ check-asan: deps
 fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B $(BUILD_FUZZ) -DBW_FUZZ=ON -DBW_SANITIZE=ON
 	cmake --build $(BUILD_FUZZ) -j $(JOBS)
-	@for t in image jpeg png webp gif bmp pnm tiff heif nudity video vpdq vpdq_signal snapshot chat report vault import; do \
+	@for t in image jpeg png webp gif bmp pnm tiff heif nudity video vpdq vpdq_signal snapshot chat report vault import url; do \
 	  echo "== fuzz-$$t for $(FUZZ_SECONDS)s"; \
 	  mkdir -p $(BUILD_FUZZ)/corpus-$$t; \
 	  seeds=fuzz/corpus/$$t; \

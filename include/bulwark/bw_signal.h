@@ -99,11 +99,13 @@ BW_API bw_status bw_vpdq_signal_parse(bw_ctx *ctx, bw_vpdq **vpdq_out,
 /*
  * Normalises a URL for exact and prefix matching, the way URL block lists
  * such as IWF's are applied: the scheme is dropped (http and https match
- * alike), the host is lower-cased with a trailing dot, a leading "www." and
- * a default port removed, percent-encoding of unreserved characters is
+ * alike), the host (UTF-8) is lower-cased without a trailing dot, leading
+ * "www." labels and a default port (80 and 443 whatever the scheme, 21
+ * after "ftp://") removed, percent-encoding of unreserved characters is
  * decoded and other escapes upper-cased, dot segments are resolved, the
  * fragment is dropped and a trailing slash removed. The result looks like
- * "example.com/path/page?query". BW_ERR_PARSE with a reason in *why.
+ * "example.com/path/page?query" and normalises to itself. BW_ERR_PARSE with
+ * a reason in *why.
  */
 BW_API bw_status bw_url_normalize(char *out, size_t out_size, const char *url,
                                   size_t len, const char **why);

@@ -8,7 +8,11 @@ long bwi_utf8_next(const unsigned char *s, size_t avail, size_t *len)
     const unsigned c = s[0];
     if (c < 0x80)
         return (long)c;
-    const size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+    /* Lead bytes: C2-DF, E0-EF, F0-F4; C0, C1 and F5-FF never start one. */
+    const size_t n = c >= 0xF0 && c <= 0xF4   ? 4
+                     : c >= 0xE0 && c <= 0xEF ? 3
+                     : c >= 0xC2 && c <= 0xDF ? 2
+                                              : 0;
     if (!n || n > avail)
         return -1;
     long cp = (long)(c & (0x7F >> n));

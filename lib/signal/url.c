@@ -202,6 +202,13 @@ BW_API bw_status bw_url_normalize(char *out, size_t out_size, const char *url,
                 port = c + 1;
                 break;
             }
+        /* Brackets belong to IPv6 literals only ("www.[x" would read back
+         * as one once "www." goes). */
+        for (const char *c = host; c < host_end; c++)
+            if (*c == '[' || *c == ']') {
+                reason = "invalid character in host";
+                goto fail;
+            }
     }
     while (host_end > host && host_end[-1] == '.')
         host_end--;
@@ -209,9 +216,11 @@ BW_API bw_status bw_url_normalize(char *out, size_t out_size, const char *url,
         reason = "URL has no host";
         goto fail;
     }
-    /* "www.example.com" is "example.com", but "www.com" is itself. */
-    if ((size_t)(host_end - host) > 4 && !strncasecmp(host, "www.", 4) &&
-        memchr(host + 4, '.', (size_t)(host_end - host - 4)))
+    /* "www.example.com" is "example.com", but "www.com" is itself. Every
+     * leading "www." goes, or the canonical form would lose one more when
+     * read again. */
+    while ((size_t)(host_end - host) > 4 && !strncasecmp(host, "www.", 4) &&
+           memchr(host + 4, '.', (size_t)(host_end - host - 4)))
         host += 4;
     unsigned port_value = 0;
     if (port) {
@@ -232,7 +241,8 @@ BW_API bw_status bw_url_normalize(char *out, size_t out_size, const char *url,
             /* The canonical form has no scheme, so it cannot say which web
              * default a port was: both go, whatever the scheme (keeping
              * 443 after "http://" gave a form that read back without it). */
-            if (port_value == default_port || port_value == 80 || port_value == 443)
+            if ((default_port && port_value == default_port) || port_value == 80 ||
+                port_value == 443)
                 port = NULL;
         }
     }

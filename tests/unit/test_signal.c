@@ -38,12 +38,18 @@ static void urls(void)
     url("example.com", "example.com");
     url("www.example.com/a", "example.com/a");
     url("www.com", "www.com"); /* nothing left after the prefix: kept */
+    url("WWW.www.example.com/a", "example.com/a");
+    url("www.www.com", "www.com");
+    url("www.[x.example", NULL); /* brackets only around IPv6 literals */
+    url("example]com", NULL);
     url("http://example.com:80/a", "example.com/a");
     url("https://example.com:443/a", "example.com/a");
     url("http://example.com:443/a", "example.com/a");
     url("https://example.com:80/a", "example.com/a");
     url("ftp://example.com:21/a", "example.com/a");
     url("example.com:21/a", "example.com:21/a");
+    url("http://example.com:0/x", "example.com:0/x"); /* no scheme: no default port */
+    url("example.com:0", "example.com:0");
     url("http://example.com:8080/a", "example.com:8080/a");
     url("example.com:443", "example.com");
     url("http://user:pass@example.com/a", "example.com/a");
@@ -78,6 +84,8 @@ static void urls(void)
     url("http://ex\xc3" "ample.net/", NULL);
     url("http://ex\xed\xa0\x80" "ample.net/", NULL); /* a surrogate */
     url("http://ex\xc0\xaf" "ample.net/", NULL);     /* an overlong '/' */
+    url("m\xf8\x9f\xb8>", NULL);                      /* F8 never leads */
+    url("http://ex\xf5\x80\x80\x80" "ample.net/", NULL); /* past U+10FFFF */
     url("example.net/caf\xe9", "example.net/caf%E9");
     url("", NULL);
     url("http://", NULL);
