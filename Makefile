@@ -3,19 +3,21 @@
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_TSAN ?= build-tsan
 BUILD_FUZZ ?= build-fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build demo check test check-asan fuzz bench clean help
+.PHONY: all deps build demo check test check-asan check-tsan fuzz bench clean help
 
 all: build
 
 help:
 	@echo "make demo        install what is missing, build, run the demo"
-	@echo "make check       install what is missing, build, run every test (plain and ASan+UBSan)"
+	@echo "make check       install what is missing, build, run every test (plain, ASan+UBSan, TSan)"
 	@echo "make test        run the tests of an existing build"
 	@echo "make check-asan  the test suite under AddressSanitizer and UBSan"
+	@echo "make check-tsan  the tests of threaded code under ThreadSanitizer"
 	@echo "make fuzz        build libFuzzer targets with clang and run each FUZZ_SECONDS"
 	@echo "make bench       benchmarks (see bench/README.md)"
 
@@ -37,6 +39,7 @@ test:
 check: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	$(MAKE) check-asan
+	$(MAKE) check-tsan
 
 check-asan: deps
 	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DBW_SANITIZE=ON
@@ -45,10 +48,19 @@ check-asan: deps
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan-suppressions.txt \
 	  ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS)
 
+# The tests labelled "threads" (tests/CMakeLists.txt: bulwarkd, hashing
+# with -j, vPDQ's workers) under ThreadSanitizer: any data race fails the
+# test that ran into it (the sanitizer exits 66).
+check-tsan: deps
+	cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBW_TSAN=ON
+	cmake --build $(BUILD_TSAN) -j $(JOBS)
+	TSAN_OPTIONS=second_deadlock_stack=1 \
+	  ctest --test-dir $(BUILD_TSAN) --output-on-failure -j $(JOBS) -L threads
+
 fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B $(BUILD_FUZZ) -DBW_FUZZ=ON -DBW_SANITIZE=ON
 	cmake --build $(BUILD_FUZZ) -j $(JOBS)
-	@for t in image jpeg png webp gif bmp pnm tiff heif nudity video vpdq vpdq_signal snapshot chat report vault import url; do \
+	@for t in image jpeg png webp gif bmp pnm tiff heif nudity video vpdq vpdq_signal snapshot chat report vault import url http; do \
 	  echo "== fuzz-$$t for $(FUZZ_SECONDS)s"; \
 	  mkdir -p $(BUILD_FUZZ)/corpus-$$t; \
 	  seeds=fuzz/corpus/$$t; \
@@ -65,4 +77,4 @@ bench: build
 	bench/nudity-speed.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN) $(BUILD_FUZZ)

@@ -14,8 +14,10 @@
 #include "pdq_index_internal.h"
 
 /* Not under clang 14, which names the dispatcher "bwi_hash_distance.ifunc"
- * so that calls from other files (pdq_index.c) do not link. */
-#if defined(__x86_64__) && !defined(__clang__)
+ * so that calls from other files (pdq_index.c) do not link; nor under
+ * ThreadSanitizer, whose runtime is not up yet when the dynamic loader runs
+ * the dispatcher of a statically linked program (it crashes there). */
+#if defined(__x86_64__) && !defined(__clang__) && !defined(__SANITIZE_THREAD__)
 __attribute__((target_clones("popcnt", "default")))
 #endif
 int bwi_hash_distance(const uint8_t *a, const uint8_t *b)

@@ -145,7 +145,18 @@ typedef struct bwd_server {
     char *tls_cert_pem, *tls_key_pem;
     struct bwd_device *device;   /* the device endpoints' state */
     bwd_review *review;          /* retained media, the reporter, retention */
+    uint16_t port;               /* bound, when --listen asked for port 0 */
+    pthread_t refresher, deliverer;
+    bool refreshing, delivering;
 } bwd_server;
+
+/* Opens the store and the index, starts serving and the background loops
+ * (server.c); false after logging why, with what started left for
+ * bwd_server_stop. cfg is set beforehand. */
+bool bwd_server_start(bwd_server *srv);
+/* Stops the loops and the daemon at once and frees everything, once: drain
+ * requests in flight first (main.c). */
+void bwd_server_stop(bwd_server *srv);
 
 /* Per-thread scratch: a context and reusable result objects. */
 typedef struct bwd_thread {

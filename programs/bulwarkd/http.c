@@ -218,6 +218,8 @@ static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind, const char
 {
     (void)kind, (void)filename, (void)content_type, (void)encoding, (void)off;
     bwd_request *r = cls;
+    if (!key) /* a part without a name (libmicrohttpd passes NULL): not ours */
+        return MHD_YES;
     if (!strcmp(key, "file")) {
         r->saw_file = true;
         return bwd_media_take(r, data, size) && !r->overflow ? MHD_YES : MHD_NO;
@@ -537,19 +539,25 @@ bool bwd_http_start(bwd_server *srv, char *err, size_t err_size)
         }
         flags |= MHD_USE_TLS;
     }
-    struct MHD_OptionItem tls[] = {
-        {cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert},
-        {key ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, key},
-        {MHD_OPTION_END, 0, NULL},
-    };
+    /* Options given only when they apply (libmicrohttpd warns about a
+     * thread pool of one, which is no pool). */
+    struct MHD_OptionItem more[4];
+    size_t n = 0;
+    if (cert) {
+        more[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, cert};
+        more[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, key};
+    }
+    if (c->http_threads > 1)
+        more[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, c->http_threads, NULL};
+    more[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-        MHD_OPTION_THREAD_POOL_SIZE, c->http_threads, MHD_OPTION_CONNECTION_LIMIT,
+        MHD_OPTION_CONNECTION_LIMIT,
         c->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT, c->per_ip_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, c->idle_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)c->header_bytes, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024,
-        MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
+        MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_ARRAY, more, MHD_OPTION_END);
     freeaddrinfo(ai);
     srv->tls_cert_pem = cert; /* kept until the daemon stops */
     srv->tls_key_pem = key;

@@ -408,6 +408,15 @@ def limits_and_bad_input():
     body, ctype = t.multipart([("photo", "a.jpg", "image/jpeg", IMG["a"])])
     s, _, _, j = req("POST", "/v1/match", key=CLIENT, body=body, ctype=ctype)
     t.check(s == 400 and "file" in j["error"]["message"], "multipart without 'file'")
+    # A part without a name (fuzz_http found that this crashed the server),
+    # before the file and alone.
+    body, ctype = t.multipart([("file", "a.jpg", "image/jpeg", IMG["a"])])
+    unnamed = b'--bulwark-test-boundary\r\nContent-Disposition: form-data\r\n\r\nx\r\n'
+    s, _, _, j = req("POST", "/v1/match", key=CLIENT, body=unnamed + body, ctype=ctype)
+    t.check_eq(s, 200, "a part without a name is passed over")
+    s, _, _, j = req("POST", "/v1/hash", key=CLIENT,
+                     body=unnamed + b"--bulwark-test-boundary--\r\n", ctype=ctype)
+    t.check(s == 400 and "file" in j["error"]["message"], "only a part without a name")
     s, _, _, j = req("POST", "/v1/match", key=CLIENT, body=b"\0" * (9 << 20),
                      ctype="image/jpeg")
     t.check_eq((s, j["error"]["code"]), (413, "too_large"), "upload over max_media_bytes")

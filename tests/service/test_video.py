@@ -225,6 +225,11 @@ def limits_and_damage():
             "a damaged video: %s %s" % (s, j))
     s, _, _, j = upload("/v1/hash", b"\x1a\x45\xdf\xa3" + b"\0" * 600)
     t.check(s in (415, 422), "garbage in a Matroska header: %s %s" % (s, j))
+    # FFmpeg complains about this one on stderr unless told not to: the log
+    # must stay one JSON object a line (checked once the server stops).
+    s, _, _, j = upload("/v1/hash", b"FLV\x01\x05\0\0\0\x09" + bytes(range(256)) * 4,
+                        ctype="video/x-flv")
+    t.check(s in (415, 422), "garbage after an FLV header: %s %s" % (s, j))
     t.check_eq(os.listdir(SPOOL), [], "failed uploads leave nothing either")
     t.check_eq(req("GET", "/healthz")[0], 200, "still serving")
 
@@ -325,6 +330,8 @@ try:
     t.run("decode_time_limit", decode_time_limit)
 finally:
     t.check_eq(srv.stop(), 0, "clean exit after SIGTERM (sanitizers report at exit)")
+    t.check_eq([line for line in srv.log if not line.startswith("{")], [],
+               "every line bulwarkd logged is JSON (FFmpeg's own messages are off)")
     if not t.failures:
         t.remove(DIR)
 t.finish()
