@@ -127,11 +127,29 @@ static bool grow(char **buf, size_t *cap, size_t need)
 }
 
 /* Everything decided from the request line and headers. */
+static enum MHD_Result count_host(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind, (void)value;
+    if (key && !strcasecmp(key, MHD_HTTP_HEADER_HOST))
+        ++*(int *)cls;
+    return MHD_YES;
+}
+
 static void begin(bwd_request *r, const char *method, const char *url)
 {
     bwd_server *srv = r->srv;
     if (atomic_load(&srv->stopping)) {
         bwd_error(r, 503, "shutting_down", "the service is shutting down");
+        return;
+    }
+    /* RFC 9112 3.2: a request with several Host lines is refused, as
+     * libmicrohttpd refuses one without (a proxy in front and this node
+     * must not disagree on which host was meant). */
+    int hosts = 0;
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, count_host, &hosts);
+    if (hosts > 1) {
+        bwd_error(r, 400, "bad_request", "the request has %d Host header lines", hosts);
         return;
     }
     const int found = bwd_route_find(method, url, r->params);

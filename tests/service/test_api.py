@@ -9,6 +9,7 @@ shutdown. A real bulwarkd on loopback with a SQLite store.
 
 import hashlib
 import hmac
+import http.client
 import http.server
 import json
 import os
@@ -434,6 +435,16 @@ def limits_and_bad_input():
     s, _, _, j = req("POST", "/v1/match", key=CLIENT, body=IMG["a"], ctype="image/jpeg",
                      headers={"X-Bulwark-Context": "[1, 2]"})
     t.check_eq((s, j["error"]["code"]), (422, "parse"), "context of the wrong shape")
+    conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=30)
+    conn.putrequest("GET", "/v1/banks", skip_host=True)
+    conn.putheader("Host", "a.example")
+    conn.putheader("Host", "b.example")
+    conn.putheader("Authorization", "Bearer " + ADMIN)
+    conn.endheaders()
+    resp = conn.getresponse()
+    j = json.loads(resp.read())
+    conn.close()
+    t.check_eq((resp.status, j["error"]["code"]), (400, "bad_request"), "two Host lines")
     t.check_eq(req("GET", "/healthz")[0], 200, "still serving after bad input")
 
 
