@@ -117,8 +117,8 @@ static void remove_tree(const char *path)
         fprintf(stderr, "fuzz_http: could not remove %s\n", path);
 }
 
-/* The directories of earlier runs whose process is gone: libFuzzer leaves
- * through _Exit on a finding or a time limit, past atexit. */
+/* The directories of earlier runs whose process is gone: a run that
+ * aborts (a finding) or is killed never reaches atexit. */
 static void remove_stale(const char *tmp)
 {
     DIR *d = opendir(tmp);

@@ -126,7 +126,6 @@ static bool grow(char **buf, size_t *cap, size_t need)
     return true;
 }
 
-/* Everything decided from the request line and headers. */
 static enum MHD_Result count_host(void *cls, enum MHD_ValueKind kind, const char *key,
                                   const char *value)
 {
@@ -136,6 +135,7 @@ static enum MHD_Result count_host(void *cls, enum MHD_ValueKind kind, const char
     return MHD_YES;
 }
 
+/* Everything decided from the request line and headers. */
 static void begin(bwd_request *r, const char *method, const char *url)
 {
     bwd_server *srv = r->srv;
