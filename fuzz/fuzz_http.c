@@ -42,7 +42,6 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -263,13 +262,6 @@ static void expand(buf *out, const uint8_t *data, size_t size)
     *out = fixed;
 }
 
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* Sends one connection's bytes, half-closes, and reads until the node
  * closes; the answers, or dies when the node takes longer than ANSWER_MS. */
 static void exchange(const char *data, size_t size, buf *answer)
@@ -279,7 +271,7 @@ static void exchange(const char *data, size_t size, buf *answer)
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof to) != 0)
         die("cannot connect to the node", strerror(errno));
-    const double deadline = now_ms() + ANSWER_MS;
+    const double deadline = bwd_now() + ANSWER_MS / 1e3;
     size_t sent = 0;
     bool closed = false;
     if (size == 0)
@@ -287,7 +279,7 @@ static void exchange(const char *data, size_t size, buf *answer)
     char chunk[16384];
     while (!closed) {
         struct pollfd p = {.fd = fd, .events = POLLIN | (sent < size ? POLLOUT : 0)};
-        const double left = deadline - now_ms();
+        const double left = (deadline - bwd_now()) * 1e3; /* ms */
         if (left <= 0)
             die("the node did not finish answering in time", NULL);
         if (poll(&p, 1, (int)left + 1) < 0 && errno != EINTR)
