@@ -46,9 +46,9 @@ static void usage(FILE *f)
         "  --db PATH|URL    the bank store (default $BULWARK_DB, else\n"
         "                   ~/.local/share/bulwark/bulwark.db); postgres:// for PostgreSQL\n"
         "  --threshold T    PDQ distance at or under which hashes match (default 31)\n"
-        "  --mode M         plain: the image's PDQ hash (the default);\n"
-        "                   dihedral: also the image turned by 90, 180 and 270\n"
-        "                   degrees and mirrored (7 more hashes);\n"
+        "  --mode M         plain: the image's PDQ hash;\n"
+        "                   dihedral (the default): also the image turned by 90, 180\n"
+        "                   and 270 degrees and mirrored (7 more hashes);\n"
         "                   robust: also the hashes of its content without borders,\n"
         "                   letterbox bars or screenshot frame, turned and mirrored,\n"
         "                   of the picture turned back from a small rotation, of the\n"
@@ -62,7 +62,8 @@ static void usage(FILE *f)
         "                   holds crop regions (bank add-file and add-content store\n"
         "                   them by default)\n"
         "  --dihedral       the same as --mode dihedral\n"
-        "  --fast           plain mode: decode JPEGs at reduced scale (bulwark hash --help)\n"
+        "  --fast           plain mode, decoding JPEGs at reduced scale (bulwark hash\n"
+        "                   --help); not with --mode dihedral or robust\n"
         "  -j, --jobs N     hash files on N threads (0 = one per core)\n"
         "  -k, --keep-going go on after a file fails\n"
         "  --from LIST      read file paths from LIST (- is stdin)\n"
@@ -330,11 +331,13 @@ static void process(void *state, const char *input, cli_result *res)
 int cmd_match(int argc, char **argv)
 {
     match_opts opt = {.batch = CLI_BATCH_DEFAULTS,
+                      .dihedral = true,
                       .threshold = BW_PDQ_DEFAULT_THRESHOLD,
                       .quality = BW_VPDQ_DEFAULT_QUALITY,
                       .query_percent = BW_VPDQ_DEFAULT_QUERY_PERCENT,
                       .compared_percent = BW_VPDQ_DEFAULT_COMPARED_PERCENT};
     const char *db = NULL, *hash = NULL, *hashes_from = NULL;
+    bool mode_given = false;
     enum {
         OPT_DB = 256,
         OPT_THRESHOLD,
@@ -396,8 +399,10 @@ int cmd_match(int argc, char **argv)
             break;
         case OPT_DIHEDRAL:
             opt.dihedral = true;
+            mode_given = true;
             break;
         case OPT_MODE:
+            mode_given = true;
             if (!strcmp(optarg, "plain")) {
                 opt.dihedral = opt.robust = false;
             } else if (!strcmp(optarg, "dihedral")) {
@@ -452,6 +457,14 @@ int cmd_match(int argc, char **argv)
         usage(stderr);
         return CLI_EXIT_USAGE;
     }
+    /* --fast decodes JPEGs at reduced scale for the plain hash alone; the
+     * dihedral and robust sets are hashed from full-size pixels. */
+    if (opt.fast && mode_given && opt.dihedral) {
+        cli_error("--fast works in plain mode only (leave out --mode, or --mode plain)");
+        return CLI_EXIT_USAGE;
+    }
+    if (opt.fast)
+        opt.dihedral = opt.robust = false;
     opt.force_video = vflags.force;
     if (opt.batch.max_pixels)
         vflags.max_pixels = opt.batch.max_pixels;

@@ -81,24 +81,36 @@ static bool want_dihedral(bwd_request *r)
 
 typedef enum match_mode { MODE_PLAIN, MODE_DIHEDRAL, MODE_ROBUST } match_mode;
 
-/* ?mode=plain|dihedral|robust, as `bulwark match --mode` (docs/quality.md);
- * without it, ?dihedral or the dihedral option decide. false after
- * answering 400. */
-static bool mode_arg(bwd_request *r, match_mode *mode)
+static bool parse_mode(const char *m, match_mode *mode)
 {
-    const char *m = bwd_arg(r, "mode");
-    if (!m)
-        *mode = want_dihedral(r) ? MODE_DIHEDRAL : MODE_PLAIN;
-    else if (!strcmp(m, "plain"))
+    if (!strcmp(m, "plain"))
         *mode = MODE_PLAIN;
     else if (!strcmp(m, "dihedral"))
         *mode = MODE_DIHEDRAL;
     else if (!strcmp(m, "robust"))
         *mode = MODE_ROBUST;
-    else {
+    else
+        return false;
+    return true;
+}
+
+/* ?mode=plain|dihedral|robust, as `bulwark match --mode` (docs/quality.md);
+ * without it ?dihedral=0|1 (the older switch), else the match_mode option
+ * (checked when the configuration was read). false after answering 400. */
+static bool mode_arg(bwd_request *r, match_mode *mode)
+{
+    const char *m = bwd_arg(r, "mode");
+    const char *d = bwd_arg(r, "dihedral");
+    if (m) {
+        if (parse_mode(m, mode))
+            return true;
         bwd_error(r, 400, "invalid_argument", "mode is plain, dihedral or robust");
         return false;
     }
+    if (d)
+        *mode = !strcmp(d, "1") || !strcmp(d, "true") ? MODE_DIHEDRAL : MODE_PLAIN;
+    else if (!parse_mode(r->srv->cfg.match_mode, mode))
+        *mode = MODE_DIHEDRAL;
     return true;
 }
 

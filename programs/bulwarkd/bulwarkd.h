@@ -43,7 +43,8 @@ typedef struct bwd_config {
     unsigned decode_ms;          /* per upload, 0: unbounded */
     unsigned batch_max;          /* signals per /v1/match/hashes */
     int threshold;               /* PDQ distance for a match */
-    bool dihedral;               /* also match rotations/mirrors of uploads */
+    char match_mode[16];         /* /v1/match without ?mode=: plain, dihedral, robust */
+    bool dihedral;               /* /v1/hash: also the 8 dihedral hashes */
     unsigned rate_per_minute;    /* default per key, 0: unlimited */
     unsigned key_cache_seconds;
     unsigned refresh_ms;         /* how often to follow the change feed */

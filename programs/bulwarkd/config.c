@@ -19,10 +19,13 @@ typedef struct opt {
     size_t size; /* strings: buffer size */
     const char *help;
     bool secret;
+    const char *choices; /* strings: the values allowed, '|'-separated (NULL: any) */
 } opt;
 
-#define STR(f, h) {#f, OPT_STR, offsetof(bwd_config, f), sizeof(((bwd_config *)0)->f), h, false}
-#define NUM(f, k, h) {#f, k, offsetof(bwd_config, f), 0, h, false}
+#define STR(f, h) {#f, OPT_STR, offsetof(bwd_config, f), sizeof(((bwd_config *)0)->f), h, false, NULL}
+#define NUM(f, k, h) {#f, k, offsetof(bwd_config, f), 0, h, false, NULL}
+#define CHOICE(f, c, h) \
+    {#f, OPT_STR, offsetof(bwd_config, f), sizeof(((bwd_config *)0)->f), h, false, c}
 
 static const opt opts[] = {
     STR(db, "bank store: a SQLite file path, or postgres://... shared by several nodes"),
@@ -44,19 +47,23 @@ static const opt opts[] = {
     NUM(decode_ms, OPT_UINT, "milliseconds one upload may take to decode (0: no limit)"),
     NUM(batch_max, OPT_UINT, "signals in one /v1/match/hashes request"),
     NUM(threshold, OPT_INT, "PDQ Hamming distance that counts as a match (0..256)"),
-    NUM(dihedral, OPT_BOOL, "also match rotated and mirrored copies of uploads"),
+    CHOICE(match_mode, "plain|dihedral|robust",
+           "how /v1/match matches an image when the request names no mode: plain,"
+           " dihedral (also turned and mirrored) or robust"),
+    NUM(dihedral, OPT_BOOL, "/v1/hash also returns the 8 rotation and mirror PDQ hashes"),
     NUM(rate_per_minute, OPT_UINT, "requests per minute per key, unless the key says (0: none)"),
     NUM(key_cache_seconds, OPT_UINT, "how long a checked key is trusted before asking the store"),
     NUM(refresh_ms, OPT_UINT, "how often to apply bank changes made elsewhere (jittered)"),
     STR(allow_bank, "allow-list bank that reviewers' false positives are added to"),
     STR(webhook_url, "URL called (POST, HMAC-signed JSON) for each match to review"),
     {"webhook_secret", OPT_STR, offsetof(bwd_config, webhook_secret),
-     sizeof(((bwd_config *)0)->webhook_secret), "HMAC-SHA256 key for X-Bulwark-Signature", true},
+     sizeof(((bwd_config *)0)->webhook_secret), "HMAC-SHA256 key for X-Bulwark-Signature", true,
+     NULL},
     NUM(webhook_attempts, OPT_UINT, "attempts before a delivery becomes a dead letter"),
     NUM(webhook_timeout, OPT_UINT, "seconds per webhook attempt"),
     NUM(metrics_public, OPT_BOOL, "serve /metrics without a key (for a private scrape network)"),
     NUM(shutdown_grace, OPT_UINT, "seconds in-flight requests get to finish on SIGTERM"),
-    STR(log_level, "debug, info, warn or error"),
+    CHOICE(log_level, "debug|info|warn|error", "debug, info, warn or error"),
     NUM(flood_window, OPT_I64, "flood quarantine window in seconds (0: off)"),
     NUM(flood_min, OPT_UINT, "distinct uploads a signal must match in a window to be suspect"),
     NUM(flood_factor, OPT_DOUBLE, "times its usual rate a signal must match to be quarantined"),
@@ -101,6 +108,7 @@ void bwd_config_defaults(bwd_config *c)
     c->decode_ms = 5000;
     c->batch_max = 1000;
     c->threshold = BW_PDQ_DEFAULT_THRESHOLD;
+    snprintf(c->match_mode, sizeof c->match_mode, "dihedral");
     c->rate_per_minute = 0;
     c->key_cache_seconds = 5;
     c->refresh_ms = 250;
@@ -141,6 +149,19 @@ static const opt *find(const char *key)
     return NULL;
 }
 
+static bool is_choice(const char *choices, const char *value)
+{
+    const size_t n = strlen(value);
+    for (const char *c = choices; *c;) {
+        const char *bar = strchr(c, '|');
+        const size_t len = bar ? (size_t)(bar - c) : strlen(c);
+        if (len == n && !strncmp(c, value, n))
+            return true;
+        c += len + (bar != NULL);
+    }
+    return false;
+}
+
 /* Sizes accept k/M/G (powers of 1024). */
 static bool parse_u64(const char *v, uint64_t *out)
 {
@@ -176,6 +197,10 @@ bool bwd_config_set(bwd_config *c, const char *key, const char *value, char *err
     case OPT_STR:
         if (strlen(value) >= o->size) {
             snprintf(err, err_size, "%s: value too long", o->name);
+            return false;
+        }
+        if (o->choices && !is_choice(o->choices, value)) {
+            snprintf(err, err_size, "%s: '%s' is not one of %s", o->name, value, o->choices);
             return false;
         }
         memcpy(field, value, strlen(value) + 1);

@@ -77,11 +77,17 @@ B add reviewed-ok pdq "$pdq_a" --source reviewer > /dev/null && \
   M --hash "$pdq_a" | grep -q '"suppressed":true' && M --hash "$pdq_a" | grep -q '"actionable":false' \
   && ok "allow list suppresses" || fail "allow list"
 
-# Dihedral: bank the rotated image's hash, match the original with --dihedral.
+# Dihedral (the default mode): bank the rotated image's hash, match the
+# original; plain mode and --fast (plain) miss it.
 rot=$(grep ',jpeg-tall.jpg$' "$golden/expected-dihedral.csv" | cut -d, -f2)
 id=$(B add ncmec pdq "$rot")
-M "$golden/jpeg-tall.jpg" | grep -q '"matches":\[\]' && M --dihedral "$golden/jpeg-tall.jpg" \
-  | grep -q '"transform":"rotate90"' && ok "dihedral match" || fail "dihedral"
+M --mode plain "$golden/jpeg-tall.jpg" | grep -q '"matches":\[\]' &&
+  M --fast "$golden/jpeg-tall.jpg" | grep -q '"matches":\[\]' &&
+  M "$golden/jpeg-tall.jpg" | grep -q '"transform":"rotate90"' &&
+  M --dihedral "$golden/jpeg-tall.jpg" | grep -q '"transform":"rotate90"' &&
+  ok "dihedral match" || fail "dihedral"
+M --fast --mode robust "$golden/jpeg-tall.jpg" 2>/dev/null; [ $? -eq 2 ] &&
+  ok "--fast with --mode robust refused" || fail "--fast with --mode robust"
 B remove "$id" && M --dihedral "$golden/jpeg-tall.jpg" | grep -q '"matches":\[\]' \
   && ok "remove" || fail "remove"
 B remove "$id" 2>/dev/null; [ $? -eq 1 ] && ok "remove twice fails" || fail "remove twice"

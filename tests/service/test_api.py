@@ -257,16 +257,30 @@ def uploads():
                 "edited copy (%s) matches: %s" % (name, pdq[0]["distance"] if pdq else None))
         t.check(not [m for m in j["matches"] if m["signal_type"] == "md5"],
                 "edited copy (%s) is no exact match" % name)
-    s, _, _, j = req("POST", "/v1/match", key=CLIENT, body=MIRRORED, ctype="image/jpeg")
-    t.check(not j["actionable"], "a mirrored copy needs dihedral matching")
-    s, _, _, j = req("POST", "/v1/match?dihedral=1", key=CLIENT, body=MIRRORED,
-                     ctype="image/jpeg")
-    # The query is mirrored back pixel by pixel, so only the re-encoding
-    # separates it from the original (the reference's DCT-derived variant
-    # lies 10-20 bits away).
-    t.check(j["actionable"] and j["matches"][0].get("transform") == "flipy"
-            and j["matches"][0]["distance"] <= 8,
-            "mirrored copy matches closely with dihedral=1: %r" % (j["matches"][:1],))
+    for how in ("?mode=plain", "?dihedral=0"):
+        s, _, _, j = req("POST", "/v1/match" + how, key=CLIENT, body=MIRRORED,
+                         ctype="image/jpeg")
+        t.check(s == 200 and not j["actionable"], "a mirrored copy is missed with " + how)
+    for how in ("", "?dihedral=1", "?mode=dihedral"):
+        s, _, _, j = req("POST", "/v1/match" + how, key=CLIENT, body=MIRRORED,
+                         ctype="image/jpeg")
+        # The query is mirrored back pixel by pixel, so only the re-encoding
+        # separates it from the original (the reference's DCT-derived variant
+        # lies 10-20 bits away).
+        t.check(s == 200 and j["actionable"] and j["matches"][0].get("transform") == "flipy"
+                and j["matches"][0]["distance"] <= 8,
+                "mirrored copy matches closely with %r (dihedral is the default): %r"
+                % (how, j["matches"][:1]))
+    plain = t.Server(BULWARKD, DB, "--match-mode", "plain")
+    try:
+        s, _, _, j = plain.request("POST", "/v1/match", key=CLIENT, body=MIRRORED,
+                                   ctype="image/jpeg")
+        t.check(s == 200 and not j["actionable"], "match_mode = plain: the mirror is missed")
+        s, _, _, j = plain.request("POST", "/v1/match?mode=dihedral", key=CLIENT,
+                                   body=MIRRORED, ctype="image/jpeg")
+        t.check(s == 200 and j["actionable"], "match_mode = plain: ?mode=dihedral still finds it")
+    finally:
+        plain.stop()
     for mode in ("plain", "dihedral"):
         s, _, _, j = req("POST", "/v1/match?mode=" + mode, key=CLIENT, body=FRAMED,
                          ctype="image/jpeg")
