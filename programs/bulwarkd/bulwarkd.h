@@ -88,6 +88,10 @@ void bwd_config_defaults(bwd_config *c);
 bool bwd_config_file(bwd_config *c, const char *path, char *err, size_t err_size);
 /* Sets one option by name (file keys and --long-options share names,
  * with '-' and '_' interchangeable). */
+/* Checks what a value alone cannot show (a port in range, a spool directory
+ * that exists, a webhook URL over HTTP), so that bulwarkd refuses to start
+ * rather than fail at the first request that needs it. */
+bool bwd_config_check(const bwd_config *c, char *err, size_t err_size);
 bool bwd_config_set(bwd_config *c, const char *key, const char *value, char *err,
                     size_t err_size);
 void bwd_config_help(FILE *out);

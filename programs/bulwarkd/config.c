@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bulwarkd.h"
 
@@ -244,6 +247,46 @@ bool bwd_config_set(bwd_config *c, const char *key, const char *value, char *err
     }
     snprintf(err, err_size, "%s: invalid value '%s'", o->name, value);
     return false;
+}
+
+/* More threads than this is a typo, not a configuration: libmicrohttpd
+ * would fail to start them with no better reason than "cannot serve". */
+#define MAX_THREADS 1024
+
+bool bwd_config_check(const bwd_config *c, char *err, size_t err_size)
+{
+    const char *colon = strrchr(c->listen, ':');
+    const char *port = colon ? colon + 1 : "";
+    const size_t digits = strspn(port, "0123456789");
+    if (!colon || !digits || port[digits] || digits > 5 || atoi(port) > 65535) {
+        snprintf(err, err_size, "listen: '%s' is not HOST:PORT with a port from 0 to 65535",
+                 c->listen);
+        return false;
+    }
+    if (c->http_threads > MAX_THREADS || c->workers > MAX_THREADS) {
+        snprintf(err, err_size, "%s: at most %d threads",
+                 c->http_threads > MAX_THREADS ? "http_threads" : "workers", MAX_THREADS);
+        return false;
+    }
+    if (*c->webhook_url) {
+        const char *u = c->webhook_url;
+        const size_t scheme = !strncasecmp(u, "http://", 7) ? 7 : !strncasecmp(u, "https://", 8) ? 8 : 0;
+        if (!scheme || !u[scheme] || u[scheme] == '/') {
+            snprintf(err, err_size, "webhook_url: '%s' is not an http:// or https:// URL", u);
+            return false;
+        }
+    }
+    struct stat st;
+    const char *why = stat(c->spool_dir, &st) != 0      ? strerror(errno)
+                      : !S_ISDIR(st.st_mode)             ? "not a directory"
+                      : access(c->spool_dir, W_OK | X_OK) ? strerror(errno)
+                                                          : NULL;
+    if (why) {
+        snprintf(err, err_size, "spool_dir: %s is not a directory bulwarkd can write to (%s)",
+                 c->spool_dir, why);
+        return false;
+    }
+    return true;
 }
 
 static char *trim(char *s)

@@ -78,6 +78,10 @@ static int parse_args(bwd_config *c, int argc, char **argv)
         bwd_config_print(stdout, c);
         return 0;
     }
+    if (!bwd_config_check(c, err, sizeof err)) {
+        fprintf(stderr, "bulwarkd: %s\n", err);
+        return 2;
+    }
     return -1;
 }
 

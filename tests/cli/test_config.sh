@@ -45,6 +45,20 @@ check_refused "unknown match mode" "match_mode: 'sideways' is not one of plain|d
 printf 'log_level = verbose\n' > "$tmp/f.conf"
 check_refused "unknown log level" "f.conf:1: log_level: 'verbose' is not one of debug|info|warn|error" \
   --config "$tmp/f.conf"
+# Values that only make sense together with the machine stop start-up, with
+# the reason, before anything is opened (the database is never created).
+check_refused "port out of range" "listen: '127.0.0.1:99999' is not HOST:PORT" \
+  --db "$tmp/x.db" --listen 127.0.0.1:99999
+check_refused "no port" "listen: 'localhost' is not HOST:PORT" --db "$tmp/x.db" --listen localhost
+check_refused "missing spool directory" "spool_dir: $tmp/none is not a directory" \
+  --db "$tmp/x.db" --spool-dir "$tmp/none"
+check_refused "spool directory that is a file" "(not a directory)" \
+  --db "$tmp/x.db" --spool-dir "$tmp/b.conf"
+check_refused "webhook not over HTTP" "webhook_url: 'ftp://h/' is not an http:// or https:// URL" \
+  --db "$tmp/x.db" --webhook-url ftp://h/
+check_refused "absurd thread count" "http_threads: at most 1024 threads" \
+  --db "$tmp/x.db" --http-threads 100000
+[ ! -e "$tmp/x.db" ] && ok "nothing created when refused" || bad "a refused start created the database"
 "$bwd" --match-mode robust --print-config | grep -q '^match_mode = robust$' &&
   ok "match mode set" || bad "match mode set"
 exit $fail
