@@ -125,10 +125,13 @@ int cli_cpu_count(void);
 
 /*
  * The bank store to use: --db if given, else $BULWARK_DB, else
- * $XDG_DATA_HOME/bulwark/bulwark.db (~/.local/share/bulwark/bulwark.db),
- * whose directory is created. Prints the error and returns NULL on failure.
+ * $XDG_DATA_HOME/bulwark/bulwark.db (~/.local/share/bulwark/bulwark.db).
+ * Only a command that makes something (`create`) makes a SQLite file that is
+ * not there (and the default's directory): a mistyped path given to
+ * `audit verify` or `match` must not pass as an empty, intact store. Prints
+ * the error and returns NULL on failure.
  */
-bw_store *cli_open_store(bw_ctx *ctx, const char *db);
+bw_store *cli_open_store(bw_ctx *ctx, const char *db, bool create);
 
 /* Videos in `bulwark hash` (cmd_video.c). */
 #define CLI_MAX_DIGESTS 3

@@ -155,11 +155,12 @@ static int make_dirs(char *path)
     return mkdir(path, 0700) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-bw_store *cli_open_store(bw_ctx *ctx, const char *db)
+bw_store *cli_open_store(bw_ctx *ctx, const char *db, bool create)
 {
     char path[4096];
     if (!db || !*db)
         db = getenv("BULWARK_DB");
+    const bool url = db && (!strncmp(db, "postgres://", 11) || !strncmp(db, "postgresql://", 13));
     if (!db || !*db) {
         const char *data = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
         char dir[4000];
@@ -171,12 +172,17 @@ bw_store *cli_open_store(bw_ctx *ctx, const char *db)
             cli_error("no --db given and neither XDG_DATA_HOME nor HOME is set");
             return NULL;
         }
-        if (make_dirs(dir) != 0) {
+        if (create && make_dirs(dir) != 0) {
             cli_error("cannot create %s: %s", dir, strerror(errno));
             return NULL;
         }
         snprintf(path, sizeof path, "%s/bulwark.db", dir);
         db = path;
+    }
+    if (!create && !url && access(db, F_OK) != 0) {
+        cli_error("no bank store at %s (%s; `bulwark bank create` or `bulwark key create` "
+                  "makes one)", db, strerror(errno));
+        return NULL;
     }
     bw_store *store;
     if (bw_store_open(ctx, &store, db) != BW_OK) {

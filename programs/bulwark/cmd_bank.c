@@ -359,7 +359,7 @@ int cmd_bank(int argc, char **argv)
     bw_ctx *ctx;
     if (bw_ctx_create(&ctx) != BW_OK)
         return CLI_EXIT_FAILED;
-    bw_store *store = cli_open_store(ctx, o.db);
+    bw_store *store = cli_open_store(ctx, o.db, !strcmp(verb, "create"));
     if (!store) {
         bw_ctx_free(ctx);
         return CLI_EXIT_FAILED;

@@ -131,7 +131,7 @@ int cmd_key(int argc, char **argv)
     bw_ctx *ctx;
     if (bw_ctx_create(&ctx) != BW_OK)
         return CLI_EXIT_FAILED;
-    bw_store *store = cli_open_store(ctx, o.db);
+    bw_store *store = cli_open_store(ctx, o.db, !strcmp(what, "create"));
     int rc = store ? CLI_EXIT_OK : CLI_EXIT_FAILED;
     if (store && !strcmp(what, "create")) {
         char key[BW_KEY_CHARS + 1];
@@ -205,7 +205,7 @@ int cmd_audit(int argc, char **argv)
     bw_ctx *ctx;
     if (bw_ctx_create(&ctx) != BW_OK)
         return CLI_EXIT_FAILED;
-    bw_store *store = cli_open_store(ctx, o.db);
+    bw_store *store = cli_open_store(ctx, o.db, false);
     int rc = store ? CLI_EXIT_OK : CLI_EXIT_FAILED;
     if (store && !strcmp(argv[first], "verify")) {
         uint64_t entries = 0;

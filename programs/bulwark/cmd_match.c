@@ -475,7 +475,7 @@ int cmd_match(int argc, char **argv)
         bw_vpdq_options_free(opt.vpdq);
         return CLI_EXIT_FAILED;
     }
-    bw_store *store = cli_open_store(ctx, db);
+    bw_store *store = cli_open_store(ctx, db, false);
     if (!store) {
         bw_vpdq_options_free(opt.vpdq);
         bw_ctx_free(ctx);

@@ -89,7 +89,7 @@ int cmd_report(int argc, char **argv)
         free(reporter);
         return CLI_EXIT_FAILED;
     }
-    bw_store *store = cli_open_store(ctx, db);
+    bw_store *store = cli_open_store(ctx, db, false);
     int rc = CLI_EXIT_FAILED;
     FILE *f = output && strcmp(output, "-") ? fopen(output, "wb") : stdout;
     if (!f)

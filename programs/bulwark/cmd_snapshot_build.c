@@ -110,7 +110,7 @@ int cmd_snapshot_build(bw_ctx *ctx, const snap_opts *o, const uint8_t seed[32])
     }
     if (o->psm_key && !snap_read_key(b.psm_key, o->psm_key))
         return CLI_EXIT_FAILED;
-    bw_store *store = cli_open_store(ctx, o->db);
+    bw_store *store = cli_open_store(ctx, o->db, false);
     if (!store)
         return CLI_EXIT_FAILED;
     int rc = CLI_EXIT_FAILED;

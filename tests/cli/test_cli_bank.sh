@@ -14,6 +14,13 @@ db=${BW_TEST_PG_URI:-$tmp/banks.db}
 B() { "$bw" bank --db "$db" "$@"; }
 M() { "$bw" match --db "$db" "$@"; }
 
+# Only create makes a store: a mistyped path is an error for every other
+# command, never an empty store that verifies as intact.
+for cmd in "audit verify" "bank list" "key list" "match --hash pdq:$(printf '%064d' 0)"; do
+  "$bw" $cmd --db "$tmp/typo.db" 2>"$tmp/e"; rc=$?
+  [ $rc -eq 1 ] && grep -q "no bank store at $tmp/typo.db" "$tmp/e" && [ ! -e "$tmp/typo.db" ] &&
+    ok "$cmd: no store made" || fail "$cmd on a missing store: exit $rc, $(cat "$tmp/e")"
+done
 B create ncmec 2>/dev/null && B create --kind allow reviewed-ok 2>/dev/null && ok "create" || fail "create"
 B create ncmec 2>"$tmp/e"; [ $? -eq 1 ] && grep -q "already exists" "$tmp/e" && ok "duplicate bank refused" \
   || fail "duplicate bank: $(cat "$tmp/e")"
