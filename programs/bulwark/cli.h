@@ -174,6 +174,24 @@ bool cli_video_option(cli_video_flags *flags, int which, const char *arg);
 /* vPDQ options from the flags; NULL (after an error message) on failure. */
 bw_vpdq_options *cli_video_options_make(const cli_video_flags *flags, int threads);
 
+/*
+ * An input named on the command line, as it can be opened again and again
+ * (spool.c): a file as it is; a pipe or other stream (`<(curl ...)`,
+ * /dev/stdin) copied first into an unnamed temporary file in $TMPDIR (at
+ * most max_bytes; 0: ctx's input limit, or 1 GiB when the first bytes are a
+ * video's). Open sp->path, print the name the user gave; close with
+ * cli_spool_close. On failure the reason is in error.
+ */
+typedef struct cli_spool {
+    int fd;           /* the temporary copy, or -1 */
+    const char *path; /* what to open */
+    char copy[32];
+} cli_spool;
+
+bw_status cli_spool_open(cli_spool *sp, bw_ctx *ctx, const char *name, uint64_t max_bytes,
+                         char *error, size_t error_size);
+void cli_spool_close(cli_spool *sp);
+
 /* Whether the file's first bytes are those of a video container. */
 bool cli_is_video(bw_ctx *ctx, const char *path);
 
@@ -189,9 +207,10 @@ bw_hashes *cli_video_digests(const char *path, char *error, size_t error_size);
 /* The vPDQ signal value of a hash (malloc'd), or NULL. */
 char *cli_vpdq_value(const bw_vpdq *vpdq);
 
-/* Hashes one video (and its digests) into res, as `bulwark hash` prints it. */
-void cli_video_hash(bw_ctx *ctx, const cli_video_options *opt, const char *path,
-                    cli_result *res);
+/* Hashes one video (and its digests) into res, as `bulwark hash` prints it:
+ * read from path, printed as name (they differ for a spooled stream). */
+void cli_video_hash(bw_ctx *ctx, const cli_video_options *opt, const char *name,
+                    const char *path, cli_result *res);
 
 /* bulwark bank add-file and add-content (cmd_bank_file.c): banks the
  * signals of each file, printing a JSON line a file or, with summary, a

@@ -77,12 +77,13 @@ static void add_digests(file_bank *fb, const bw_hashes *h)
     }
 }
 
-static bool add_video(file_bank *fb, const bw_vpdq_options *o, const char *path)
+static bool add_video(file_bank *fb, const bw_vpdq_options *o, const char *name,
+                      const char *path)
 {
     char error[512];
     bw_hashes *h = cli_video_digests(path, error, sizeof error);
     if (!h) {
-        cli_error("%s: %s", path, error);
+        cli_error("%s: %s", name, error);
         return false;
     }
     bw_vpdq *v = NULL;
@@ -91,7 +92,7 @@ static bool add_video(file_bank *fb, const bw_vpdq_options *o, const char *path)
     if (value)
         add(fb, BW_SIGNAL_VPDQ, value, bw_vpdq_count(v));
     else
-        cli_error("%s: %s", path, st != BW_OK ? bw_ctx_message(fb->ctx)
+        cli_error("%s: %s", name, st != BW_OK ? bw_ctx_message(fb->ctx)
                                               : "no frame to bank, or too many");
     if (value)
         add_digests(fb, h);
@@ -144,12 +145,12 @@ static int image_signal(void *arg, const bw_content_signal *sig)
 
 /* An image: what the bank's settings ask for. A missing bank or malformed
  * settings fail every file alike, hence *stop. */
-static bool add_image(file_bank *fb, const char *path, bool *stop)
+static bool add_image(file_bank *fb, const char *name, const char *path, bool *stop)
 {
     size_t size = 0;
     uint8_t *data = read_whole(path, &size);
     if (!data) {
-        cli_error("%s: %s", path, strerror(errno));
+        cli_error("%s: %s", name, strerror(errno));
         return false;
     }
     const bw_status st = bw_bank_add_content_each(fb->ctx, fb->store, fb->bank, data, size,
@@ -157,7 +158,7 @@ static bool add_image(file_bank *fb, const char *path, bool *stop)
                                                   fb);
     free(data);
     if (st != BW_OK) {
-        cli_error("%s: %s", path, bw_ctx_message(fb->ctx));
+        cli_error("%s: %s", name, bw_ctx_message(fb->ctx));
         *stop = st == BW_ERR_NOT_FOUND || st == BW_ERR_PARSE;
     }
     return st == BW_OK;
@@ -185,8 +186,16 @@ int cli_bank_add_files(bw_ctx *ctx, bw_store *store, const char *bank, char **fi
         cli_buf_puts(&fb.out, "{\"file\":");
         cli_buf_json_string(&fb.out, files[i]);
         cli_buf_puts(&fb.out, ",\"signals\":[");
-        const bool ok = cli_is_video(ctx, files[i]) ? add_video(&fb, o, files[i])
-                                                    : add_image(&fb, files[i], &stop);
+        cli_spool sp;
+        char why[512];
+        bool ok = cli_spool_open(&sp, ctx, files[i], 0, why, sizeof why) == BW_OK;
+        if (!ok)
+            cli_error("%s: %s", files[i], why);
+        else if (cli_is_video(ctx, sp.path))
+            ok = add_video(&fb, o, files[i], sp.path);
+        else
+            ok = add_image(&fb, files[i], sp.path, &stop);
+        cli_spool_close(&sp);
         cli_buf_printf(&fb.out, "],\"skipped\":[%s]}\n", fb.skipped.data ? fb.skipped.data : "");
         if (!ok || fb.failed)
             rc = CLI_EXIT_FAILED;

@@ -78,6 +78,9 @@ static void usage(FILE *f)
         "header line '#vpdq,LINES,DIGESTS...,FILENAME' comes before each video's\n"
         "lines. In JSON a video is one object with a \"vpdq\" array.\n"
         "-j N hashes N files at once; a single video uses the N threads itself.\n"
+        "A FILE that is a stream (a pipe, /dev/stdin, <(curl ...)) is copied first\n"
+        "to an unnamed temporary file in $TMPDIR (else /tmp), up to --max-bytes\n"
+        "(default: 256M, or 1G when its first bytes are a video's).\n"
         "Exit status: 0 when every file hashed, 1 when any failed, 2 on usage errors.\n",
         f);
 }
@@ -224,33 +227,43 @@ static void json_line(const hash_thread *t, const char *path, cli_buf *out)
     cli_buf_puts(out, "}\n");
 }
 
-static void process(void *state, const char *path, cli_result *res)
+static void report_failure(hash_thread *t, const char *name, bw_status st, const char *detail,
+                           cli_result *res)
 {
-    hash_thread *t = state;
-    if (t->opt->force_video || cli_is_video(t->ctx, path)) {
-        cli_video_hash(t->ctx, &t->opt->video, path, res);
-        return;
-    }
-    bw_status st = bw_hash_file(t->ctx, t->hashes, t->opt->flags, path);
-    if (st == BW_OK) {
-        if (t->opt->json)
-            json_line(t, path, &res->out);
-        else
-            csv_line(t, path, &res->out);
-        return;
-    }
     res->failed = true;
-    const char *detail = bw_ctx_message(t->ctx);
-    cli_buf_printf(&res->err, "bulwark: %s: %s (%s)\n", path,
+    cli_buf_printf(&res->err, "bulwark: %s: %s (%s)\n", name,
                    *detail ? detail : bw_strerror(st), bw_status_code(st));
     if (t->opt->json) {
         cli_buf_puts(&res->out, "{\"file\":");
-        cli_buf_json_string(&res->out, path);
+        cli_buf_json_string(&res->out, name);
         cli_buf_printf(&res->out, ",\"error\":{\"code\":\"%s\",\"message\":",
                        bw_status_code(st));
         cli_buf_json_string(&res->out, *detail ? detail : bw_strerror(st));
         cli_buf_puts(&res->out, "}}\n");
     }
+}
+
+static void process(void *state, const char *name, cli_result *res)
+{
+    hash_thread *t = state;
+    cli_spool sp;
+    char why[512] = "";
+    bw_status st = cli_spool_open(&sp, t->ctx, name, t->opt->batch.max_bytes, why, sizeof why);
+    if (st != BW_OK)
+        return report_failure(t, name, st, why, res);
+    if (t->opt->force_video || cli_is_video(t->ctx, sp.path)) {
+        cli_video_hash(t->ctx, &t->opt->video, name, sp.path, res);
+        cli_spool_close(&sp);
+        return;
+    }
+    st = bw_hash_file(t->ctx, t->hashes, t->opt->flags, sp.path);
+    cli_spool_close(&sp);
+    if (st != BW_OK)
+        return report_failure(t, name, st, bw_ctx_message(t->ctx), res);
+    if (t->opt->json)
+        json_line(t, name, &res->out);
+    else
+        csv_line(t, name, &res->out);
 }
 
 int cmd_hash(int argc, char **argv)

@@ -172,6 +172,18 @@ static void failed(match_thread *t, const char *what, bw_status st, cli_result *
     cli_buf_puts(&res->out, "}}\n");
 }
 
+/* As failed(), with the reason given rather than the context's. */
+static void failed_because(const char *what, bw_status st, const char *why, cli_result *res)
+{
+    res->failed = true;
+    cli_buf_printf(&res->err, "bulwark: %s: %s (%s)\n", what, why, bw_status_code(st));
+    cli_buf_puts(&res->out, "{\"query\":");
+    cli_buf_json_string(&res->out, what);
+    cli_buf_printf(&res->out, ",\"error\":{\"code\":\"%s\",\"message\":", bw_status_code(st));
+    cli_buf_json_string(&res->out, why);
+    cli_buf_puts(&res->out, "}}\n");
+}
+
 /* "[type] value" or "type:value"; a bare value is a PDQ hash. */
 static bool split_hash(const char *in, bw_signal_type *type, const char **value)
 {
@@ -198,16 +210,16 @@ static bool split_hash(const char *in, bw_signal_type *type, const char **value)
 
 /* A video: its digests, then its vPDQ against the banked videos, in one
  * answer. A video that cannot be decoded still matches by its digests. */
-static void match_video(match_thread *t, const char *path, cli_result *res)
+static void match_video(match_thread *t, const char *name, const char *path, cli_result *res)
 {
     const match_opts *o = t->opt;
     char error[512] = "";
     bw_hashes *h = cli_video_digests(path, error, sizeof error);
     if (!h) {
         res->failed = true;
-        cli_buf_printf(&res->err, "bulwark: %s: %s (io)\n", path, error);
+        cli_buf_printf(&res->err, "bulwark: %s: %s (io)\n", name, error);
         cli_buf_puts(&res->out, "{\"query\":");
-        cli_buf_json_string(&res->out, path);
+        cli_buf_json_string(&res->out, name);
         cli_buf_puts(&res->out, ",\"error\":{\"code\":\"io\",\"message\":");
         cli_buf_json_string(&res->out, error);
         cli_buf_puts(&res->out, "}}\n");
@@ -224,10 +236,10 @@ static void match_video(match_thread *t, const char *path, cli_result *res)
     if (st != BW_OK) {
         bw_vpdq_free(v);
         bw_hashes_free(h);
-        return failed(t, path, st, res);
+        return failed(t, name, st, res);
     }
     cli_buf_puts(&res->out, "{\"query\":{\"file\":");
-    cli_buf_json_string(&res->out, path);
+    cli_buf_json_string(&res->out, name);
     cli_buf_puts(&res->out, ",\"format\":\"video\"");
     if (v)
         cli_buf_printf(&res->out, ",\"frames\":%zu", bw_vpdq_count(v));
@@ -261,6 +273,53 @@ static bw_status match_vpdq_value(match_thread *t, const char *value)
     return st;
 }
 
+/* A file (or a stream's copy at path), printed as name. */
+static void process_file(match_thread *t, const char *name, const char *path, cli_result *res)
+{
+    const match_opts *o = t->opt;
+    bw_status st;
+    if (o->force_video || cli_is_video(t->ctx, path))
+        return match_video(t, name, path, res);
+    const unsigned digests = BW_HASH_MD5 | BW_HASH_SHA1 | BW_HASH_SHA256;
+    const unsigned set_flags = o->robust ? BW_PDQ_SET_ROBUST_QUERY : BW_PDQ_SET_DIHEDRAL_QUERY;
+    /* Dihedral and robust modes match a set of hashes of the picture,
+     * computed with its plain hash from one decoding. */
+    if (o->dihedral)
+        st = bw_hash_file_set(t->ctx, t->hashes, digests, t->set, set_flags, path);
+    else
+        st = bw_hash_file(t->ctx, t->hashes,
+                          digests | BW_HASH_PDQ | (o->fast ? BW_HASH_FAST : 0), path);
+    /* A file that is no image can still match by its digests. */
+    if (st != BW_OK && !(bw_hashes_flags(t->hashes) & BW_HASH_SHA256))
+        return failed(t, name, st, res);
+    const bw_status hashed = st;
+    if (o->dihedral && st == BW_OK)
+        st = bw_matcher_match_set(t->ctx, o->matcher, t->matches, t->set, t->hashes,
+                                  o->threshold);
+    else
+        st = bw_matcher_match_hashes(t->ctx, o->matcher, t->matches, t->hashes, o->threshold,
+                                     0);
+    if (st != BW_OK)
+        return failed(t, name, st, res);
+    cli_buf_puts(&res->out, "{\"query\":{\"file\":");
+    cli_buf_json_string(&res->out, name);
+    uint8_t pdq[BW_PDQ_BYTES];
+    int quality;
+    if (bw_hashes_pdq(t->hashes, pdq, &quality) == BW_OK) {
+        char hex[BW_PDQ_HEX_CHARS + 1];
+        bw_pdq_to_hex(hex, pdq);
+        cli_buf_printf(&res->out, ",\"pdq\":\"%s\",\"quality\":%d", hex, quality);
+    } else {
+        cli_buf_printf(&res->out, ",\"pdq_error\":\"%s\"", bw_status_code(hashed));
+    }
+    uint8_t d[32];
+    char hex[65];
+    bw_hashes_digest(t->hashes, BW_DIGEST_MD5, d, sizeof d);
+    bw_hex_encode(hex, d, 16);
+    cli_buf_printf(&res->out, ",\"md5\":\"%s\"}", hex);
+    put_matches(&res->out, t->matches);
+}
+
 static void process(void *state, const char *input, cli_result *res)
 {
     match_thread *t = state;
@@ -286,47 +345,15 @@ static void process(void *state, const char *input, cli_result *res)
         put_matches(&res->out, t->matches);
         return;
     }
-    if (o->force_video || cli_is_video(t->ctx, input))
-        return match_video(t, input, res);
-    const unsigned digests = BW_HASH_MD5 | BW_HASH_SHA1 | BW_HASH_SHA256;
-    const unsigned set_flags = o->robust ? BW_PDQ_SET_ROBUST_QUERY : BW_PDQ_SET_DIHEDRAL_QUERY;
-    /* Dihedral and robust modes match a set of hashes of the picture,
-     * computed with its plain hash from one decoding. */
-    if (o->dihedral)
-        st = bw_hash_file_set(t->ctx, t->hashes, digests, t->set, set_flags, input);
-    else
-        st = bw_hash_file(t->ctx, t->hashes,
-                          digests | BW_HASH_PDQ | (o->fast ? BW_HASH_FAST : 0), input);
-    /* A file that is no image can still match by its digests. */
-    if (st != BW_OK && !(bw_hashes_flags(t->hashes) & BW_HASH_SHA256))
-        return failed(t, input, st, res);
-    const bw_status hashed = st;
-    if (o->dihedral && st == BW_OK)
-        st = bw_matcher_match_set(t->ctx, o->matcher, t->matches, t->set, t->hashes,
-                                  o->threshold);
-    else
-        st = bw_matcher_match_hashes(t->ctx, o->matcher, t->matches, t->hashes, o->threshold,
-                                     0);
+    cli_spool sp;
+    char why[512] = "";
+    st = cli_spool_open(&sp, t->ctx, input, o->batch.max_bytes, why, sizeof why);
     if (st != BW_OK)
-        return failed(t, input, st, res);
-    cli_buf_puts(&res->out, "{\"query\":{\"file\":");
-    cli_buf_json_string(&res->out, input);
-    uint8_t pdq[BW_PDQ_BYTES];
-    int quality;
-    if (bw_hashes_pdq(t->hashes, pdq, &quality) == BW_OK) {
-        char hex[BW_PDQ_HEX_CHARS + 1];
-        bw_pdq_to_hex(hex, pdq);
-        cli_buf_printf(&res->out, ",\"pdq\":\"%s\",\"quality\":%d", hex, quality);
-    } else {
-        cli_buf_printf(&res->out, ",\"pdq_error\":\"%s\"", bw_status_code(hashed));
-    }
-    uint8_t d[32];
-    char hex[65];
-    bw_hashes_digest(t->hashes, BW_DIGEST_MD5, d, sizeof d);
-    bw_hex_encode(hex, d, 16);
-    cli_buf_printf(&res->out, ",\"md5\":\"%s\"}", hex);
-    put_matches(&res->out, t->matches);
+        return failed_because(input, st, why, res);
+    process_file(t, input, sp.path, res);
+    cli_spool_close(&sp);
 }
+
 
 int cmd_match(int argc, char **argv)
 {

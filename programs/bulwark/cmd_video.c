@@ -140,8 +140,8 @@ static void json_output(const cli_video_options *opt, const char *path, const bw
     cli_buf_puts(out, "}\n");
 }
 
-void cli_video_hash(bw_ctx *ctx, const cli_video_options *opt, const char *path,
-                    cli_result *res)
+void cli_video_hash(bw_ctx *ctx, const cli_video_options *opt, const char *name,
+                    const char *path, cli_result *res)
 {
     uint8_t digests[CLI_MAX_DIGESTS][BW_DIGEST_MAX_BYTES];
     char message[512] = "";
@@ -165,12 +165,12 @@ void cli_video_hash(bw_ctx *ctx, const cli_video_options *opt, const char *path,
     /* A failed video prints nothing in CSV, except the frames hashed before
      * the failure when --partial asked for them (v is then set). */
     if (opt->json)
-        json_output(opt, path, v, have_digests ? digests : NULL, st, message, &res->out);
+        json_output(opt, name, v, have_digests ? digests : NULL, st, message, &res->out);
     else if (st == BW_OK || v)
-        csv_output(opt, path, v, digests, &res->out);
+        csv_output(opt, name, v, digests, &res->out);
     bw_vpdq_free(v);
     if (st == BW_OK)
         return;
     res->failed = true;
-    cli_buf_printf(&res->err, "bulwark: %s: %s (%s)\n", path, message, bw_status_code(st));
+    cli_buf_printf(&res->err, "bulwark: %s: %s (%s)\n", name, message, bw_status_code(st));
 }

@@ -81,9 +81,10 @@ static char *read_text(const char *path, size_t *size_out, char *error, size_t e
     return buf;
 }
 
-/* A vPDQ hash from a text file or a video; NULL after printing why. */
-static bw_vpdq *load(bw_ctx *ctx, const char *path, bool force_video,
-                     const bw_vpdq_options *options)
+/* A vPDQ hash from a text file or a video at path; NULL after printing
+ * why, under name. */
+static bw_vpdq *load_from(bw_ctx *ctx, const char *name, const char *path, bool force_video,
+                          const bw_vpdq_options *options)
 {
     bw_vpdq *v = NULL;
     bw_status st;
@@ -94,7 +95,7 @@ static bw_vpdq *load(bw_ctx *ctx, const char *path, bool force_video,
         size_t size;
         char *text = read_text(path, &size, error, sizeof error);
         if (!text) {
-            cli_error("%s: %s", path, error);
+            cli_error("%s: %s", name, error);
             return NULL;
         }
         st = bw_vpdq_parse(ctx, &v, text, size, 0);
@@ -102,10 +103,25 @@ static bw_vpdq *load(bw_ctx *ctx, const char *path, bool force_video,
     }
     if (st != BW_OK) {
         const char *detail = bw_ctx_message(ctx);
-        cli_error("%s: %s (%s)", path, *detail ? detail : bw_strerror(st), bw_status_code(st));
+        cli_error("%s: %s (%s)", name, *detail ? detail : bw_strerror(st), bw_status_code(st));
         bw_vpdq_free(v);
         return NULL;
     }
+    return v;
+}
+
+/* The same for a path as given, which may be a stream (cli_spool_open). */
+static bw_vpdq *load(bw_ctx *ctx, const char *name, bool force_video,
+                     const bw_vpdq_options *options)
+{
+    cli_spool sp;
+    char why[512];
+    if (cli_spool_open(&sp, ctx, name, 0, why, sizeof why) != BW_OK) {
+        cli_error("%s: %s", name, why);
+        return NULL;
+    }
+    bw_vpdq *v = load_from(ctx, name, sp.path, force_video, options);
+    cli_spool_close(&sp);
     return v;
 }
 

@@ -97,6 +97,10 @@ else
   "$bw" hash "$v/orig.mp4" > "$tmp/orig.txt"
   r=$("$bw" vpdq-match "$tmp/orig.txt" "$v/orig.mp4" --distance 0)
   [ "${r%,*,*}" = "100.000,100.000" ] && ok "vpdq-match: file against its video" || fail "self match: $r"
+  # A video from a pipe (read twice: digests, then frames) as from its file.
+  cat "$v/orig.mp4" | "$bw" hash /dev/stdin > "$tmp/piped.txt" &&
+    cmp -s "$tmp/piped.txt" "$tmp/orig.txt" && ok "a video from a pipe hashes as its file" ||
+    fail "video from a pipe: $(head -2 "$tmp/piped.txt")"
 
   # Video after audio in the container: every frame, the last ones included
   # (the reference loses the frames still in the decoder here).
