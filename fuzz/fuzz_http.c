@@ -262,15 +262,35 @@ static void expand(buf *out, const uint8_t *data, size_t size)
     *out = fixed;
 }
 
-/* Sends one connection's bytes, half-closes, and reads until the node
- * closes; the answers, or dies when the node takes longer than ANSWER_MS. */
-static void exchange(const char *data, size_t size, buf *answer)
+/* A connection to the node. libFuzzer's timer (-timeout) may interrupt
+ * connect(), which then goes on by itself: wait for it to finish. */
+static int connect_node(void)
 {
     const int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(srv.port)};
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof to) != 0)
+    if (fd < 0)
+        die("cannot make a socket", strerror(errno));
+    if (connect(fd, (struct sockaddr *)&to, sizeof to) == 0)
+        return fd;
+    if (errno != EINTR)
         die("cannot connect to the node", strerror(errno));
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    while (poll(&p, 1, ANSWER_MS) < 0 && errno == EINTR)
+        ;
+    int error = 0;
+    socklen_t len = sizeof error;
+    if (!(p.revents & POLLOUT) || getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0 ||
+        error)
+        die("cannot connect to the node", error ? strerror(error) : "no answer");
+    return fd;
+}
+
+/* Sends one connection's bytes, half-closes, and reads until the node
+ * closes; the answers, or dies when the node takes longer than ANSWER_MS. */
+static void exchange(const char *data, size_t size, buf *answer)
+{
+    const int fd = connect_node();
     const double deadline = bwd_now() + ANSWER_MS / 1e3;
     size_t sent = 0;
     bool closed = false;
