@@ -159,20 +159,7 @@ static void put_matches(cli_buf *out, const bw_matches *m)
     cli_buf_printf(out, "],\"actionable\":%s}\n", bw_matches_actionable(m) ? "true" : "false");
 }
 
-static void failed(match_thread *t, const char *what, bw_status st, cli_result *res)
-{
-    const char *detail = bw_ctx_message(t->ctx);
-    res->failed = true;
-    cli_buf_printf(&res->err, "bulwark: %s: %s (%s)\n", what, *detail ? detail : bw_strerror(st),
-                   bw_status_code(st));
-    cli_buf_puts(&res->out, "{\"query\":");
-    cli_buf_json_string(&res->out, what);
-    cli_buf_printf(&res->out, ",\"error\":{\"code\":\"%s\",\"message\":", bw_status_code(st));
-    cli_buf_json_string(&res->out, *detail ? detail : bw_strerror(st));
-    cli_buf_puts(&res->out, "}}\n");
-}
-
-/* As failed(), with the reason given rather than the context's. */
+/* The input failed: why on stderr, and a JSON line saying so. */
 static void failed_because(const char *what, bw_status st, const char *why, cli_result *res)
 {
     res->failed = true;
@@ -182,6 +169,13 @@ static void failed_because(const char *what, bw_status st, const char *why, cli_
     cli_buf_printf(&res->out, ",\"error\":{\"code\":\"%s\",\"message\":", bw_status_code(st));
     cli_buf_json_string(&res->out, why);
     cli_buf_puts(&res->out, "}}\n");
+}
+
+/* As failed_because(), with the context's message. */
+static void failed(match_thread *t, const char *what, bw_status st, cli_result *res)
+{
+    const char *detail = bw_ctx_message(t->ctx);
+    failed_because(what, st, *detail ? detail : bw_strerror(st), res);
 }
 
 /* "[type] value" or "type:value"; a bare value is a PDQ hash. */
