@@ -1,6 +1,7 @@
 #!/bin/sh
 # `make demo`'s main job, briefly: the service starts with the demo bank, a
-# banked image matches, an edited copy matches, an ordinary image does not.
+# banked image matches, an edited and a mirrored copy match, an ordinary
+# image does not; each checked in the answer shown under its heading.
 #   test_demo.sh BUILD_DIR
 set -eu
 build=$1
@@ -19,10 +20,16 @@ fail=0
 expect() {
   if grep -q -- "$2" "$out"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi
 }
+# The answer shown under a heading: the lines from it to the next one.
+expect_in() { # NAME HEADING TEXT
+  if awk -v h="$2" 'index($0, h) { on = 1; next } /^-- / { on = 0 } on' "$out" |
+       grep -q -- "$3"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi
+}
 expect "service started" "bulwarkd is serving on http://127.0.0.1:$port"
-expect "banked image matched" '"distance":0,"metadata":{},"signal_id"'
-expect "edited copy matched" 'match at a small distance'
-expect "ordinary image unmatched" '"matches":\[\],"actionable":false'
-expect "review queue shown" '{"matches":\[{"id":1,'
+expect_in "banked image matched" "-- a banked image" '"distance":0,"metadata":{},"signal_id"'
+expect_in "edited copy matched" "-- an edited copy" '"actionable":true'
+expect_in "mirrored copy matched" "-- a mirrored copy" '"transform":"flipy"'
+expect_in "ordinary image unmatched" "-- an ordinary image" '"matches":\[\],"actionable":false'
+expect_in "review queue shown" "-- the review queue" '{"matches":\[{"id":1,'
 [ $fail -eq 0 ] || cat "$out"
 exit $fail
