@@ -150,10 +150,13 @@ typedef struct bw_delivery_info {
 
 typedef int (*bw_delivery_fn)(void *arg, const bw_delivery_info *d);
 
-/* Deliveries due now (pending, next attempt passed), oldest first. With
- * PostgreSQL they are claimed, so several nodes never send one twice. */
+/* Deliveries due now (pending, next attempt passed), oldest first, each
+ * claimed for BW_DELIVERY_CLAIM_SECONDS: no other caller (node) gets it
+ * again before its result is recorded or the claim lapses, so several nodes
+ * never send one twice as long as each finishes what it claimed in time. */
 BW_API bw_status bw_delivery_due(bw_ctx *ctx, bw_store *store, size_t limit,
                                  bw_delivery_fn fn, void *arg);
+#define BW_DELIVERY_CLAIM_SECONDS 60
 
 /* Records the outcome of an attempt: delivered, or failed with an error
  * (retried after retry_after seconds, or dead once attempts reach

@@ -12,9 +12,6 @@
 #include "bulwark/bw_digest.h"
 #include "service_internal.h"
 
-/* How long a claimed delivery is left to its worker before others retry it. */
-#define CLAIM_SECONDS 60
-
 typedef struct delivery_relay {
     bw_delivery_fn fn;
     void *arg;
@@ -42,7 +39,7 @@ BW_API bw_status bw_delivery_due(bw_ctx *ctx, bw_store *store, size_t limit, bw_
     bwi_clear(ctx);
     const int64_t now = bwi_now();
     const bwi_sql_value p[] = {BWI_INT(now), BWI_INT((int64_t)(limit ? limit : 16)),
-                               BWI_INT(now + CLAIM_SECONDS)};
+                               BWI_INT(now + BW_DELIVERY_CLAIM_SECONDS)};
     delivery_relay r = {fn, arg, 0};
     /* One statement, so it commits on its own: claiming is not a bank
      * change and must not advance the change feed. SKIP LOCKED lets nodes

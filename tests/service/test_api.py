@@ -596,6 +596,41 @@ def shutdown():
     t.check(any('"msg":"stopped"' in line for line in srv.log), "shutdown logged")
 
 
+def slow_webhook_shutdown():
+    """An endpoint that never answers holds up neither SIGTERM nor the
+    delivery: the attempt is abandoned and the delivery stays pending."""
+    hang = socket.socket()
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(8)
+    node = t.Server(BULWARKD, DB, "--webhook-url", "http://127.0.0.1:%d/hook"
+                    % hang.getsockname()[1], "--webhook-timeout", "60")
+    try:
+        s, _, _, j = node.request("POST", "/v1/match", key=CLIENT, body=IMG["a"],
+                                  ctype="image/jpeg")
+        t.check(s == 200 and j.get("event_id"), "a match to deliver")
+        hang.settimeout(15)
+        conn, _ = hang.accept()  # the node is now waiting for an answer
+        conn.recv(65536)
+        started = time.time()
+        node.proc.terminate()
+        try:
+            code = node.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            code = None
+        t.check(code == 0 and time.time() - started < 5,
+                "SIGTERM during a webhook attempt: exit %r after %.1f s (timeout 60 s)"
+                % (code, time.time() - started))
+        conn.close()
+    finally:
+        node.stop()
+        hang.close()
+    db = sqlite3.connect(DB)
+    row = db.execute("SELECT state, attempts FROM webhook_deliveries WHERE event_id = ?",
+                     (j["event_id"],)).fetchone()
+    db.close()
+    t.check_eq(row, ("pending", 0), "the abandoned attempt is not counted; it will be retried")
+
+
 def offline_audit_checks():
     ok = subprocess.run([CLI, "audit", "verify", "--db", DB], capture_output=True, text=True)
     t.check_eq(ok.returncode, 0, "bulwark audit verify on an intact log")
@@ -628,6 +663,7 @@ try:
     t.run("metrics", metrics)
     t.run("webhooks", webhooks)
     t.run("shutdown", shutdown)
+    t.run("slow_webhook_shutdown", slow_webhook_shutdown)
     t.run("offline_audit_checks", offline_audit_checks)
 finally:
     srv.stop()
