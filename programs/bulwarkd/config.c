@@ -63,7 +63,7 @@ static const opt opts[] = {
      sizeof(((bwd_config *)0)->webhook_secret), "HMAC-SHA256 key for X-Bulwark-Signature", true,
      NULL},
     NUM(webhook_attempts, OPT_UINT, "attempts before a delivery becomes a dead letter"),
-    NUM(webhook_timeout, OPT_UINT, "seconds per webhook attempt"),
+    NUM(webhook_timeout, OPT_UINT, "seconds per webhook attempt (at most 55)"),
     NUM(metrics_public, OPT_BOOL, "serve /metrics without a key (for a private scrape network)"),
     NUM(shutdown_grace, OPT_UINT, "seconds in-flight requests get to finish on SIGTERM"),
     CHOICE(log_level, "debug|info|warn|error", "debug, info, warn or error"),
@@ -266,6 +266,13 @@ bool bwd_config_check(const bwd_config *c, char *err, size_t err_size)
     if (c->http_threads > MAX_THREADS || c->workers > MAX_THREADS) {
         snprintf(err, err_size, "%s: at most %d threads",
                  c->http_threads > MAX_THREADS ? "http_threads" : "workers", MAX_THREADS);
+        return false;
+    }
+    /* A delivery is claimed for BW_DELIVERY_CLAIM_SECONDS; an attempt that
+     * outlasted it could be made again by another node meanwhile. */
+    if (c->webhook_timeout > BW_DELIVERY_CLAIM_SECONDS - 5) {
+        snprintf(err, err_size, "webhook_timeout: at most %d seconds",
+                 BW_DELIVERY_CLAIM_SECONDS - 5);
         return false;
     }
     if (*c->webhook_url) {

@@ -56,6 +56,8 @@ check_refused "spool directory that is a file" "(not a directory)" \
   --db "$tmp/x.db" --spool-dir "$tmp/b.conf"
 check_refused "webhook not over HTTP" "webhook_url: 'ftp://h/' is not an http:// or https:// URL" \
   --db "$tmp/x.db" --webhook-url ftp://h/
+check_refused "webhook timeout beyond a delivery's claim" "webhook_timeout: at most 55 seconds" \
+  --db "$tmp/x.db" --webhook-timeout 56
 check_refused "absurd thread count" "http_threads: at most 1024 threads" \
   --db "$tmp/x.db" --http-threads 100000
 [ ! -e "$tmp/x.db" ] && ok "nothing created when refused" || bad "a refused start created the database"

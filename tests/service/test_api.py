@@ -603,7 +603,7 @@ def slow_webhook_shutdown():
     hang.bind(("127.0.0.1", 0))
     hang.listen(8)
     node = t.Server(BULWARKD, DB, "--webhook-url", "http://127.0.0.1:%d/hook"
-                    % hang.getsockname()[1], "--webhook-timeout", "60")
+                    % hang.getsockname()[1], "--webhook-timeout", "50")
     try:
         s, _, _, j = node.request("POST", "/v1/match", key=CLIENT, body=IMG["a"],
                                   ctype="image/jpeg")
@@ -618,7 +618,7 @@ def slow_webhook_shutdown():
         except subprocess.TimeoutExpired:
             code = None
         t.check(code == 0 and time.time() - started < 5,
-                "SIGTERM during a webhook attempt: exit %r after %.1f s (timeout 60 s)"
+                "SIGTERM during a webhook attempt: exit %r after %.1f s (timeout 50 s)"
                 % (code, time.time() - started))
         conn.close()
     finally:
