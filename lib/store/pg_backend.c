@@ -767,13 +767,32 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS signal_bodies (signal_id BIGINT PRIMARY KEY,"
     " body BYTEA NOT NULL);";
 
+/*
+ * libpq waits on a silent server for as long as TCP does: a node cut off
+ * from the database by the network (no reset, packets dropped) would hang
+ * in connect for minutes and in a query until the kernel gave up, a quarter
+ * of an hour later, holding its requests and its shutdown. These bounds
+ * come before the URI, whose own settings win (libpq takes the last). The
+ * connect timeout applies to each try, and libpq tries twice when SSL is
+ * only preferred: 10 s in all.
+ */
+static PGconn *connect_bounded(const char *uri)
+{
+    static const char *const keys[] = {"connect_timeout",  "keepalives",
+                                       "keepalives_idle",  "keepalives_interval",
+                                       "keepalives_count", "tcp_user_timeout",
+                                       "dbname",           NULL};
+    const char *const values[] = {"5", "1", "30", "10", "3", "60000", uri, NULL};
+    return PQconnectdbParams(keys, values, 1);
+}
+
 bw_status bwi_pg_open(bw_ctx *ctx, const char *uri, bwi_backend **out)
 {
     pg_backend *pb = calloc(1, sizeof *pb);
     if (!pb)
         return bwi_fail(ctx, BW_ERR_NOMEM, "cannot allocate the store");
     pb->base.ops = &pg_ops;
-    pb->conn = PQconnectdb(uri);
+    pb->conn = connect_bounded(uri);
     if (!pb->conn || PQstatus(pb->conn) != CONNECTION_OK) {
         bw_status st = pb->conn ? pg_fail(ctx, pb->conn, "cannot connect")
                                 : bwi_fail(ctx, BW_ERR_NOMEM, "cannot allocate a connection");

@@ -21,6 +21,27 @@ for cmd in "audit verify" "bank list" "key list" "match --hash pdq:$(printf '%06
   [ $rc -eq 1 ] && grep -q "no bank store at $tmp/typo.db" "$tmp/e" && [ ! -e "$tmp/typo.db" ] &&
     ok "$cmd: no store made" || fail "$cmd on a missing store: exit $rc, $(cat "$tmp/e")"
 done
+# A PostgreSQL server that accepts and never answers (a network that drops
+# packets) is given up on in about 10 s, not after TCP's minutes.
+if [ -z "${BW_TEST_PG_URI:-}" ]; then
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+held = []; end = time.time() + 40
+while time.time() < end:
+    s.settimeout(1)
+    try: held.append(s.accept())
+    except OSError: pass' "$port" &
+  silent=$!
+  sleep 0.5
+  start=$(date +%s)
+  "$bw" bank list --db "postgresql://nobody@127.0.0.1:$port/x" 2>"$tmp/e"; rc=$?
+  took=$(($(date +%s) - start))
+  kill $silent 2>/dev/null
+  [ $rc -eq 1 ] && [ $took -le 15 ] && grep -q "timeout expired" "$tmp/e" &&
+    ok "silent PostgreSQL given up on after ${took} s" ||
+    fail "silent PostgreSQL: exit $rc after $took s: $(cat "$tmp/e")"
+fi
 B create ncmec 2>/dev/null && B create --kind allow reviewed-ok 2>/dev/null && ok "create" || fail "create"
 B create ncmec 2>"$tmp/e"; [ $? -eq 1 ] && grep -q "already exists" "$tmp/e" && ok "duplicate bank refused" \
   || fail "duplicate bank: $(cat "$tmp/e")"
