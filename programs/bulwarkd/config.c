@@ -51,8 +51,7 @@ static const opt opts[] = {
     NUM(batch_max, OPT_UINT, "signals in one /v1/match/hashes request"),
     NUM(threshold, OPT_INT, "PDQ Hamming distance that counts as a match (0..256)"),
     CHOICE(match_mode, "plain|dihedral|robust",
-           "how /v1/match matches an image when the request names no mode: plain,"
-           " dihedral (also turned and mirrored) or robust"),
+           "/v1/match without ?mode=: plain, dihedral (also turned, mirrored) or robust"),
     NUM(dihedral, OPT_BOOL, "/v1/hash also returns the 8 rotation and mirror PDQ hashes"),
     NUM(rate_per_minute, OPT_UINT, "requests per minute per key, unless the key says (0: none)"),
     NUM(key_cache_seconds, OPT_UINT, "how long a checked key is trusted before asking the store"),
