@@ -980,12 +980,13 @@ static void turned_variants(void)
     static const uint8_t grey[3] = {128, 128, 128};
     bw_image *small = framed(300, 220, (bw_box){0, 0, 300, 220}, grey, 0);
     bw_image *large = golden("jpeg-420.jpg");
-    if (!small || !large)
+    bw_image *one_channel = golden("jpeg-grey.jpg"); /* sampled a byte a pixel */
+    if (!small || !large || !one_channel)
         goto done;
     bw_pdq_set *set;
     bw_pdq_set_create(&set);
-    for (int pass = 0; pass < 2; pass++) {
-        bw_image *img = pass ? large : small;
+    for (int pass = 0; pass < 3; pass++) {
+        bw_image *img = pass == 2 ? one_channel : pass ? large : small;
         uint8_t ref[BW_PDQ_DIHEDRAL_COUNT][BW_PDQ_BYTES];
         CHECK_EQ(bw_pdq_hash_image_dihedral(ctx, ref, NULL, img), BW_OK);
         CHECK_EQ(bw_pdq_set_compute(ctx, set, BW_PDQ_SET_DIHEDRAL, img), BW_OK);
@@ -1015,6 +1016,7 @@ static void turned_variants(void)
 done:
     bw_image_free(small);
     bw_image_free(large);
+    bw_image_free(one_channel);
 }
 
 /* Edge regions for queries: the bank's l30, r30, t30 and b30 and the
