@@ -108,6 +108,10 @@ grep '"index loaded"' "$tmp/bulwarkd.log" | sed 's/^/bulwarkd: /'
 
 # --- runs
 run() { # NAME URL SCRIPT
+  # wrk's connections close when a run ends, but uploads they left in the
+  # queue are still decoded: start each run on an idle server, or its first
+  # second meets a full queue (503 busy, which wrk re-sends at once).
+  sleep 3
   BODIES="$tmp/bodies.txt" UPLOAD="$photo" KEY="$key" \
     wrk -t"$threads" -c"$conns" -d"${seconds}s" --timeout 10s --latency ${3:+-s "$3"} "$2" > "$tmp/$1.out" 2>&1
   awk -v name="$1" '
