@@ -7,7 +7,6 @@
  * input is copied once into a temporary file without a name, which can be
  * opened again and again through /proc/self/fd and vanishes when closed.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "unnamed_file.h"
 
 /* A video stream larger than this needs --max-bytes (the service's own
  * default for videos); an image stream stops at the context's input limit,
@@ -25,21 +25,7 @@
 static int unnamed_file(void)
 {
     const char *dir = getenv("TMPDIR");
-    if (!dir || !*dir)
-        dir = "/tmp";
-    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
-        return fd;
-    /* A file system without O_TMPFILE: a named file, unlinked at once. */
-    char path[4096];
-    if ((size_t)snprintf(path, sizeof path, "%s/bulwark-XXXXXX", dir) >= sizeof path) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    fd = mkostemp(path, O_CLOEXEC);
-    if (fd >= 0)
-        unlink(path);
-    return fd;
+    return bw_unnamed_file(dir && *dir ? dir : "/tmp", "bulwark");
 }
 
 /* The limit is chosen by the first bytes: a video's or an image's. */

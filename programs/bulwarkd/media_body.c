@@ -6,15 +6,14 @@
  * start, so nothing of an upload is left on disk after its request, even
  * when the process is killed.
  */
-#define _GNU_SOURCE /* O_TMPFILE */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "bulwarkd.h"
+#include "unnamed_file.h"
 
 /* Enough for every container signature bw_image_probe() knows. */
 #define SNIFF_BYTES 512
@@ -30,16 +29,7 @@ uint64_t bwd_media_limit(const bwd_config *c, const char *media_type)
 
 FILE *bwd_spool_open(const bwd_config *c)
 {
-    const char *dir = *c->spool_dir ? c->spool_dir : "/tmp";
-    int fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
-        /* A file system without O_TMPFILE: a named file, unlinked at once. */
-        char path[1100];
-        snprintf(path, sizeof path, "%s/bulwarkd-XXXXXX", dir);
-        fd = mkostemp(path, O_CLOEXEC);
-        if (fd >= 0)
-            unlink(path);
-    }
+    const int fd = bw_unnamed_file(*c->spool_dir ? c->spool_dir : "/tmp", "bulwarkd");
     FILE *f = fd >= 0 ? fdopen(fd, "w+b") : NULL;
     if (!f && fd >= 0)
         close(fd);
