@@ -88,6 +88,11 @@ void bwd_config_defaults(bwd_config *c);
 bool bwd_config_file(bwd_config *c, const char *path, char *err, size_t err_size);
 /* Sets one option by name (file keys and --long-options share names,
  * with '-' and '_' interchangeable). */
+/* The longest webhook attempt: a delivery is claimed for
+ * BW_DELIVERY_CLAIM_SECONDS, and an attempt must end, its outcome recorded,
+ * before the claim lapses and another node may take the delivery. */
+#define BWD_WEBHOOK_TIMEOUT_MAX (BW_DELIVERY_CLAIM_SECONDS - 5)
+
 /* Checks what a value alone cannot show (a port in range, a spool directory
  * that exists, a webhook URL over HTTP), so that bulwarkd refuses to start
  * rather than fail at the first request that needs it. */

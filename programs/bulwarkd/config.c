@@ -267,29 +267,29 @@ bool bwd_config_check(const bwd_config *c, char *err, size_t err_size)
                  c->http_threads > MAX_THREADS ? "http_threads" : "workers", MAX_THREADS);
         return false;
     }
-    /* A delivery is claimed for BW_DELIVERY_CLAIM_SECONDS; an attempt that
-     * outlasted it could be made again by another node meanwhile. */
-    if (c->webhook_timeout > BW_DELIVERY_CLAIM_SECONDS - 5) {
-        snprintf(err, err_size, "webhook_timeout: at most %d seconds",
-                 BW_DELIVERY_CLAIM_SECONDS - 5);
+    if (c->webhook_timeout > BWD_WEBHOOK_TIMEOUT_MAX) {
+        snprintf(err, err_size, "webhook_timeout: at most %d seconds", BWD_WEBHOOK_TIMEOUT_MAX);
         return false;
     }
     if (*c->webhook_url) {
         const char *u = c->webhook_url;
-        const size_t scheme = !strncasecmp(u, "http://", 7) ? 7 : !strncasecmp(u, "https://", 8) ? 8 : 0;
+        const size_t scheme = !strncasecmp(u, "http://", 7)    ? 7
+                              : !strncasecmp(u, "https://", 8) ? 8
+                                                               : 0;
         if (!scheme || !u[scheme] || u[scheme] == '/') {
             snprintf(err, err_size, "webhook_url: '%s' is not an http:// or https:// URL", u);
             return false;
         }
     }
+    const char *spool = *c->spool_dir ? c->spool_dir : "/tmp"; /* as bwd_spool_open */
     struct stat st;
-    const char *why = stat(c->spool_dir, &st) != 0      ? strerror(errno)
-                      : !S_ISDIR(st.st_mode)             ? "not a directory"
-                      : access(c->spool_dir, W_OK | X_OK) ? strerror(errno)
-                                                          : NULL;
+    const char *why = stat(spool, &st) != 0            ? strerror(errno)
+                      : !S_ISDIR(st.st_mode)           ? "not a directory"
+                      : access(spool, W_OK | X_OK) != 0 ? strerror(errno)
+                                                        : NULL;
     if (why) {
         snprintf(err, err_size, "spool_dir: %s is not a directory bulwarkd can write to (%s)",
-                 c->spool_dir, why);
+                 spool, why);
         return false;
     }
     return true;

@@ -25,7 +25,7 @@ typedef struct due {
     int attempts;
 } due;
 
-enum { BATCH_MAX = 16, CLAIM_MARGIN_SECONDS = 5 };
+enum { BATCH_MAX = 16 };
 
 typedef struct due_list {
     due items[BATCH_MAX];
@@ -60,7 +60,7 @@ static unsigned timeout_of(const bwd_config *c)
 /* Deliveries one batch may claim: as many attempts as fit in the claim. */
 static size_t batch_size(const bwd_config *c)
 {
-    const unsigned fit = (BW_DELIVERY_CLAIM_SECONDS - CLAIM_MARGIN_SECONDS) / timeout_of(c);
+    const unsigned fit = BWD_WEBHOOK_TIMEOUT_MAX / timeout_of(c);
     return fit < 1 ? 1 : fit > BATCH_MAX ? BATCH_MAX : fit;
 }
 
@@ -155,18 +155,17 @@ void *bwd_webhook_loop(void *arg)
     bwd_thread *t = bwd_thread_get();
     unsigned seed = (unsigned)time(NULL) ^ ((unsigned)getpid() << 8);
     const size_t limit = batch_size(c);
-    unsigned pause = 750 + (unsigned)rand_r(&seed) % 500;
-    while (t && bwd_sleep(srv, pause)) {
-        pause = 750 + (unsigned)rand_r(&seed) % 500;
+    /* After a full batch more may be waiting: no pause before the next. */
+    bool full = false;
+    while (t && bwd_sleep(srv, full ? 0 : 750 + (unsigned)rand_r(&seed) % 500)) {
         due_list l = {.n = 0};
+        full = false;
         if (bw_delivery_due(t->ctx, srv->store, limit, take_due, &l) != BW_OK) {
             bwd_logf(BWD_WARN, "cannot read webhook deliveries", "{s:s}", "error",
                      bw_ctx_message(t->ctx));
             continue;
         }
-        /* A full batch: more may be waiting, so no pause before the next. */
-        if ((size_t)l.n == limit)
-            pause = 0;
+        full = (size_t)l.n == limit;
         for (int i = 0; i < l.n; i++) {
             due *d = &l.items[i];
             bool stopped = atomic_load(&srv->stopping);
