@@ -34,6 +34,15 @@ typedef struct bw_store bw_store;
 BW_API bw_status bw_store_open(bw_ctx *ctx, bw_store **store_out,
                                const char *location);
 
+/*
+ * As bw_store_open, but a SQLite file that is not there is BW_ERR_NOT_FOUND
+ * ("no bank store at PATH") instead of a new, empty store: for tools that
+ * read or check a store, where a mistyped path must not pass as an empty
+ * one (an audit log with no entries verifies as intact).
+ */
+BW_API bw_status bw_store_open_existing(bw_ctx *ctx, bw_store **store_out,
+                                        const char *location);
+
 /* Closes a store. Accepts NULL. */
 BW_API void bw_store_close(bw_store *store);
 

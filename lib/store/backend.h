@@ -130,7 +130,8 @@ struct bwi_backend {
 };
 
 /* Opens a backend; these own the schema of their database. */
-bw_status bwi_sqlite_open(bw_ctx *ctx, const char *path, bwi_backend **out);
+/* create: make the file when it is not there (else BW_ERR_NOT_FOUND). */
+bw_status bwi_sqlite_open(bw_ctx *ctx, const char *path, bool create, bwi_backend **out);
 bw_status bwi_pg_open(bw_ctx *ctx, const char *uri, bwi_backend **out);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -843,17 +844,21 @@ static bw_status check_ownership(bw_ctx *ctx, sqlite3 *db, const char *path)
     return st;
 }
 
-bw_status bwi_sqlite_open(bw_ctx *ctx, const char *path, bwi_backend **out)
+bw_status bwi_sqlite_open(bw_ctx *ctx, const char *path, bool create, bwi_backend **out)
 {
     sqlite_backend *s = calloc(1, sizeof *s);
     if (!s)
         return bwi_fail(ctx, BW_ERR_NOMEM, "cannot allocate the store");
     s->base.ops = &sqlite_ops;
-    if (sqlite3_open_v2(path, &s->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
-        bw_status st = bwi_fail(ctx, BW_ERR_STORAGE, "SQLite: cannot open %s: %s", path,
-                                s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    const int rc = sqlite3_open_v2(
+        path, &s->db,
+        SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        bw_status st =
+            !create && rc == SQLITE_CANTOPEN && access(path, F_OK) != 0
+                ? bwi_fail(ctx, BW_ERR_NOT_FOUND, "no bank store at %s", path)
+                : bwi_fail(ctx, BW_ERR_STORAGE, "SQLite: cannot open %s: %s", path,
+                           s->db ? sqlite3_errmsg(s->db) : "out of memory");
         sqlite3_close_v2(s->db);
         free(s);
         return st;

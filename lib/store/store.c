@@ -43,7 +43,8 @@ static bool is_postgres(const char *location)
     return !strncmp(location, "postgres://", 11) || !strncmp(location, "postgresql://", 13);
 }
 
-BW_API bw_status bw_store_open(bw_ctx *ctx, bw_store **store_out, const char *location)
+static bw_status open_store(bw_ctx *ctx, bw_store **store_out, const char *location,
+                            bool create)
 {
     if (!ctx || !store_out || !location || !*location)
         return BW_ERR_INVALID_ARGUMENT;
@@ -53,7 +54,7 @@ BW_API bw_status bw_store_open(bw_ctx *ctx, bw_store **store_out, const char *lo
     if (!s)
         return bwi_fail(ctx, BW_ERR_NOMEM, "cannot allocate the store");
     bw_status st = is_postgres(location) ? bwi_pg_open(ctx, location, &s->b)
-                                         : bwi_sqlite_open(ctx, location, &s->b);
+                                         : bwi_sqlite_open(ctx, location, create, &s->b);
     if (st != BW_OK) {
         free(s);
         return st;
@@ -65,6 +66,17 @@ BW_API bw_status bw_store_open(bw_ctx *ctx, bw_store **store_out, const char *lo
     }
     *store_out = s;
     return BW_OK;
+}
+
+BW_API bw_status bw_store_open(bw_ctx *ctx, bw_store **store_out, const char *location)
+{
+    return open_store(ctx, store_out, location, true);
+}
+
+BW_API bw_status bw_store_open_existing(bw_ctx *ctx, bw_store **store_out,
+                                        const char *location)
+{
+    return open_store(ctx, store_out, location, false);
 }
 
 BW_API void bw_store_close(bw_store *s)

@@ -160,7 +160,6 @@ bw_store *cli_open_store(bw_ctx *ctx, const char *db, bool create)
     char path[4096];
     if (!db || !*db)
         db = getenv("BULWARK_DB");
-    const bool url = db && (!strncmp(db, "postgres://", 11) || !strncmp(db, "postgresql://", 13));
     if (!db || !*db) {
         const char *data = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
         char dir[4000];
@@ -179,13 +178,15 @@ bw_store *cli_open_store(bw_ctx *ctx, const char *db, bool create)
         snprintf(path, sizeof path, "%s/bulwark.db", dir);
         db = path;
     }
-    if (!create && !url && access(db, F_OK) != 0) {
-        cli_error("no bank store at %s (%s; `bulwark bank create` or `bulwark key create` "
-                  "makes one)", db, strerror(errno));
+    bw_store *store;
+    const bw_status st =
+        create ? bw_store_open(ctx, &store, db) : bw_store_open_existing(ctx, &store, db);
+    if (st == BW_ERR_NOT_FOUND) {
+        cli_error("%s (`bulwark bank create` or `bulwark key create` makes one)",
+                  bw_ctx_message(ctx));
         return NULL;
     }
-    bw_store *store;
-    if (bw_store_open(ctx, &store, db) != BW_OK) {
+    if (st != BW_OK) {
         cli_error("%s", bw_ctx_message(ctx));
         return NULL;
     }

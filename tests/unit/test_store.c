@@ -595,6 +595,27 @@ static void foreign_files(const char *dir)
     unlink(path);
 }
 
+/* bw_store_open_existing: a missing file is not made; an existing store
+ * opens as with bw_store_open. */
+static void open_existing(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/missing-%d.db", dir, (int)getpid());
+    bw_store *s = NULL;
+    CHECK_EQ(bw_store_open_existing(ctx, &s, path), BW_ERR_NOT_FOUND);
+    CHECK(s == NULL && strstr(bw_ctx_message(ctx), "no bank store at") != NULL);
+    CHECK(access(path, F_OK) != 0);
+    CHECK_EQ(bw_store_open(ctx, &s, path), BW_OK);
+    CHECK_EQ(bw_bank_create(ctx, s, "kept", BW_BANK_BLOCK, NULL), BW_OK);
+    bw_store_close(s);
+    s = NULL;
+    CHECK_EQ(bw_store_open_existing(ctx, &s, path), BW_OK);
+    bw_bank_info info;
+    CHECK_EQ(bw_bank_get(ctx, s, "kept", grab_bank, &info), BW_OK);
+    bw_store_close(s);
+    bwt_remove_sqlite(path);
+}
+
 static int discard(void *arg, const void *buf, size_t size)
 {
     (void)arg, (void)buf, (void)size;
@@ -708,6 +729,7 @@ int main(int argc, char **argv)
     bw_store_close(store);
     if (strcmp(argv[1], "postgresql") != 0) {
         RUN_ARG(foreign_files, argc > 2 ? argv[2] : "/tmp");
+        RUN_ARG(open_existing, argc > 2 ? argv[2] : "/tmp");
         RUN_ARG(export_refuses_what_json_cannot_carry, argc > 2 ? argv[2] : "/tmp");
     }
     bw_ctx_free(ctx);
