@@ -102,7 +102,9 @@ static int print_key(void *arg, const bw_key_info *k)
     struct tm tm;
     if (gmtime_r(&t, &tm))
         strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
-    printf("%-6lld %-8s %-14s %s...  %s%s\n", (long long)k->id, bw_role_name(k->role), k->prefix,
+    char shown[64];
+    snprintf(shown, sizeof shown, "%s...", k->prefix);
+    printf("%-6lld %-8s %-17s %-16s  %s%s\n", (long long)k->id, bw_role_name(k->role), shown,
            when, k->name ? k->name : "", k->revoked_at ? "  (revoked)" : "");
     return 0;
 }
