@@ -119,7 +119,9 @@ typedef struct bw_match_info {
 } bw_match_info;
 
 /* Match i (0-based), or NULL when i is out of range. Block matches come
- * first, then allow matches, each by distance. */
+ * first, then allow matches, each by distance; at equal distance, the whole
+ * query upright against a whole banked image before matches through a
+ * query part, a banked part or a turned variant. */
 BW_API const bw_match_info *bw_matches_get(const bw_matches *matches, size_t i);
 
 /* True when any match is a block match neither suppressed nor quarantined:

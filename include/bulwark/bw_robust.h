@@ -142,7 +142,7 @@ typedef enum bw_pdq_set_flag {
                                       (BW_CONTENT_FRAMED; a chat's screenshot
                                       of a picture on white), which meets the
                                       original's whole or content box */
-    BW_PDQ_SET_TILTED = 1u << 8    /* for queries: the image turned by -8,
+    BW_PDQ_SET_TILTED = 1u << 8,   /* for queries: the image turned by -8,
                                       -6, -4, -2, 2, 4, 6 and 8 degrees and
                                       cut to the largest rectangle of its
                                       shape inside ("tilted-8" ... "tilted+8",
@@ -151,12 +151,24 @@ typedef enum bw_pdq_set_flag {
                                       its picture (no corners to measure the
                                       angle from) meets the bank's centre
                                       crop regions */
+    BW_PDQ_SET_UPRIGHT_CONTENT = 1u << 9 /* with BW_PDQ_SET_DIHEDRAL: only the
+                                      whole image is turned; the content
+                                      boxes are hashed upright (a letterboxed
+                                      or framed copy is seldom also turned,
+                                      and turning them too costs about a
+                                      third more hashing) */
 } bw_pdq_set_flag;
 
 /* The query sets of the matching modes (`bulwark match --mode`,
- * POST /v1/match?mode=): dihedral, and robust (everything that helps a
- * query; docs/quality.md says what each part buys). */
+ * POST /v1/match?mode=): dihedral; standard, the default (dihedral, the
+ * content without borders, letterbox bars or a screenshot's frame, and the
+ * image less 1 %, which puts a crop near one of a bank's regions); and
+ * robust (everything that helps a query; docs/quality.md says what each
+ * part buys and costs). */
 #define BW_PDQ_SET_DIHEDRAL_QUERY (BW_PDQ_SET_WHOLE | BW_PDQ_SET_DIHEDRAL)
+#define BW_PDQ_SET_STANDARD_QUERY                                                  \
+    (BW_PDQ_SET_WHOLE | BW_PDQ_SET_DIHEDRAL | BW_PDQ_SET_CONTENT |               \
+     BW_PDQ_SET_UPRIGHT_CONTENT | BW_PDQ_SET_FRAMED | BW_PDQ_SET_SHAVED)
 #define BW_PDQ_SET_ROBUST_QUERY                                                      \
     (BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL | BW_PDQ_SET_UNROTATED | \
      BW_PDQ_SET_SHAVED | BW_PDQ_SET_EDGES | BW_PDQ_SET_FRAMED | BW_PDQ_SET_TILTED)

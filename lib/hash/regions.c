@@ -424,9 +424,10 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
     bwi_clear(ctx);
     set->count = 0;
     const uint32_t w = bw_image_width(image), h = bw_image_height(image);
-    const bool dihedral = (flags & BW_PDQ_SET_DIHEDRAL) != 0;
+    const bool turn_whole = (flags & BW_PDQ_SET_DIHEDRAL) != 0;
+    const bool turn_content = turn_whole && !(flags & BW_PDQ_SET_UPRIGHT_CONTENT);
     const bw_box whole = {0, 0, w, h};
-    bw_status st = add_box(ctx, set, image, whole, BW_PART_WHOLE, -1, "whole", dihedral, 0);
+    bw_status st = add_box(ctx, set, image, whole, BW_PART_WHOLE, -1, "whole", turn_whole, 0);
     /* Boxes equal to one already hashed are not hashed again. */
     bw_box strict = whole, loose = whole, picture = whole;
     if (st == BW_OK && (flags & BW_PDQ_SET_CONTENT)) {
@@ -434,9 +435,9 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
         if (st == BW_OK)
             st = bw_image_find_content(ctx, &loose, image, BW_CONTENT_LOOSE);
         if (st == BW_OK && !same_box(strict, whole))
-            st = add_box(ctx, set, image, strict, BW_PART_CONTENT, -1, "content", dihedral, 0);
+            st = add_box(ctx, set, image, strict, BW_PART_CONTENT, -1, "content", turn_content, 0);
         if (st == BW_OK && !same_box(loose, whole) && !same_box(loose, strict))
-            st = add_box(ctx, set, image, loose, BW_PART_CONTENT, -1, "content-loose", dihedral,
+            st = add_box(ctx, set, image, loose, BW_PART_CONTENT, -1, "content-loose", turn_content,
                          0);
         if (st == BW_OK)
             st = bw_image_find_content(ctx, &picture, image, BW_CONTENT_PICTURE);
@@ -445,7 +446,7 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
             /* A flat picture box (an application's empty panel) would
              * meet every other flat box (docs/quality.md). */
             st = add_box(ctx, set, image, picture, BW_PART_CONTENT, -1, "content-picture",
-                         dihedral, BW_PDQ_REGION_MIN_QUALITY);
+                         turn_content, BW_PDQ_REGION_MIN_QUALITY);
     }
     if (st == BW_OK && (flags & BW_PDQ_SET_FRAMED)) {
         bw_box framed;

@@ -104,6 +104,15 @@ bool bwi_matches_add(bw_matches *m, const bw_match_info *info)
     return true;
 }
 
+/* How far a match is from the simplest account of it: the whole query as
+ * it is against a whole banked image is 0; each of a query part, a banked
+ * part (region or content box) and a turned variant adds one. */
+static int detour(const bw_match_info *x)
+{
+    return (x->query_part && strcmp(x->query_part, "whole") != 0) + (x->region != NULL) +
+           (x->transform != BW_DIHEDRAL_ORIGINAL);
+}
+
 static int by_policy(const void *a, const void *b)
 {
     const bw_match_info *x = &((const bwi_match_entry *)a)->info;
@@ -112,6 +121,10 @@ static int by_policy(const void *a, const void *b)
         return x->bank_kind == BW_BANK_BLOCK ? -1 : 1;
     if (x->distance != y->distance)
         return x->distance - y->distance;
+    /* An exact copy of a banked picture also meets its content box at 0:
+     * the whole image is what a reviewer expects to see first. */
+    if (detour(x) != detour(y))
+        return detour(x) - detour(y);
     return (x->signal_id > y->signal_id) - (x->signal_id < y->signal_id);
 }
 

@@ -9,8 +9,7 @@ typedef struct match_opts {
     cli_batch batch;
     bw_matcher *matcher;
     int threshold;
-    bool dihedral;
-    bool robust; /* --mode robust: content boxes too, through a PDQ set */
+    unsigned set_flags; /* the query's PDQ set (bw_robust.h); 0: plain mode */
     bool fast;
     bool hashes; /* inputs are "[type] value" lines, not files */
     bool force_video;
@@ -47,15 +46,19 @@ static void usage(FILE *f)
         "                   ~/.local/share/bulwark/bulwark.db); postgres:// for PostgreSQL\n"
         "  --threshold T    PDQ distance at or under which hashes match (default 31)\n"
         "  --mode M         plain: the image's PDQ hash;\n"
-        "                   dihedral (the default): also the image turned by 90, 180\n"
-        "                   and 270 degrees and mirrored (7 more hashes);\n"
-        "                   robust: also the hashes of its content without borders,\n"
-        "                   letterbox bars or screenshot frame, turned and mirrored,\n"
-        "                   of the picture turned back from a small rotation, of the\n"
+        "                   dihedral: also the image turned by 90, 180 and 270\n"
+        "                   degrees and mirrored (7 more hashes);\n"
+        "                   standard (the default): dihedral, and the hashes of its\n"
+        "                   content without borders, letterbox bars or screenshot\n"
+        "                   frame, when it has any, and of the image less 1 %\n"
+        "                   (5 ways: with crop regions in 2 % steps, any crop lands\n"
+        "                   near one);\n"
+        "                   robust: also those content hashes turned and mirrored,\n"
+        "                   the picture turned back from a small rotation, the\n"
         "                   image turned back by 2-8 degrees and cut inside (a copy\n"
-        "                   rotated and cropped), of the image less 1 %, and of the\n"
-        "                   image less 30 % at each side in turn, against a logo or\n"
-        "                   caption near an edge, and of the 40 % and 30 % at each side\n"
+        "                   rotated and cropped), the image less 30 % at each side\n"
+        "                   in turn, against a logo or caption near an edge, and\n"
+        "                   the 40 % and 30 % at each side\n"
         "                   (bands, counted only when a band of the opposite side meets\n"
         "                   too), against a logo or word in the middle (see\n"
         "                   docs/quality.md). Crops match in every mode when the bank\n"
@@ -63,7 +66,7 @@ static void usage(FILE *f)
         "                   them by default)\n"
         "  --dihedral       the same as --mode dihedral\n"
         "  --fast           plain mode, decoding JPEGs at reduced scale (bulwark hash\n"
-        "                   --help); not with --mode dihedral or robust\n"
+        "                   --help); not with the other modes\n"
         "  -j, --jobs N     hash files on N threads (0 = one per core)\n"
         "  -k, --keep-going go on after a file fails\n"
         "  --from LIST      read file paths from LIST (- is stdin)\n"
@@ -275,11 +278,10 @@ static void process_file(match_thread *t, const char *name, const char *path, cl
     if (o->force_video || cli_is_video(t->ctx, path))
         return match_video(t, name, path, res);
     const unsigned digests = BW_HASH_MD5 | BW_HASH_SHA1 | BW_HASH_SHA256;
-    const unsigned set_flags = o->robust ? BW_PDQ_SET_ROBUST_QUERY : BW_PDQ_SET_DIHEDRAL_QUERY;
-    /* Dihedral and robust modes match a set of hashes of the picture,
+    /* Every mode but plain matches a set of hashes of the picture,
      * computed with its plain hash from one decoding. */
-    if (o->dihedral)
-        st = bw_hash_file_set(t->ctx, t->hashes, digests, t->set, set_flags, path);
+    if (o->set_flags)
+        st = bw_hash_file_set(t->ctx, t->hashes, digests, t->set, o->set_flags, path);
     else
         st = bw_hash_file(t->ctx, t->hashes,
                           digests | BW_HASH_PDQ | (o->fast ? BW_HASH_FAST : 0), path);
@@ -287,7 +289,7 @@ static void process_file(match_thread *t, const char *name, const char *path, cl
     if (st != BW_OK && !(bw_hashes_flags(t->hashes) & BW_HASH_SHA256))
         return failed(t, name, st, res);
     const bw_status hashed = st;
-    if (o->dihedral && st == BW_OK)
+    if (o->set_flags && st == BW_OK)
         st = bw_matcher_match_set(t->ctx, o->matcher, t->matches, t->set, t->hashes,
                                   o->threshold);
     else
@@ -352,7 +354,7 @@ static void process(void *state, const char *input, cli_result *res)
 int cmd_match(int argc, char **argv)
 {
     match_opts opt = {.batch = CLI_BATCH_DEFAULTS,
-                      .dihedral = true,
+                      .set_flags = BW_PDQ_SET_STANDARD_QUERY,
                       .threshold = BW_PDQ_DEFAULT_THRESHOLD,
                       .quality = BW_VPDQ_DEFAULT_QUALITY,
                       .query_percent = BW_VPDQ_DEFAULT_QUERY_PERCENT,
@@ -419,20 +421,21 @@ int cmd_match(int argc, char **argv)
             opt.threshold = (int)n;
             break;
         case OPT_DIHEDRAL:
-            opt.dihedral = true;
+            opt.set_flags = BW_PDQ_SET_DIHEDRAL_QUERY;
             mode_given = true;
             break;
         case OPT_MODE:
             mode_given = true;
             if (!strcmp(optarg, "plain")) {
-                opt.dihedral = opt.robust = false;
+                opt.set_flags = 0;
             } else if (!strcmp(optarg, "dihedral")) {
-                opt.dihedral = true;
-                opt.robust = false;
+                opt.set_flags = BW_PDQ_SET_DIHEDRAL_QUERY;
+            } else if (!strcmp(optarg, "standard")) {
+                opt.set_flags = BW_PDQ_SET_STANDARD_QUERY;
             } else if (!strcmp(optarg, "robust")) {
-                opt.dihedral = opt.robust = true;
+                opt.set_flags = BW_PDQ_SET_ROBUST_QUERY;
             } else {
-                cli_error("--mode is plain, dihedral or robust");
+                cli_error("--mode is plain, dihedral, standard or robust");
                 return CLI_EXIT_USAGE;
             }
             break;
@@ -479,13 +482,13 @@ int cmd_match(int argc, char **argv)
         return CLI_EXIT_USAGE;
     }
     /* --fast decodes JPEGs at reduced scale for the plain hash alone; the
-     * dihedral and robust sets are hashed from full-size pixels. */
-    if (opt.fast && mode_given && opt.dihedral) {
+     * other modes' sets are hashed from full-size pixels. */
+    if (opt.fast && mode_given && opt.set_flags) {
         cli_error("--fast works in plain mode only (leave out --mode, or --mode plain)");
         return CLI_EXIT_USAGE;
     }
     if (opt.fast)
-        opt.dihedral = opt.robust = false;
+        opt.set_flags = 0;
     opt.force_video = vflags.force;
     if (opt.batch.max_pixels)
         vflags.max_pixels = opt.batch.max_pixels;

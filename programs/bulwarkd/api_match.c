@@ -79,38 +79,40 @@ static bool want_dihedral(bwd_request *r)
     return d ? (!strcmp(d, "1") || !strcmp(d, "true")) : r->srv->cfg.dihedral;
 }
 
-typedef enum match_mode { MODE_PLAIN, MODE_DIHEDRAL, MODE_ROBUST } match_mode;
-
-static bool parse_mode(const char *m, match_mode *mode)
+/* A matching mode's PDQ query set (bw_robust.h); 0 for plain mode. */
+static bool parse_mode(const char *m, unsigned *set_flags)
 {
     if (!strcmp(m, "plain"))
-        *mode = MODE_PLAIN;
+        *set_flags = 0;
     else if (!strcmp(m, "dihedral"))
-        *mode = MODE_DIHEDRAL;
+        *set_flags = BW_PDQ_SET_DIHEDRAL_QUERY;
+    else if (!strcmp(m, "standard"))
+        *set_flags = BW_PDQ_SET_STANDARD_QUERY;
     else if (!strcmp(m, "robust"))
-        *mode = MODE_ROBUST;
+        *set_flags = BW_PDQ_SET_ROBUST_QUERY;
     else
         return false;
     return true;
 }
 
-/* ?mode=plain|dihedral|robust, as `bulwark match --mode` (docs/quality.md);
- * without it ?dihedral=0|1 (the older switch), else the match_mode option
- * (checked when the configuration was read). false after answering 400. */
-static bool mode_arg(bwd_request *r, match_mode *mode)
+/* ?mode=plain|dihedral|standard|robust, as `bulwark match --mode`
+ * (docs/quality.md); without it ?dihedral=0|1 (the older switch), else the
+ * match_mode option (checked when the configuration was read). false after
+ * answering 400. */
+static bool mode_arg(bwd_request *r, unsigned *set_flags)
 {
     const char *m = bwd_arg(r, "mode");
     const char *d = bwd_arg(r, "dihedral");
     if (m) {
-        if (parse_mode(m, mode))
+        if (parse_mode(m, set_flags))
             return true;
-        bwd_error(r, 400, "invalid_argument", "mode is plain, dihedral or robust");
+        bwd_error(r, 400, "invalid_argument", "mode is plain, dihedral, standard or robust");
         return false;
     }
     if (d)
-        *mode = !strcmp(d, "1") || !strcmp(d, "true") ? MODE_DIHEDRAL : MODE_PLAIN;
-    else if (!parse_mode(r->srv->cfg.match_mode, mode))
-        *mode = MODE_DIHEDRAL;
+        *set_flags = !strcmp(d, "1") || !strcmp(d, "true") ? BW_PDQ_SET_DIHEDRAL_QUERY : 0;
+    else if (!parse_mode(r->srv->cfg.match_mode, set_flags))
+        *set_flags = BW_PDQ_SET_STANDARD_QUERY;
     return true;
 }
 
@@ -246,24 +248,22 @@ void bwd_api_match(bwd_request *r)
                                                                   "X-Bulwark-Context"),
                       &context))
         return;
-    match_mode mode;
-    if (!mode_arg(r, &mode)) {
+    unsigned set_flags;
+    if (!mode_arg(r, &set_flags)) {
         free(context);
         return;
     }
     const unsigned flags = BW_HASH_PDQ | BW_HASH_MD5 | BW_HASH_SHA1 | BW_HASH_SHA256;
-    /* Dihedral and robust modes match a set of hashes of the picture
-     * (dihedral: turned and mirrored; robust: also its content without
-     * borders or frame, turned back from a small rotation, shaved, less 30 %
-     * at each side), computed with the plain hash from one decoding. */
-    const unsigned set_flags =
-        mode == MODE_ROBUST ? BW_PDQ_SET_ROBUST_QUERY : BW_PDQ_SET_DIHEDRAL_QUERY;
-    if (!hash_body(r, t, flags, mode == MODE_PLAIN ? NULL : t->set, set_flags)) {
+    /* Every mode but plain matches a set of hashes of the picture (turned
+     * and mirrored; its content without borders or frame; in robust mode
+     * also turned back from a small rotation, shaved, less 30 % at each
+     * side...), computed with the plain hash from one decoding. */
+    if (!hash_body(r, t, flags, set_flags ? t->set : NULL, set_flags)) {
         free(context);
         return;
     }
     const bw_status st =
-        mode == MODE_PLAIN
+        !set_flags
             ? bw_matcher_match_hashes(t->ctx, r->srv->matcher, t->matches, t->hashes,
                                       threshold, 0)
             : bw_matcher_match_set(t->ctx, r->srv->matcher, t->matches, t->set, t->hashes,

@@ -43,7 +43,7 @@ typedef struct bwd_config {
     unsigned decode_ms;          /* per upload, 0: unbounded */
     unsigned batch_max;          /* signals per /v1/match/hashes */
     int threshold;               /* PDQ distance for a match */
-    char match_mode[16];         /* /v1/match without ?mode=: plain, dihedral, robust */
+    char match_mode[16];         /* /v1/match without ?mode= (api_match.c) */
     bool dihedral;               /* /v1/hash: also the 8 dihedral hashes */
     unsigned rate_per_minute;    /* default per key, 0: unlimited */
     unsigned key_cache_seconds;

@@ -50,8 +50,8 @@ static const opt opts[] = {
     NUM(decode_ms, OPT_UINT, "milliseconds one upload may take to decode (0: no limit)"),
     NUM(batch_max, OPT_UINT, "signals in one /v1/match/hashes request"),
     NUM(threshold, OPT_INT, "PDQ Hamming distance that counts as a match (0..256)"),
-    CHOICE(match_mode, "plain|dihedral|robust",
-           "/v1/match without ?mode=: plain, dihedral (also turned, mirrored) or robust"),
+    CHOICE(match_mode, "plain|dihedral|standard|robust",
+           "/v1/match without ?mode=: plain, dihedral, standard or robust (docs/quality.md)"),
     NUM(dihedral, OPT_BOOL, "/v1/hash also returns the 8 rotation and mirror PDQ hashes"),
     NUM(rate_per_minute, OPT_UINT, "requests per minute per key, unless the key says (0: none)"),
     NUM(key_cache_seconds, OPT_UINT, "how long a checked key is trusted before asking the store"),
@@ -110,7 +110,7 @@ void bwd_config_defaults(bwd_config *c)
     c->decode_ms = 5000;
     c->batch_max = 1000;
     c->threshold = BW_PDQ_DEFAULT_THRESHOLD;
-    snprintf(c->match_mode, sizeof c->match_mode, "dihedral");
+    snprintf(c->match_mode, sizeof c->match_mode, "standard");
     c->rate_per_minute = 0;
     c->key_cache_seconds = 5;
     c->refresh_ms = 250;

@@ -80,12 +80,19 @@ B add-content robust "$tmp/nothing.png" 2>"$tmp/e"; [ $? -eq 1 ] && grep -q "not
 B add-content robust "$golden/too-small-4x4.jpg" 2>"$tmp/e"; [ $? -eq 1 ] && ok "tiny image refused" \
   || fail "tiny image: $(cat "$tmp/e")"
 
-# The original matches plainly; the edited copy only in robust mode, and
-# the match names the region of the original it covers.
+# The original matches plainly; the edited copy only once its letterbox is
+# stripped (standard and robust modes), and the match names the region of the
+# original it covers.
 M "$golden/pnm-p6.ppm" > "$tmp/o" && grep -q '"distance":0,"metadata":{"content":"[0-9a-f]*","part":"whole"}' "$tmp/o" \
   && ok "original matches its whole-image hash" || fail "original: $(cat "$tmp/o")"
 M --mode plain "$tmp/edited.ppm" > "$tmp/o" && grep -q '"matches":\[\]' "$tmp/o" \
   && ok "plain mode misses the edited copy" || fail "plain: $(cat "$tmp/o")"
+M --mode dihedral "$tmp/edited.ppm" > "$tmp/o" && grep -q '"matches":\[\]' "$tmp/o" \
+  && ok "dihedral mode misses it" || fail "dihedral: $(cat "$tmp/o")"
+# Standard mode, the default, strips the letterbox and meets the region.
+M "$tmp/edited.ppm" > "$tmp/o" && grep -q '"region":"c20","query_part":"content"' "$tmp/o" \
+  && grep -q '"actionable":true' "$tmp/o" \
+  && ok "standard mode (the default) finds it, as region c20" || fail "standard: $(cat "$tmp/o")"
 M --mode robust "$tmp/edited.ppm" > "$tmp/o" && grep -q '"bank":"robust"' "$tmp/o" \
   && grep -q '"region":"c20"' "$tmp/o" && grep -q '"query_part":"content"' "$tmp/o" \
   && grep -q '"actionable":true' "$tmp/o" && ! grep -q '"bank":"plain"' "$tmp/o" \

@@ -40,7 +40,7 @@ check_refused "unknown option" "unknown option 'frobnicate'" --frobnicate 1
 check_refused "missing value" "needs a value" --queue
 check_refused "missing file" "nope.conf" --config "$tmp/nope.conf"
 check_refused "bad size" "invalid value '12Q'" --max-media-bytes 12Q
-check_refused "unknown match mode" "match_mode: 'sideways' is not one of plain|dihedral|robust" \
+check_refused "unknown match mode" "match_mode: 'sideways' is not one of plain|dihedral|standard|robust" \
   --match-mode sideways
 printf 'log_level = verbose\n' > "$tmp/f.conf"
 check_refused "unknown log level" "f.conf:1: log_level: 'verbose' is not one of debug|info|warn|error" \

@@ -87,7 +87,12 @@ EDITS = {
                                 "eq=brightness=0.06:contrast=1.1"),
 }
 MIRRORED = t.ffmpeg_edit(A_PATH, os.path.join(DIR, "a-flip.jpg"), "hflip")
-# Framed in a wide white border and mirrored: only robust matching finds it.
+# Letterboxed (black bars above and below): standard matching, the default,
+# finds it by its content box; plain and dihedral matching do not.
+LETTERBOXED = t.ffmpeg_edit(A_PATH, os.path.join(DIR, "a-letterbox.jpg"),
+                            "pad=iw:ih*1.5:0:(oh-ih)/2:color=black")
+# Framed in a wide white border and mirrored: only robust matching finds it
+# (standard matching hashes content boxes upright only).
 FRAMED = t.ffmpeg_edit(A_PATH, os.path.join(DIR, "a-framed.jpg"),
                        "pad=iw*1.4:ih*1.4:(ow-iw)/2:(oh-ih)/2:color=white,hflip")
 
@@ -281,7 +286,20 @@ def uploads():
         t.check(s == 200 and j["actionable"], "match_mode = plain: ?mode=dihedral still finds it")
     finally:
         plain.stop()
-    for mode in ("plain", "dihedral"):
+    for how in ("?mode=plain", "?mode=dihedral", "?dihedral=1"):
+        s, _, _, j = req("POST", "/v1/match" + how, key=CLIENT, body=LETTERBOXED,
+                         ctype="image/jpeg")
+        t.check(s == 200 and not j["actionable"], "a letterboxed copy is missed with " + how)
+    for how in ("", "?mode=standard"):
+        s, _, _, j = req("POST", "/v1/match" + how, key=CLIENT, body=LETTERBOXED,
+                         ctype="image/jpeg")
+        pdq = [m for m in j.get("matches", []) if m["signal_type"] == "pdq"]
+        t.check(s == 200 and j["actionable"] and pdq and pdq[0]["distance"] <= 16
+                and pdq[0].get("query_part", "").startswith("content")
+                and pdq[0].get("transform", "original") == "original",
+                "letterboxed copy matches by its content with %r (standard is the default): %r"
+                % (how, pdq[:1]))
+    for mode in ("plain", "dihedral", "standard"):
         s, _, _, j = req("POST", "/v1/match?mode=" + mode, key=CLIENT, body=FRAMED,
                          ctype="image/jpeg")
         t.check(s == 200 and not j["actionable"], "a framed mirror is missed in %s mode" % mode)
