@@ -1,8 +1,8 @@
 /*
  * What edit resistance costs in hashing time: per image (decoded once,
- * decode excluded), the plain PDQ hash, the robust query set (whole and
- * content boxes with dihedral variants, unrotated, shaved) and the bank
- * set (whole, content boxes, 75 crop regions and 4 bands), single-threaded.
+ * decode excluded), the plain PDQ hash, the query sets of the matching
+ * modes (bw_robust.h: dihedral, standard, robust) and the bank set (whole,
+ * content boxes, 75 crop regions and 8 bands), single-threaded.
  *   bench_pdq_sets LIST [N]
  */
 #include <stdio.h>
@@ -36,6 +36,10 @@ int main(int argc, char **argv)
         unsigned flags;
     } kinds[] = {
         {"plain hash", BW_PDQ_SET_WHOLE},
+        {"dihedral query set", BW_PDQ_SET_DIHEDRAL_QUERY},
+        {"standard query set", BW_PDQ_SET_STANDARD_QUERY},
+        /* What standard mode would cost with its content boxes turned too. */
+        {"  content turned", BW_PDQ_SET_STANDARD_QUERY & ~BW_PDQ_SET_UPRIGHT_CONTENT},
         {"robust query set", BW_PDQ_SET_ROBUST_QUERY},
         {"bank set", BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_REGIONS},
         /* What the tilted hashes of the robust set cost (with the plain hash). */
@@ -64,7 +68,7 @@ int main(int argc, char **argv)
     fclose(list);
     printf("%d images (mean of whole decoded images; decode excluded)\n", images);
     for (int k = 0; k < KINDS && images; k++)
-        printf("%-18s %8.2f ms per image  %6.1f hashes per image  (%.1fx the plain hash)\n",
+        printf("%-20s %8.2f ms per image  %6.1f hashes per image  (%.1fx the plain hash)\n",
                kinds[k].name, 1000 * seconds[k] / images, (double)hashes[k] / images,
                seconds[k] / seconds[0]);
     bw_pdq_set_free(set);

@@ -65,14 +65,14 @@ while read -r f; do
     -quality 85 "$out/e/$id-screenshot-chat.jpg"
 done < "$list"
 "$bw" bank --db "$out/bank.db" add-content held "$out"/o*.jpg 2> "$out/add.log"
-for m in plain dihedral robust; do
+for m in plain dihedral standard robust; do
   nice "$bw" match --db "$out/bank.db" --mode "$m" -j 2 "$out"/e/* > "$out/m-$m.json"
 done
 python3 - "$out" <<'PY'
 import collections, json, os, sys
 out = sys.argv[1]
 ids = dict(line.split() for line in open(out + '/ids'))
-for mode in ('plain', 'dihedral', 'robust'):
+for mode in ("plain", "dihedral", "standard", "robust"):
     own, total, others = collections.Counter(), collections.Counter(), []
     for line in open('%s/m-%s.json' % (out, mode)):
         j = json.loads(line)

@@ -40,9 +40,9 @@
 static const int thresholds[THRESHOLDS] = {16, 24, 31, 40};
 
 /* Matching modes: which query hashes meet which bank hashes. */
-enum { M_PLAIN, M_DIHEDRAL, M_CONTENT, M_REGIONS, M_ROBUST, MODES };
-static const char *const mode_names[MODES] = {"plain", "dihedral", "content", "regions",
-                                              "robust"};
+enum { M_PLAIN, M_DIHEDRAL, M_CONTENT, M_REGIONS, M_STANDARD, M_ROBUST, MODES };
+static const char *const mode_names[MODES] = {"plain",   "dihedral", "content",
+                                              "regions", "standard", "robust"};
 
 typedef struct qhash {
     uint64_t bits[4];
@@ -71,22 +71,24 @@ static uint8_t query_modes(const bw_pdq_part *p)
     const bool orig = p->transform == BW_DIHEDRAL_ORIGINAL;
     uint8_t m = 1u << M_ROBUST;
     if (p->kind == BW_PART_WHOLE) {
-        m |= 1u << M_DIHEDRAL;
+        m |= 1u << M_DIHEDRAL | 1u << M_STANDARD;
         if (orig)
             m |= 1u << M_PLAIN | 1u << M_CONTENT | 1u << M_REGIONS;
     } else if (p->kind == BW_PART_CONTENT && orig) {
-        m |= 1u << M_CONTENT;
+        m |= 1u << M_CONTENT | 1u << M_STANDARD;
     }
-    /* Shaved hashes complement the bank's regions; unrotated hashes take
-     * part in robust mode only. */
+    /* Shaved hashes complement the bank's regions (standard mode queries a
+     * bank with regions); unrotated hashes take part in robust mode only. */
     if (p->kind == BW_PART_SHAVED)
-        m |= 1u << M_REGIONS;
+        m |= 1u << M_REGIONS | 1u << M_STANDARD;
     return m;
 }
 
 static uint8_t bank_modes(const bw_pdq_part *p)
 {
-    uint8_t m = 1u << M_ROBUST;
+    /* Standard mode queries a bank of the default settings, regions
+     * included, as `bulwark match` does. */
+    uint8_t m = 1u << M_ROBUST | 1u << M_STANDARD;
     if (p->kind == BW_PART_WHOLE)
         m |= 1u << M_PLAIN | 1u << M_DIHEDRAL | 1u << M_CONTENT | 1u << M_REGIONS;
     else if (p->kind == BW_PART_CONTENT)
@@ -403,27 +405,23 @@ typedef struct fmr_job {
     /* The closest robust pairs, for the report. */
     struct worst {
         int d, i, j, qi, bj;
+        short dm[MODES]; /* the pair's distance in each mode */
     } worst[WORST];
     /* The same, of tiles of different photos only: where false matches
      * across pictures would show (or pictures that share pixels). */
     struct worst cross_worst[CROSS_WORST];
 } fmr_job;
 
-static void keep_in(struct worst *list, int n, int d, int i, int j, int qi, int bj)
+static void keep_in(struct worst *list, int n, const struct worst *w)
 {
-    if (d >= list[n - 1].d)
+    if (w->d >= list[n - 1].d)
         return;
     int k = n - 1;
-    while (k > 0 && list[k - 1].d > d) {
+    while (k > 0 && list[k - 1].d > w->d) {
         list[k] = list[k - 1];
         k--;
     }
-    list[k] = (struct worst){d, i, j, qi, bj};
-}
-
-static void keep_worst(fmr_job *job, int d, int i, int j, int qi, int bj)
-{
-    keep_in(job->worst, WORST, d, i, j, qi, bj);
+    list[k] = *w;
 }
 
 static void *fmr_run(void *arg)
@@ -451,9 +449,12 @@ static void *fmr_run(void *arg)
                     job->hits[m][t] += d[m] <= thresholds[t];
                     job->cross_hits[m][t] += pi != pj && d[m] <= thresholds[t];
                 }
-            keep_worst(job, d[M_ROBUST], i, j, qi, bj);
+            struct worst w = {d[M_ROBUST], i, j, qi, bj, {0}};
+            for (int m = 0; m < MODES; m++)
+                w.dm[m] = (short)d[m];
+            keep_in(job->worst, WORST, &w);
             if (pi != pj)
-                keep_in(job->cross_worst, CROSS_WORST, d[M_ROBUST], i, j, qi, bj);
+                keep_in(job->cross_worst, CROSS_WORST, &w);
         }
     return NULL;
 }
@@ -464,7 +465,7 @@ static void put_pair(FILE *f, const corpus *c, const struct worst *w)
 {
     const tile *ti = &c->tiles[w->i], *tj = &c->tiles[w->j];
     const qhash *qh = &ti->query.h[w->qi], *bh = &tj->bank.h[w->bj];
-    fprintf(f, "%d%s query %s@%u,%u,%ux%u part %s/%s q%d bank %s@%u,%u,%ux%u part %s q%d\n", w->d,
+    fprintf(f, "%d%s query %s@%u,%u,%ux%u part %s/%s q%d bank %s@%u,%u,%ux%u part %s q%d", w->d,
             ti->photo == tj->photo ? " same-photo" : "", c->paths[ti->photo], ti->box.x,
             ti->box.y, ti->box.width, ti->box.height,
             qh->kind == BW_PART_REGION ? bw_pdq_region_name(qh->region)
@@ -475,6 +476,14 @@ static void put_pair(FILE *f, const corpus *c, const struct worst *w)
             bh->kind == BW_PART_REGION ? bw_pdq_region_name(bh->region)
                                        : bw_pdq_part_kind_name((bw_pdq_part_kind)bh->kind),
             bh->quality);
+    /* Which modes the pair meets in, and how closely (- for no pair of
+     * hashes that may meet). */
+    for (int m = 0; m < MODES; m++)
+        if (w->dm[m] > 256)
+            fprintf(f, "%s %s -", m ? "" : " modes", mode_names[m]);
+        else
+            fprintf(f, "%s %s %d", m ? "" : " modes", mode_names[m], w->dm[m]);
+    fputc('\n', f);
 }
 
 /* ---- recall -------------------------------------------------------------------- */
@@ -661,12 +670,9 @@ int main(int argc, char **argv)
         cross_pairs += fj[k].cross_pairs;
         excluded += fj[k].excluded_pairs;
         for (int w = 0; w < WORST; w++)
-            keep_worst(&all, fj[k].worst[w].d, fj[k].worst[w].i, fj[k].worst[w].j,
-                       fj[k].worst[w].qi, fj[k].worst[w].bj);
-        for (int w = 0; w < CROSS_WORST; w++) {
-            const struct worst *x = &fj[k].cross_worst[w];
-            keep_in(all.cross_worst, CROSS_WORST, x->d, x->i, x->j, x->qi, x->bj);
-        }
+            keep_in(all.worst, WORST, &fj[k].worst[w]);
+        for (int w = 0; w < CROSS_WORST; w++)
+            keep_in(all.cross_worst, CROSS_WORST, &fj[k].cross_worst[w]);
     }
     const double pairs = (double)c.n * (c.n - 1) - (double)excluded;
 
