@@ -134,7 +134,10 @@ def kill_nine():
                 return
     th = threading.Thread(target=burst)
     th.start()
-    time.sleep(1.5)
+    # Kill it mid-burst, once the burst has done some of each (a slow
+    # machine or a sanitizer build takes longer than a fixed pause allows).
+    t.wait_for(lambda: len(acked) > 5 and len(events) > 5, 60)
+    time.sleep(0.2)
     victim.proc.send_signal(signal.SIGKILL)
     victim.proc.wait()
     stop.set()
