@@ -173,6 +173,17 @@ typedef enum bw_pdq_set_flag {
     (BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL | BW_PDQ_SET_UNROTATED | \
      BW_PDQ_SET_SHAVED | BW_PDQ_SET_EDGES | BW_PDQ_SET_FRAMED | BW_PDQ_SET_TILTED)
 
+/* The matching mode's names, as `bulwark match --mode` and bulwarkd's
+ * match_mode and ?mode= take them. */
+#define BW_PDQ_MODE_NAMES "plain|dihedral|standard|robust"
+
+/*
+ * The query set of the matching mode named: 0 for "plain" (the image's
+ * PDQ hash alone), BW_PDQ_SET_DIHEDRAL_QUERY, BW_PDQ_SET_STANDARD_QUERY or
+ * BW_PDQ_SET_ROBUST_QUERY. BW_ERR_INVALID_ARGUMENT for any other name.
+ */
+BW_API bw_status bw_pdq_mode_flags(const char *name, unsigned *flags_out);
+
 /* Which part of the image a hash of a set covers. */
 typedef enum bw_pdq_part_kind {
     BW_PART_WHOLE = 0,

@@ -32,6 +32,23 @@
 #define STEP_PERCENT 2
 static const char side_letters[5] = {'c', 'l', 'r', 't', 'b'};
 
+BW_API bw_status bw_pdq_mode_flags(const char *name, unsigned *flags_out)
+{
+    static const struct {
+        const char *name;
+        unsigned flags;
+    } modes[] = {{"plain", 0},
+                 {"dihedral", BW_PDQ_SET_DIHEDRAL_QUERY},
+                 {"standard", BW_PDQ_SET_STANDARD_QUERY},
+                 {"robust", BW_PDQ_SET_ROBUST_QUERY}};
+    for (size_t i = 0; name && flags_out && i < sizeof modes / sizeof modes[0]; i++)
+        if (!strcmp(name, modes[i].name)) {
+            *flags_out = modes[i].flags;
+            return BW_OK;
+        }
+    return BW_ERR_INVALID_ARGUMENT;
+}
+
 BW_API const char *bw_pdq_part_kind_name(bw_pdq_part_kind kind)
 {
     switch (kind) {

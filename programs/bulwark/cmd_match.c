@@ -426,16 +426,8 @@ int cmd_match(int argc, char **argv)
             break;
         case OPT_MODE:
             mode_given = true;
-            if (!strcmp(optarg, "plain")) {
-                opt.set_flags = 0;
-            } else if (!strcmp(optarg, "dihedral")) {
-                opt.set_flags = BW_PDQ_SET_DIHEDRAL_QUERY;
-            } else if (!strcmp(optarg, "standard")) {
-                opt.set_flags = BW_PDQ_SET_STANDARD_QUERY;
-            } else if (!strcmp(optarg, "robust")) {
-                opt.set_flags = BW_PDQ_SET_ROBUST_QUERY;
-            } else {
-                cli_error("--mode is plain, dihedral, standard or robust");
+            if (bw_pdq_mode_flags(optarg, &opt.set_flags) != BW_OK) {
+                cli_error("--mode is one of " BW_PDQ_MODE_NAMES);
                 return CLI_EXIT_USAGE;
             }
             break;

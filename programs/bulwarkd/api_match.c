@@ -79,22 +79,6 @@ static bool want_dihedral(bwd_request *r)
     return d ? (!strcmp(d, "1") || !strcmp(d, "true")) : r->srv->cfg.dihedral;
 }
 
-/* A matching mode's PDQ query set (bw_robust.h); 0 for plain mode. */
-static bool parse_mode(const char *m, unsigned *set_flags)
-{
-    if (!strcmp(m, "plain"))
-        *set_flags = 0;
-    else if (!strcmp(m, "dihedral"))
-        *set_flags = BW_PDQ_SET_DIHEDRAL_QUERY;
-    else if (!strcmp(m, "standard"))
-        *set_flags = BW_PDQ_SET_STANDARD_QUERY;
-    else if (!strcmp(m, "robust"))
-        *set_flags = BW_PDQ_SET_ROBUST_QUERY;
-    else
-        return false;
-    return true;
-}
-
 /* ?mode=plain|dihedral|standard|robust, as `bulwark match --mode`
  * (docs/quality.md); without it ?dihedral=0|1 (the older switch), else the
  * match_mode option (checked when the configuration was read). false after
@@ -104,14 +88,14 @@ static bool mode_arg(bwd_request *r, unsigned *set_flags)
     const char *m = bwd_arg(r, "mode");
     const char *d = bwd_arg(r, "dihedral");
     if (m) {
-        if (parse_mode(m, set_flags))
+        if (bw_pdq_mode_flags(m, set_flags) == BW_OK)
             return true;
-        bwd_error(r, 400, "invalid_argument", "mode is plain, dihedral, standard or robust");
+        bwd_error(r, 400, "invalid_argument", "mode is one of " BW_PDQ_MODE_NAMES);
         return false;
     }
     if (d)
         *set_flags = !strcmp(d, "1") || !strcmp(d, "true") ? BW_PDQ_SET_DIHEDRAL_QUERY : 0;
-    else if (!parse_mode(r->srv->cfg.match_mode, set_flags))
+    else if (bw_pdq_mode_flags(r->srv->cfg.match_mode, set_flags) != BW_OK)
         *set_flags = BW_PDQ_SET_STANDARD_QUERY;
     return true;
 }

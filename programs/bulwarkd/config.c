@@ -50,7 +50,7 @@ static const opt opts[] = {
     NUM(decode_ms, OPT_UINT, "milliseconds one upload may take to decode (0: no limit)"),
     NUM(batch_max, OPT_UINT, "signals in one /v1/match/hashes request"),
     NUM(threshold, OPT_INT, "PDQ Hamming distance that counts as a match (0..256)"),
-    CHOICE(match_mode, "plain|dihedral|standard|robust",
+    CHOICE(match_mode, BW_PDQ_MODE_NAMES,
            "/v1/match without ?mode=: plain, dihedral, standard or robust (docs/quality.md)"),
     NUM(dihedral, OPT_BOOL, "/v1/hash also returns the 8 rotation and mirror PDQ hashes"),
     NUM(rate_per_minute, OPT_UINT, "requests per minute per key, unless the key says (0: none)"),

@@ -623,6 +623,19 @@ static void content_hash_of_framed_copy(void)
                                 boxed),
              BW_OK);
     CHECK_EQ(bw_pdq_set_count(set), 8 + 8 + 5);
+    /* The modes by name, as the CLI and the service take them. */
+    unsigned flags = 99;
+    CHECK_EQ(bw_pdq_mode_flags("plain", &flags), BW_OK);
+    CHECK_EQ(flags, 0u);
+    CHECK_EQ(bw_pdq_mode_flags("dihedral", &flags), BW_OK);
+    CHECK_EQ(flags, (unsigned)BW_PDQ_SET_DIHEDRAL_QUERY);
+    CHECK_EQ(bw_pdq_mode_flags("standard", &flags), BW_OK);
+    CHECK_EQ(flags, (unsigned)BW_PDQ_SET_STANDARD_QUERY);
+    CHECK_EQ(bw_pdq_mode_flags("robust", &flags), BW_OK);
+    CHECK_EQ(flags, (unsigned)BW_PDQ_SET_ROBUST_QUERY);
+    CHECK_EQ(bw_pdq_mode_flags("Robust", &flags), BW_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(bw_pdq_mode_flags(NULL, &flags), BW_ERR_INVALID_ARGUMENT);
+    CHECK_EQ(flags, (unsigned)BW_PDQ_SET_ROBUST_QUERY);
     bw_pdq_set_free(set);
     bw_image_free(boxed);
     bw_image_free(img);
