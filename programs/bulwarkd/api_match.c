@@ -239,9 +239,10 @@ void bwd_api_match(bwd_request *r)
     }
     const unsigned flags = BW_HASH_PDQ | BW_HASH_MD5 | BW_HASH_SHA1 | BW_HASH_SHA256;
     /* Every mode but plain matches a set of hashes of the picture (turned
-     * and mirrored; its content without borders or frame; in robust mode
-     * also turned back from a small rotation, shaved, less 30 % at each
-     * side...), computed with the plain hash from one decoding. */
+     * and mirrored; in standard mode also its content without borders or
+     * frame, and shaved; in robust mode also turned back from a small
+     * rotation, less 30 % at each side...), computed with the plain hash
+     * from one decoding. */
     if (!hash_body(r, t, flags, set_flags ? t->set : NULL, set_flags)) {
         free(context);
         return;
