@@ -78,9 +78,13 @@ static uint8_t query_modes(const bw_pdq_part *p)
         m |= 1u << M_CONTENT | 1u << M_STANDARD;
     }
     /* Shaved hashes complement the bank's regions (standard mode queries a
-     * bank with regions); unrotated hashes take part in robust mode only. */
+     * bank with regions). The picture turned back is standard's too, but
+     * not the tilted hashes (unrotated parts too, with the region
+     * BW_PDQ_REGION_CENTRES), which are robust's alone. */
     if (p->kind == BW_PART_SHAVED)
         m |= 1u << M_REGIONS | 1u << M_STANDARD;
+    if (p->kind == BW_PART_UNROTATED && p->region != BW_PDQ_REGION_CENTRES)
+        m |= 1u << M_STANDARD;
     return m;
 }
 

@@ -65,6 +65,10 @@ echo "-- a letterboxed copy (black bars above and below): matched by its content
 ffmpeg -loglevel error -y -i "$samples/jpeg-420.jpg" -vf 'pad=iw:ih*3/2:0:(oh-ih)/2:color=black' \
   -q:v 3 "$demo/letterboxed.jpg"
 show "curl -s -H \"Authorization: Bearer \$CLIENT\" -F file=@$demo/letterboxed.jpg $url/v1/match"
+echo "-- a copy turned by 5 degrees on a white canvas: turned back and matched, \"query_part\":"
+ffmpeg -loglevel error -y -i "$samples/jpeg-420.jpg" \
+  -vf 'rotate=5*PI/180:ow=rotw(5*PI/180):oh=roth(5*PI/180):c=white' -q:v 3 "$demo/tilted.jpg"
+show "curl -s -H \"Authorization: Bearer \$CLIENT\" -F file=@$demo/tilted.jpg $url/v1/match"
 echo "-- an ordinary image (no match, no trace kept):"
 ffmpeg -loglevel error -y -f lavfi -i mandelbrot=size=640x480 -frames:v 1 "$demo/ordinary.jpg"
 show "curl -s -H \"Authorization: Bearer \$CLIENT\" -F file=@$demo/ordinary.jpg $url/v1/match"

@@ -161,14 +161,16 @@ typedef enum bw_pdq_set_flag {
 
 /* The query sets of the matching modes (`bulwark match --mode`,
  * POST /v1/match?mode=): dihedral; standard, the default (dihedral, the
- * content without borders, letterbox bars or a screenshot's frame, and the
- * image less 1 %, which puts a crop near one of a bank's regions); and
- * robust (everything that helps a query; docs/quality.md says what each
- * part buys and costs). */
+ * content without borders, letterbox bars or a screenshot's frame, a
+ * picture rotated by a few degrees turned back, and the image less 1 %,
+ * which puts a crop near one of a bank's regions); and robust (everything
+ * that helps a query; docs/quality.md says what each part buys and
+ * costs). */
 #define BW_PDQ_SET_DIHEDRAL_QUERY (BW_PDQ_SET_WHOLE | BW_PDQ_SET_DIHEDRAL)
 #define BW_PDQ_SET_STANDARD_QUERY                                                  \
     (BW_PDQ_SET_WHOLE | BW_PDQ_SET_DIHEDRAL | BW_PDQ_SET_CONTENT |               \
-     BW_PDQ_SET_UPRIGHT_CONTENT | BW_PDQ_SET_FRAMED | BW_PDQ_SET_SHAVED)
+     BW_PDQ_SET_UPRIGHT_CONTENT | BW_PDQ_SET_FRAMED | BW_PDQ_SET_UNROTATED |      \
+     BW_PDQ_SET_SHAVED)
 #define BW_PDQ_SET_ROBUST_QUERY                                                      \
     (BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL | BW_PDQ_SET_UNROTATED | \
      BW_PDQ_SET_SHAVED | BW_PDQ_SET_EDGES | BW_PDQ_SET_FRAMED | BW_PDQ_SET_TILTED)

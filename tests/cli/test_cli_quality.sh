@@ -3,7 +3,8 @@
 # runs them, on SQLite (or PostgreSQL when BW_TEST_PG_URI is set). The edited
 # copies are made here from a golden PPM with python3: the centre with 20 %
 # of each side cut away, in a black letterbox; an opaque logo in the
-# bottom-right corner; the picture turned a quarter clockwise.
+# bottom-right corner; the picture turned a quarter clockwise; the picture
+# turned 6 degrees anticlockwise on a white canvas.
 #   test_cli_quality.sh BULWARK DATADIR
 set -u
 bw=$1
@@ -17,7 +18,8 @@ db=${BW_TEST_PG_URI:-$tmp/banks.db}
 B() { "$bw" bank --db "$db" "$@"; }
 M() { "$bw" match --db "$db" "$@"; }
 
-python3 - "$golden/pnm-p6.ppm" "$tmp/edited.ppm" "$tmp/logo.ppm" "$tmp/turned.ppm" <<'PY' || { echo "FAIL: cannot make the edited copy"; exit 1; }
+python3 - "$golden/pnm-p6.ppm" "$tmp/edited.ppm" "$tmp/logo.ppm" "$tmp/turned.ppm" "$tmp/tilted.ppm" <<'PY' || { echo "FAIL: cannot make the edited copy"; exit 1; }
+import math
 import sys
 data = open(sys.argv[1], 'rb').read()
 # A binary PPM with a header of four fields: P6 WIDTH HEIGHT MAXVAL.
@@ -49,6 +51,26 @@ open(sys.argv[3], 'wb').write(b'P6\n%d %d\n255\n' % (w, h) + bytes(logo))
 turned = b''.join(pixels[((h - 1 - x) * w + y) * 3:((h - 1 - x) * w + y) * 3 + 3]
                   for y in range(w) for x in range(h))
 open(sys.argv[4], 'wb').write(b'P6\n%d %d\n255\n' % (h, w) + turned)
+# Turned by 6 degrees on a canvas that holds it all, each pixel read back
+# bilinearly from the original.
+a = math.radians(6)
+c, s = math.cos(a), math.sin(a)
+W, H = int(w * c + h * s) + 1, int(w * s + h * c) + 1
+out = bytearray(b'\xff' * (W * H * 3))
+for y in range(H):
+    for x in range(W):
+        u, v = x - W / 2 + 0.5, y - H / 2 + 0.5
+        sx, sy = c * u - s * v + w / 2 - 0.5, s * u + c * v + h / 2 - 0.5
+        x0, y0 = math.floor(sx), math.floor(sy)
+        if x0 < 0 or y0 < 0 or x0 + 1 >= w or y0 + 1 >= h:
+            continue
+        fx, fy = sx - x0, sy - y0
+        for k in range(3):
+            p00, p10 = pixels[(y0 * w + x0) * 3 + k], pixels[(y0 * w + x0 + 1) * 3 + k]
+            p01, p11 = pixels[((y0 + 1) * w + x0) * 3 + k], pixels[((y0 + 1) * w + x0 + 1) * 3 + k]
+            top, bottom = p00 * (1 - fx) + p10 * fx, p01 * (1 - fx) + p11 * fx
+            out[(y * W + x) * 3 + k] = int(top * (1 - fy) + bottom * fy + 0.5)
+open(sys.argv[5], 'wb').write(b'P6\n%d %d\n255\n' % (W, H) + bytes(out))
 PY
 
 B create plain 2>/dev/null && B create robust 2>/dev/null && ok "create" || fail "create"
@@ -112,6 +134,13 @@ M --mode plain "$tmp/turned.ppm" > "$tmp/o" && grep -q '"matches":\[\]' "$tmp/o"
 M --mode dihedral "$tmp/turned.ppm" > "$tmp/o" && grep -q '"distance":0,' "$tmp/o" \
   && grep -q '"transform":"rotate90"' "$tmp/o" \
   && ok "dihedral mode finds it at distance 0" || fail "dihedral: $(cat "$tmp/o")"
+# The tilted copy: turned back in standard mode (the default), not in
+# dihedral mode.
+M --mode dihedral "$tmp/tilted.ppm" > "$tmp/o" && grep -q '"matches":\[\]' "$tmp/o" \
+  && ok "dihedral mode misses the tilted copy" || fail "dihedral tilted: $(cat "$tmp/o")"
+M "$tmp/tilted.ppm" > "$tmp/o" && grep -q '"bank":"robust"' "$tmp/o" \
+  && grep -q '"query_part":"unrotated"' "$tmp/o" \
+  && ok "standard mode (the default) turns it back" || fail "standard tilted: $(cat "$tmp/o")"
 M --mode sideways "$tmp/edited.ppm" 2>/dev/null; [ $? -eq 2 ] && ok "unknown mode refused" \
   || fail "unknown mode accepted"
 M --mode robust "$golden/png-wide.png" > "$tmp/o" && grep -q '"matches":\[\]' "$tmp/o" \

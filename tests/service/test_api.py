@@ -91,6 +91,10 @@ MIRRORED = t.ffmpeg_edit(A_PATH, os.path.join(DIR, "a-flip.jpg"), "hflip")
 # finds it by its content box; plain and dihedral matching do not.
 LETTERBOXED = t.ffmpeg_edit(A_PATH, os.path.join(DIR, "a-letterbox.jpg"),
                             "pad=iw:ih*1.5:0:(oh-ih)/2:color=black")
+# Turned by 5 degrees on a white canvas (as an editor turns a photo to
+# straighten it): standard matching turns it back; dihedral matching does not.
+TILTED = t.ffmpeg_edit(A_PATH, os.path.join(DIR, "a-tilted.jpg"),
+                       "rotate=5*PI/180:ow=rotw(5*PI/180):oh=roth(5*PI/180):c=white")
 # Framed in a wide white border and mirrored: only robust matching finds it
 # (standard matching hashes content boxes upright only).
 FRAMED = t.ffmpeg_edit(A_PATH, os.path.join(DIR, "a-framed.jpg"),
@@ -299,6 +303,14 @@ def uploads():
                 and pdq[0].get("transform", "original") == "original",
                 "letterboxed copy matches by its content with %r (standard is the default): %r"
                 % (how, pdq[:1]))
+    s, _, _, j = req("POST", "/v1/match?mode=dihedral", key=CLIENT, body=TILTED,
+                     ctype="image/jpeg")
+    t.check(s == 200 and not j["actionable"], "a tilted copy is missed in dihedral mode")
+    s, _, _, j = req("POST", "/v1/match", key=CLIENT, body=TILTED, ctype="image/jpeg")
+    pdq = [m for m in j.get("matches", []) if m["signal_type"] == "pdq"]
+    t.check(s == 200 and j["actionable"] and pdq and pdq[0]["distance"] <= 16
+            and pdq[0].get("query_part") == "unrotated",
+            "a tilted copy matches turned back (standard, the default): %r" % (pdq[:1],))
     for mode in ("plain", "dihedral", "standard"):
         s, _, _, j = req("POST", "/v1/match?mode=" + mode, key=CLIENT, body=FRAMED,
                          ctype="image/jpeg")

@@ -601,8 +601,9 @@ static void content_hash_of_framed_copy(void)
         CHECK(bw_pdq_distance(bw_pdq_set_get(set, 0)->hash, plain) > 31);
     }
     /* The standard query: the whole image turned 8 ways, its content box
-     * upright only, the same hash, and 5 shaved hashes; the content box
-     * turned too without UPRIGHT_CONTENT. */
+     * upright only, the same hash, and 5 shaved hashes (and nothing turned
+     * back: it is not rotated); the content box turned too without
+     * UPRIGHT_CONTENT. */
     CHECK_EQ(bw_pdq_set_compute(ctx, set, BW_PDQ_SET_STANDARD_QUERY, boxed), BW_OK);
     CHECK_EQ(bw_pdq_set_count(set), 8 + 1 + 5);
     int wholes = 0, contents = 0, shaved = 0;
@@ -767,6 +768,17 @@ static void small_rotations_undone(void)
                 fprintf(stderr, "angle %g: found %g, distance %d\n", angles[i], found, d);
             CHECK(d <= 16);
         }
+        /* The default query set (standard mode) turns it back too. */
+        CHECK_EQ(bw_pdq_set_compute(ctx, set, BW_PDQ_SET_STANDARD_QUERY, r), BW_OK);
+        int unrotated = 0;
+        for (size_t k = 0; k < bw_pdq_set_count(set); k++) {
+            const bw_pdq_part *p = bw_pdq_set_get(set, k);
+            if (p->kind == BW_PART_UNROTATED && strcmp(p->name, "unrotated") == 0) {
+                unrotated++;
+                CHECK(bw_pdq_distance(p->hash, plain) <= 16);
+            }
+        }
+        CHECK_EQ(unrotated, 1);
         bw_image_free(r);
     }
     /* Unrotated images have no angle. */
