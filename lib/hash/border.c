@@ -49,30 +49,7 @@ void bwi_hist_add(uint32_t hist[3][256], const uint8_t *first, ptrdiff_t step, u
                   int channels)
 {
     const uint8_t *p = first;
-    if (channels == 3 && count >= 512) {
-        /* Neighbours of a smooth line share their levels, and each count
-         * then waits for the one before; alternate pixels go to a second
-         * histogram so two chains run at once. */
-        uint32_t odd[3][256];
-        memset(odd, 0, sizeof odd);
-        uint32_t k = 0;
-        for (; k + 1 < count; k += 2, p += 2 * step) {
-            hist[0][p[0]]++;
-            hist[1][p[1]]++;
-            hist[2][p[2]]++;
-            odd[0][p[step]]++;
-            odd[1][p[step + 1]]++;
-            odd[2][p[step + 2]]++;
-        }
-        if (k < count) {
-            hist[0][p[0]]++;
-            hist[1][p[1]]++;
-            hist[2][p[2]]++;
-        }
-        for (int c = 0; c < 3; c++)
-            for (int v = 0; v < 256; v++)
-                hist[c][v] += odd[c][v];
-    } else if (channels == 3) {
+    if (channels == 3) {
         for (uint32_t k = 0; k < count; k++, p += step) {
             hist[0][p[0]]++;
             hist[1][p[1]]++;

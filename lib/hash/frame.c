@@ -422,7 +422,7 @@ bool bwi_find_picture(const uint8_t *pixels, size_t stride, int channels, uint32
     if (channels == 3)
         count_steps(&f, cols, rows, 3);
     else
-        count_steps(&f, cols, rows, 1);
+        count_steps(&f, cols, rows, channels);
     uint32_t cx[CANDIDATES + 2], cy[CANDIDATES + 2];
     /* A side of a picture at least min_h tall steps along much of it
      * (profiles count a step between neighbours twice) and stands out. */
