@@ -41,10 +41,10 @@ typedef struct lines {
     uint32_t hist[3][256];
 } lines;
 
-/* Grey and RGB, the two layouts lines come in, each with its own loop:
- * the generic one spent most of its time on the channel count, and these
- * loops are most of what finding a content box costs (a loose pass over a
- * photo's smooth sky tests hundreds of full-width rows). */
+/* RGB lines, nearly all of them, have a loop of their own: the generic one
+ * spent most of its time on the channel count, and these loops are most of
+ * what finding a content box costs (a loose pass over a photo's smooth sky
+ * tests hundreds of full-width rows). */
 void bwi_hist_add(uint32_t hist[3][256], const uint8_t *first, ptrdiff_t step, uint32_t count,
                   int channels)
 {
