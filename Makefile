@@ -60,7 +60,7 @@ check-tsan: deps
 fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B $(BUILD_FUZZ) -DBW_FUZZ=ON -DBW_SANITIZE=ON
 	cmake --build $(BUILD_FUZZ) -j $(JOBS)
-	@for t in image jpeg png webp gif bmp pnm tiff heif nudity video vpdq vpdq_signal snapshot chat report vault import url http; do \
+	@for t in image jpeg png webp gif bmp pnm tiff heif pixels nudity video vpdq vpdq_signal snapshot chat report vault import url http; do \
 	  echo "== fuzz-$$t for $(FUZZ_SECONDS)s"; \
 	  mkdir -p $(BUILD_FUZZ)/corpus-$$t; \
 	  seeds=fuzz/corpus/$$t; \
