@@ -47,18 +47,32 @@ bw_status bwi_pdq_grid_from_pixels(bw_ctx *ctx, bwi_grid *grid_out,
             : 3;
     uint32_t gw, gh;
     bwi_pdq_grid_dims(width, height, &gw, &gh);
+    /* The sampled columns once, not a division a pixel: query sets build a
+     * grid for each of their parts, and the divisions sat on the path of
+     * every load. */
+    size_t cols[BWI_PDQ_GRID_MAX];
+    for (uint32_t ox = 0; ox < gw; ox++)
+        cols[ox] = (size_t)bwi_pdq_nn_index(ox, width, gw) * (size_t)bpp;
     for (uint32_t oy = 0; oy < gh; oy++) {
         const uint8_t *row =
             pixels + (size_t)bwi_pdq_nn_index(oy, height, gh) * stride;
         uint8_t *out = s->grid + (size_t)oy * gw * channels;
-        for (uint32_t ox = 0; ox < gw; ox++) {
-            const uint8_t *p = row + (size_t)bwi_pdq_nn_index(ox, width, gw) * bpp;
-            if (channels == 1) {
-                *out++ = p[r];
-            } else {
-                *out++ = p[r];
-                *out++ = p[g];
-                *out++ = p[b];
+        if (channels == 1) {
+            for (uint32_t ox = 0; ox < gw; ox++)
+                out[ox] = row[cols[ox] + (size_t)r];
+        } else if (bpp == 3 && r == 0 && g == 1 && b == 2) {
+            for (uint32_t ox = 0; ox < gw; ox++, out += 3) {
+                const uint8_t *p = row + cols[ox];
+                out[0] = p[0];
+                out[1] = p[1];
+                out[2] = p[2];
+            }
+        } else {
+            for (uint32_t ox = 0; ox < gw; ox++, out += 3) {
+                const uint8_t *p = row + cols[ox];
+                out[0] = p[r];
+                out[1] = p[g];
+                out[2] = p[b];
             }
         }
     }
