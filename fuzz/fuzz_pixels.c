@@ -108,7 +108,8 @@ static void check_set(bw_ctx *ctx, bw_pdq_set *set, unsigned flags, const bw_ima
         abort(); /* entry 0 is the plain hash */
     for (size_t i = 0; i < bw_pdq_set_count(set); i++) {
         const bw_pdq_part *p = bw_pdq_set_get(set, i);
-        if (p->quality < 0 || p->quality > 100 || !p->name || !p->name[0])
+        if (p->quality < 0 || p->quality > 100 || !p->name || !p->name[0] || p->reach < 1 ||
+            p->reach > 8 * BW_PDQ_BYTES)
             abort();
         if (p->kind != BW_PART_UNROTATED)
             check_box(&p->box, img); /* turned-back parts are boxes of their own canvas */
