@@ -85,6 +85,10 @@ static uint8_t query_modes(const bw_pdq_part *p)
         m |= 1u << M_REGIONS | 1u << M_STANDARD;
     if (p->kind == BW_PART_UNROTATED && p->region != BW_PDQ_REGION_CENTRES)
         m |= 1u << M_STANDARD;
+    /* So are the edge regions, within BW_PDQ_NEAR_EDGE_DISTANCE only
+     * (min_dists); the bands are robust's. */
+    if (p->kind == BW_PART_REGION && p->region < BW_PDQ_REGION_FIRST_BAND)
+        m |= 1u << M_STANDARD;
     return m;
 }
 
@@ -161,10 +165,14 @@ static void min_dists(const hset *q, const hset *b, int out[MODES], int *best_q,
         band_d[k] = 257;
     for (int i = 0; i < q->n; i++)
         for (int j = 0; j < b->n; j++) {
-            const uint8_t both = q->h[i].modes & b->h[j].modes;
+            uint8_t both = q->h[i].modes & b->h[j].modes;
             if (!both || !meet(&q->h[i], &b->h[j]))
                 continue;
             const int d = dist(&q->h[i], &b->h[j]);
+            /* Standard queries' edge regions are BW_PDQ_SET_NEAR_EDGES'. */
+            if (q->h[i].kind == BW_PART_REGION && q->h[i].region < BW_PDQ_REGION_FIRST_BAND &&
+                d > BW_PDQ_NEAR_EDGE_DISTANCE)
+                both &= (uint8_t)~(1u << M_STANDARD);
             if ((b->h[j].kind == BW_PART_REGION && d > bw_pdq_region_reach(b->h[j].quality)) ||
                 (q->h[i].kind == BW_PART_REGION && d > bw_pdq_region_reach(q->h[i].quality)))
                 continue;

@@ -28,6 +28,10 @@ j = json.loads(sys.stdin.read())
 print("pdq", j["pdq"]["hash"]); print("md5", j["md5"])'
 done > "$demo/known.txt"
 "$bw" bank import --db "$db" demo-known "$demo/known.txt" --format lines 2>&1 | sed 's/^/   /'
+# A bank of a platform's own images: banking the file itself also stores
+# its crop regions, which crops and copies with a logo meet.
+"$bw" bank create --db "$db" demo-own >/dev/null
+"$bw" bank add-content --db "$db" demo-own "$samples/png-rgb.png" 2>&1 | sed 's/^/   /'
 admin=$("$bw" key create --db "$db" --role admin --name demo-admin 2>/dev/null)
 reviewer=$("$bw" key create --db "$db" --role reviewer --name demo-reviewer 2>/dev/null)
 client=$("$bw" key create --db "$db" --role client --name demo-app 2>/dev/null)
@@ -69,6 +73,11 @@ echo "-- a copy turned by 5 degrees on a white canvas: turned back and matched, 
 ffmpeg -loglevel error -y -i "$samples/jpeg-420.jpg" \
   -vf 'rotate=5*PI/180:ow=rotw(5*PI/180):oh=roth(5*PI/180):c=white' -q:v 3 "$demo/tilted.jpg"
 show "curl -s -H \"Authorization: Bearer \$CLIENT\" -F file=@$demo/tilted.jpg $url/v1/match"
+echo "-- a copy of an image banked as a file (bank demo-own) with a logo in its corner:"
+echo "   matched by the image less 30 % at that side, the bank's \"region\" of that name:"
+ffmpeg -loglevel error -y -i "$samples/png-rgb.png" \
+  -vf 'drawbox=x=iw*0.8:y=ih*0.78:w=iw*0.16:h=ih*0.16:color=orange@1:t=fill' -q:v 3 "$demo/logo.jpg"
+show "curl -s -H \"Authorization: Bearer \$CLIENT\" -F file=@$demo/logo.jpg $url/v1/match"
 echo "-- an ordinary image (no match, no trace kept):"
 ffmpeg -loglevel error -y -f lavfi -i mandelbrot=size=640x480 -frames:v 1 "$demo/ordinary.jpg"
 show "curl -s -H \"Authorization: Bearer \$CLIENT\" -F file=@$demo/ordinary.jpg $url/v1/match"

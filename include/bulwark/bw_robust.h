@@ -151,26 +151,43 @@ typedef enum bw_pdq_set_flag {
                                       its picture (no corners to measure the
                                       angle from) meets the bank's centre
                                       crop regions */
-    BW_PDQ_SET_UPRIGHT_CONTENT = 1u << 9 /* with BW_PDQ_SET_DIHEDRAL: only the
+    BW_PDQ_SET_UPRIGHT_CONTENT = 1u << 9, /* with BW_PDQ_SET_DIHEDRAL: only the
                                       whole image is turned; the content
                                       boxes are hashed upright (a letterboxed
                                       or framed copy is seldom also turned,
                                       and turning them too costs about a
                                       third more hashing) */
+    BW_PDQ_SET_NEAR_EDGES = 1u << 10 /* for queries: the four edge regions
+                                      of BW_PDQ_SET_EDGES (l30, r30, t30,
+                                      b30) without the bands, each reaching
+                                      only BW_PDQ_NEAR_EDGE_DISTANCE (the
+                                      part's reach): a logo or caption near
+                                      an edge leaves one of them untouched,
+                                      and it meets the bank's region within
+                                      a few bits, where different photos of
+                                      one scene can share a region at 20-31
+                                      bits. With BW_PDQ_SET_EDGES (or
+                                      _REGIONS) too they reach the full
+                                      threshold. */
 } bw_pdq_set_flag;
+
+/* How far a near edge region (BW_PDQ_SET_NEAR_EDGES) matches. */
+#define BW_PDQ_NEAR_EDGE_DISTANCE 16
 
 /* The query sets of the matching modes (`bulwark match --mode`,
  * POST /v1/match?mode=): dihedral; standard, the default (dihedral, the
  * content without borders, letterbox bars or a screenshot's frame, a
- * picture rotated by a few degrees turned back, and the image less 1 %,
- * which puts a crop near one of a bank's regions); and robust (everything
+ * picture rotated by a few degrees turned back, the image less 1 %,
+ * which puts a crop near one of a bank's regions, and the image less 30 %
+ * at each side, within a few bits, for a logo or caption near an edge);
+ * and robust (everything
  * that helps a query; docs/quality.md says what each part buys and
  * costs). */
 #define BW_PDQ_SET_DIHEDRAL_QUERY (BW_PDQ_SET_WHOLE | BW_PDQ_SET_DIHEDRAL)
 #define BW_PDQ_SET_STANDARD_QUERY                                                  \
     (BW_PDQ_SET_WHOLE | BW_PDQ_SET_DIHEDRAL | BW_PDQ_SET_CONTENT |               \
      BW_PDQ_SET_UPRIGHT_CONTENT | BW_PDQ_SET_FRAMED | BW_PDQ_SET_UNROTATED |      \
-     BW_PDQ_SET_SHAVED)
+     BW_PDQ_SET_SHAVED | BW_PDQ_SET_NEAR_EDGES)
 #define BW_PDQ_SET_ROBUST_QUERY                                                      \
     (BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL | BW_PDQ_SET_UNROTATED | \
      BW_PDQ_SET_SHAVED | BW_PDQ_SET_EDGES | BW_PDQ_SET_FRAMED | BW_PDQ_SET_TILTED)
@@ -219,6 +236,11 @@ typedef struct bw_pdq_part {
                                   or the region's name */
     bw_dihedral transform;     /* which variant this hash is */
     bw_box box;                /* the pixels hashed */
+    int reach;                 /* the largest distance at which it may
+                                  match: 256, or less for a flat region
+                                  (bw_pdq_region_reach) and a near edge
+                                  region (BW_PDQ_NEAR_EDGE_DISTANCE);
+                                  bw_matcher_match_set() applies it */
 } bw_pdq_part;
 
 /* Crop regions: fixed fractions of the image, so an original and any

@@ -332,6 +332,7 @@ static bw_status add_box(bw_ctx *ctx, bw_pdq_set *set, const bw_image *image, bw
     st = bwi_pdq_hash_grid(ctx, &grid, part.hash, NULL, &part.quality);
     if (st != BW_OK || part.quality < min_quality)
         return st;
+    part.reach = kind == BW_PART_REGION ? bw_pdq_region_reach(part.quality) : 8 * BW_PDQ_BYTES;
     part.transform = BW_DIHEDRAL_ORIGINAL;
     st = push(ctx, set, &part);
     if (st == BW_OK && dihedral)
@@ -486,10 +487,13 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
             st = add_box(ctx, set, image, box, BW_PART_SHAVED, -1, names[k], false, 0);
     }
     for (int r = 0; st == BW_OK && r < BW_PDQ_REGION_COUNT; r++) {
-        const bool edge = (r % BW_PDQ_REGION_STEPS == BW_PDQ_REGION_STEPS - 1 &&
-                           r >= BW_PDQ_REGION_STEPS) ||
-                          r >= BW_PDQ_REGION_FIRST_BAND;
-        if (!(flags & BW_PDQ_SET_REGIONS) && !(edge && (flags & BW_PDQ_SET_EDGES)))
+        const bool side30 = r % BW_PDQ_REGION_STEPS == BW_PDQ_REGION_STEPS - 1 &&
+                            r >= BW_PDQ_REGION_STEPS && r < BW_PDQ_REGION_FIRST_BAND;
+        const bool edge = side30 || r >= BW_PDQ_REGION_FIRST_BAND;
+        /* Near edges only where nothing asks for the region at full reach. */
+        const bool near = side30 && (flags & BW_PDQ_SET_NEAR_EDGES) &&
+                          !(flags & (BW_PDQ_SET_EDGES | BW_PDQ_SET_REGIONS));
+        if (!(flags & BW_PDQ_SET_REGIONS) && !(edge && (flags & BW_PDQ_SET_EDGES)) && !near)
             continue;
         bw_box box;
         /* Regions of a tiny image would be under PDQ's minimum size. */
@@ -499,9 +503,14 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
          * or wall is often that flat, and the band beside it only counts
          * with the opposite one (the matcher limits both to their reach). */
         const bool band = r >= BW_PDQ_REGION_FIRST_BAND;
+        const size_t before = set->count;
         st = add_box(ctx, set, image, box, BW_PART_REGION, r, region_names[r], false,
                      (flags & BW_PDQ_SET_REGIONS) || band ? BW_PDQ_REGION_LOW_QUALITY
                                                           : BW_PDQ_REGION_MIN_QUALITY);
+        /* A region is one part (never turned), pushed unless too flat. */
+        if (st == BW_OK && near && set->count > before &&
+            set->parts[before].reach > BW_PDQ_NEAR_EDGE_DISTANCE)
+            set->parts[before].reach = BW_PDQ_NEAR_EDGE_DISTANCE;
     }
     if (st != BW_OK)
         set->count = 0;

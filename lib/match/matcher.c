@@ -632,8 +632,9 @@ BW_API bw_status bw_matcher_match_set(bw_ctx *ctx, bw_matcher *m, bw_matches *ou
     bw_status st = BW_OK;
     for (size_t i = 0; st == BW_OK && i < bw_pdq_set_count(set); i++) {
         const bw_pdq_part *p = bw_pdq_set_get(set, i);
-        /* A flat query region reaches no further than a flat banked one. */
-        const int reach = p->kind == BW_PART_REGION ? bw_pdq_region_reach(p->quality) : threshold;
+        /* A flat query region reaches no further than a flat banked one,
+         * and a near edge region only a few bits (bw_pdq_part.reach). */
+        const int reach = p->reach;
         st = index_hits(ctx, m, p->hash, reach < threshold ? reach : threshold, p->transform,
                         p->name, p->region, &refs, &n, &cap);
     }

@@ -127,6 +127,13 @@ M --mode robust "$tmp/logo.ppm" > "$tmp/o" && grep -q '"bank":"robust"' "$tmp/o"
   && grep -Eq '"region":"(r30|b30)","query_part":"(r30|b30)"' "$tmp/o" \
   && grep -Eq '"distance":0,[^}]*"region":"(r30|b30)"' "$tmp/o" \
   && ok "robust mode finds it by an edge region" || fail "robust logo: $(cat "$tmp/o")"
+M --mode dihedral "$tmp/logo.ppm" > "$tmp/o" && grep -q '"matches":\[\]' "$tmp/o" \
+  && ok "dihedral mode misses it" || fail "dihedral logo: $(cat "$tmp/o")"
+# Standard mode has the edge regions too, within 16 bits (here 0).
+M "$tmp/logo.ppm" > "$tmp/o" && grep -q '"bank":"robust"' "$tmp/o" \
+  && grep -Eq '"distance":0,[^}]*"region":"(r30|b30)","query_part":"(r30|b30)"' "$tmp/o" \
+  && ok "standard mode (the default) finds it by an edge region" \
+  || fail "standard logo: $(cat "$tmp/o")"
 # A turned copy: the dihedral variant is hashed from the turned pixels, so it
 # is the original's hash exactly (the reference's DCT variant is not).
 M --mode plain "$tmp/turned.ppm" > "$tmp/o" && grep -q '"matches":\[\]' "$tmp/o" \

@@ -1,7 +1,7 @@
 #!/bin/sh
 # `make demo`'s main job, briefly: the service starts with the demo bank, a
-# banked image matches, an edited, a mirrored, a letterboxed and a tilted copy
-# match, an ordinary image does not; each checked in the answer shown under
+# banked image matches, an edited, a mirrored, a letterboxed, a tilted copy and
+# one with a logo match, an ordinary image does not; each checked in the answer shown under
 # its heading.
 #   test_demo.sh BUILD_DIR
 set -eu
@@ -32,6 +32,7 @@ expect_in "edited copy matched" "-- an edited copy" '"actionable":true'
 expect_in "mirrored copy matched" "-- a mirrored copy" '"transform":"flipy"'
 expect_in "letterboxed copy matched" "-- a letterboxed copy" '"query_part":"content"'
 expect_in "tilted copy matched" "-- a copy turned by 5 degrees" '"query_part":"unrotated"'
+expect_in "copy with a logo matched" "-- a copy of an image banked as a file" '"region":"[rb]30"'
 expect_in "ordinary image unmatched" "-- an ordinary image" '"matches":\[\],"actionable":false'
 expect_in "review queue shown" "-- the review queue" '{"matches":\[{"id":1,'
 [ $fail -eq 0 ] || cat "$out"

@@ -371,6 +371,82 @@ done:
     scene_close(&sc);
 }
 
+/* Distance of the match in bank `bank` through query part `part`, or -1. */
+static int matched_via(const bw_matches *found, const char *bank, const char *part)
+{
+    for (size_t i = 0; i < bw_matches_count(found); i++) {
+        const bw_match_info *x = bw_matches_get(found, i);
+        if (!strcmp(x->bank, bank) && x->query_part && !strcmp(x->query_part, part))
+            return x->distance;
+    }
+    return -1;
+}
+
+/* Standard queries' edge regions (BW_PDQ_SET_NEAR_EDGES) reach only
+ * BW_PDQ_NEAR_EDGE_DISTANCE; robust queries' (BW_PDQ_SET_EDGES) the whole
+ * threshold. The bank holds the image's r30 region 12 bits away and its
+ * l30 region 20 bits away, as a copy with a logo at one side and the
+ * different photo of one scene would. */
+static void near_edges_reach_less(void)
+{
+    scene sc;
+    if (!scene_open(&sc, "jpeg-420.jpg"))
+        goto done;
+    CHECK_EQ(bw_pdq_set_compute(ctx, sc.set, BW_PDQ_SET_NEAR_EDGES, sc.img), BW_OK);
+    CHECK_EQ(bw_pdq_set_count(sc.set), 5); /* the whole image and l30, r30, t30, b30 */
+    CHECK_EQ(bw_pdq_set_get(sc.set, 0)->reach, 256);
+    for (size_t i = 1; i < bw_pdq_set_count(sc.set); i++) {
+        CHECK_EQ(bw_pdq_set_get(sc.set, i)->kind, BW_PART_REGION);
+        CHECK_EQ(bw_pdq_set_get(sc.set, i)->reach, BW_PDQ_NEAR_EDGE_DISTANCE);
+    }
+    const bw_pdq_part *r30 = part_with(sc.set, "r30", BW_DIHEDRAL_ORIGINAL);
+    const bw_pdq_part *l30 = part_with(sc.set, "l30", BW_DIHEDRAL_ORIGINAL);
+    CHECK(r30 != NULL && l30 != NULL);
+    if (!r30 || !l30)
+        goto done;
+    uint8_t q[BW_PDQ_BYTES];
+    char hex[BW_PDQ_HEX_CHARS + 1];
+    CHECK_EQ(bw_bank_create(ctx, store, "near", BW_BANK_BLOCK, NULL), BW_OK);
+    flipped(q, r30->hash, 12);
+    bw_pdq_to_hex(hex, q);
+    CHECK_EQ(bw_signal_add(ctx, store, "near", BW_SIGNAL_PDQ, hex, NULL,
+                           "{\"part\":\"region\",\"region\":\"r30\"}", NULL),
+             BW_OK);
+    flipped(q, l30->hash, 20);
+    bw_pdq_to_hex(hex, q);
+    CHECK_EQ(bw_signal_add(ctx, store, "near", BW_SIGNAL_PDQ, hex, NULL,
+                           "{\"part\":\"region\",\"region\":\"l30\"}", NULL),
+             BW_OK);
+    CHECK_EQ(bw_matcher_create(ctx, &sc.m, store), BW_OK);
+    if (!sc.m)
+        goto done;
+    CHECK_EQ(bw_matcher_match_set(ctx, sc.m, sc.found, sc.set, NULL, BW_PDQ_DEFAULT_THRESHOLD),
+             BW_OK);
+    CHECK_EQ(matched_via(sc.found, "near", "r30"), 12);
+    CHECK_EQ(matched_via(sc.found, "near", "l30"), -1);
+    /* The standard query set is the same for these parts. */
+    CHECK_EQ(bw_pdq_set_compute(ctx, sc.set, BW_PDQ_SET_STANDARD_QUERY, sc.img), BW_OK);
+    CHECK_EQ(bw_matcher_match_set(ctx, sc.m, sc.found, sc.set, NULL, BW_PDQ_DEFAULT_THRESHOLD),
+             BW_OK);
+    CHECK_EQ(matched_via(sc.found, "near", "r30"), 12);
+    CHECK_EQ(matched_via(sc.found, "near", "l30"), -1);
+    /* A lower threshold still rules. */
+    CHECK_EQ(bw_matcher_match_set(ctx, sc.m, sc.found, sc.set, NULL, 10), BW_OK);
+    CHECK_EQ(matched_via(sc.found, "near", "r30"), -1);
+    /* Robust queries reach the threshold; with both flags, edges are
+     * robust's. */
+    CHECK_EQ(bw_pdq_set_compute(ctx, sc.set, BW_PDQ_SET_ROBUST_QUERY | BW_PDQ_SET_NEAR_EDGES,
+                                sc.img),
+             BW_OK);
+    CHECK_EQ(part_with(sc.set, "l30", BW_DIHEDRAL_ORIGINAL)->reach, 256);
+    CHECK_EQ(bw_matcher_match_set(ctx, sc.m, sc.found, sc.set, NULL, BW_PDQ_DEFAULT_THRESHOLD),
+             BW_OK);
+    CHECK_EQ(matched_via(sc.found, "near", "r30"), 12);
+    CHECK_EQ(matched_via(sc.found, "near", "l30"), 20);
+done:
+    scene_close(&sc);
+}
+
 static int grab_settings(void *arg, const bw_bank_info *b)
 {
     *(char **)arg = b->settings ? strdup(b->settings) : NULL;
@@ -640,6 +716,7 @@ int main(int argc, char **argv)
     RUN(distinct_scenes_never_match);
     RUN(parts_meet_only_their_own);
     RUN(flat_regions_reach_less);
+    RUN(near_edges_reach_less);
     RUN(bands_need_company);
     bw_store_close(store);
     bw_ctx_free(ctx);
