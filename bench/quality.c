@@ -86,8 +86,8 @@ static uint8_t query_modes(const bw_pdq_part *p)
     if (p->kind == BW_PART_UNROTATED && p->region != BW_PDQ_REGION_CENTRES)
         m |= 1u << M_STANDARD;
     /* So are the edge regions, within BW_PDQ_NEAR_EDGE_DISTANCE only
-     * (min_dists); the bands are robust's. */
-    if (p->kind == BW_PART_REGION && p->region < BW_PDQ_REGION_FIRST_BAND)
+     * (min_dists), and the bands, in opposite pairs as in robust mode. */
+    if (p->kind == BW_PART_REGION)
         m |= 1u << M_STANDARD;
     return m;
 }
@@ -198,12 +198,14 @@ static void min_dists(const hset *q, const hset *b, int out[MODES], int *best_q,
                     }
                 }
         }
-    /* Bands meet only query bands, which robust mode alone has. */
+    /* Bands meet only query bands, which standard and robust mode have. */
     for (int a = 0; a < BW_PDQ_REGION_BANDS; a++)
         for (int c = a + 1; c < BW_PDQ_REGION_BANDS; c++) {
             if (!bw_pdq_bands_opposite(BW_PDQ_REGION_FIRST_BAND + a, BW_PDQ_REGION_FIRST_BAND + c))
                 continue;
             const int far = band_d[a] > band_d[c] ? a : c;
+            if (band_d[far] < out[M_STANDARD])
+                out[M_STANDARD] = band_d[far];
             if (band_d[far] < out[M_ROBUST]) {
                 out[M_ROBUST] = band_d[far];
                 if (best_q) {

@@ -157,7 +157,7 @@ typedef enum bw_pdq_set_flag {
                                       or framed copy is seldom also turned,
                                       and turning them too costs about a
                                       third more hashing) */
-    BW_PDQ_SET_NEAR_EDGES = 1u << 10 /* for queries: the four edge regions
+    BW_PDQ_SET_NEAR_EDGES = 1u << 10, /* for queries: the four edge regions
                                       of BW_PDQ_SET_EDGES (l30, r30, t30,
                                       b30) without the bands, each reaching
                                       only BW_PDQ_NEAR_EDGE_DISTANCE (the
@@ -169,6 +169,13 @@ typedef enum bw_pdq_set_flag {
                                       bits. With BW_PDQ_SET_EDGES (or
                                       _REGIONS) too they reach the full
                                       threshold. */
+    BW_PDQ_SET_BANDS = 1u << 11    /* for queries: the eight bands of
+                                      BW_PDQ_SET_EDGES (l60 ... b70) alone,
+                                      which count only beside a band of the
+                                      opposite side of the same banked file
+                                      (bw_pdq_bands_opposite): a logo or
+                                      word in the middle leaves them
+                                      untouched */
 } bw_pdq_set_flag;
 
 /* How far a near edge region (BW_PDQ_SET_NEAR_EDGES) matches. */
@@ -178,8 +185,9 @@ typedef enum bw_pdq_set_flag {
  * POST /v1/match?mode=): dihedral; standard, the default (dihedral, the
  * content without borders, letterbox bars or a screenshot's frame, a
  * picture rotated by a few degrees turned back, the image less 1 %,
- * which puts a crop near one of a bank's regions, and the image less 30 %
- * at each side, within a few bits, for a logo or caption near an edge);
+ * which puts a crop near one of a bank's regions, the image less 30 %
+ * at each side, within a few bits, for a logo or caption near an edge,
+ * and the bands, for a logo or word in the middle);
  * and robust (everything
  * that helps a query; docs/quality.md says what each part buys and
  * costs). */
@@ -187,7 +195,7 @@ typedef enum bw_pdq_set_flag {
 #define BW_PDQ_SET_STANDARD_QUERY                                                  \
     (BW_PDQ_SET_WHOLE | BW_PDQ_SET_DIHEDRAL | BW_PDQ_SET_CONTENT |               \
      BW_PDQ_SET_UPRIGHT_CONTENT | BW_PDQ_SET_FRAMED | BW_PDQ_SET_UNROTATED |      \
-     BW_PDQ_SET_SHAVED | BW_PDQ_SET_NEAR_EDGES)
+     BW_PDQ_SET_SHAVED | BW_PDQ_SET_NEAR_EDGES | BW_PDQ_SET_BANDS)
 #define BW_PDQ_SET_ROBUST_QUERY                                                      \
     (BW_PDQ_SET_WHOLE | BW_PDQ_SET_CONTENT | BW_PDQ_SET_DIHEDRAL | BW_PDQ_SET_UNROTATED | \
      BW_PDQ_SET_SHAVED | BW_PDQ_SET_EDGES | BW_PDQ_SET_FRAMED | BW_PDQ_SET_TILTED)

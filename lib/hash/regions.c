@@ -493,7 +493,9 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
         /* Near edges only where nothing asks for the region at full reach. */
         const bool near = side30 && (flags & BW_PDQ_SET_NEAR_EDGES) &&
                           !(flags & (BW_PDQ_SET_EDGES | BW_PDQ_SET_REGIONS));
-        if (!(flags & BW_PDQ_SET_REGIONS) && !(edge && (flags & BW_PDQ_SET_EDGES)) && !near)
+        const bool bands = r >= BW_PDQ_REGION_FIRST_BAND && (flags & BW_PDQ_SET_BANDS);
+        if (!(flags & BW_PDQ_SET_REGIONS) && !(edge && (flags & BW_PDQ_SET_EDGES)) && !near &&
+            !bands)
             continue;
         bw_box box;
         /* Regions of a tiny image would be under PDQ's minimum size. */

@@ -18,7 +18,7 @@ db=${BW_TEST_PG_URI:-$tmp/banks.db}
 B() { "$bw" bank --db "$db" "$@"; }
 M() { "$bw" match --db "$db" "$@"; }
 
-python3 - "$golden/pnm-p6.ppm" "$tmp/edited.ppm" "$tmp/logo.ppm" "$tmp/turned.ppm" "$tmp/tilted.ppm" <<'PY' || { echo "FAIL: cannot make the edited copy"; exit 1; }
+python3 - "$golden/pnm-p6.ppm" "$tmp/edited.ppm" "$tmp/logo.ppm" "$tmp/turned.ppm" "$tmp/tilted.ppm" "$tmp/badge.ppm" <<'PY' || { echo "FAIL: cannot make the edited copy"; exit 1; }
 import math
 import sys
 data = open(sys.argv[1], 'rb').read()
@@ -71,6 +71,16 @@ for y in range(H):
             top, bottom = p00 * (1 - fx) + p10 * fx, p01 * (1 - fx) + p11 * fx
             out[(y * W + x) * 3 + k] = int(top * (1 - fy) + bottom * fy + 0.5)
 open(sys.argv[5], 'wb').write(b'P6\n%d %d\n255\n' % (W, H) + bytes(out))
+# A badge in the middle, a third of the width wide: a black and white
+# checkerboard, which moves the whole image's hash far.
+side = w // 3
+x0, y0 = (w - side) // 2, (h - side) // 2
+badge = bytearray(pixels)
+for y in range(y0, y0 + side):
+    for x in range(x0, x0 + side):
+        ink = ((x - x0) // 8 + (y - y0) // 8) % 2
+        badge[(y * w + x) * 3:(y * w + x) * 3 + 3] = b'\0\0\0' if ink else b'\xff\xff\xff'
+open(sys.argv[6], 'wb').write(b'P6\n%d %d\n255\n' % (w, h) + bytes(badge))
 PY
 
 B create plain 2>/dev/null && B create robust 2>/dev/null && ok "create" || fail "create"
@@ -134,6 +144,15 @@ M "$tmp/logo.ppm" > "$tmp/o" && grep -q '"bank":"robust"' "$tmp/o" \
   && grep -Eq '"distance":0,[^}]*"region":"(r30|b30)","query_part":"(r30|b30)"' "$tmp/o" \
   && ok "standard mode (the default) finds it by an edge region" \
   || fail "standard logo: $(cat "$tmp/o")"
+# A badge in the middle: the bands either side of it (the 30 % at the left
+# and right, or top and bottom) meet the original's, in pairs.
+M --mode dihedral "$tmp/badge.ppm" > "$tmp/o" && grep -q '"matches":\[\]' "$tmp/o" \
+  && ok "dihedral mode misses the copy with a badge in the middle" \
+  || fail "dihedral badge: $(cat "$tmp/o")"
+M "$tmp/badge.ppm" > "$tmp/o" && grep -q '"bank":"robust"' "$tmp/o" \
+  && grep -Eq '"region":"[lrtb][67]0","query_part":"[lrtb][67]0"' "$tmp/o" \
+  && ok "standard mode (the default) finds it by a pair of bands" \
+  || fail "standard badge: $(cat "$tmp/o")"
 # A turned copy: the dihedral variant is hashed from the turned pixels, so it
 # is the original's hash exactly (the reference's DCT variant is not).
 M --mode plain "$tmp/turned.ppm" > "$tmp/o" && grep -q '"matches":\[\]' "$tmp/o" \

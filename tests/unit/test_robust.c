@@ -601,17 +601,20 @@ static void content_hash_of_framed_copy(void)
         CHECK(bw_pdq_distance(bw_pdq_set_get(set, 0)->hash, plain) > 31);
     }
     /* The standard query: the whole image turned 8 ways, its content box
-     * upright only, the same hash, 5 shaved hashes and the 4 edge regions
-     * within BW_PDQ_NEAR_EDGE_DISTANCE (and nothing turned back: it is not
-     * rotated); the content box turned too without UPRIGHT_CONTENT. */
+     * upright only, the same hash, 5 shaved hashes, the 4 edge regions
+     * within BW_PDQ_NEAR_EDGE_DISTANCE and the 8 bands (and nothing turned
+     * back: it is not rotated); the content box turned too without
+     * UPRIGHT_CONTENT. */
     CHECK_EQ(bw_pdq_set_compute(ctx, set, BW_PDQ_SET_STANDARD_QUERY, boxed), BW_OK);
-    CHECK_EQ(bw_pdq_set_count(set), 8 + 1 + 5 + 4);
-    int wholes = 0, contents = 0, shaved = 0, edges = 0;
+    CHECK_EQ(bw_pdq_set_count(set), 8 + 1 + 5 + 4 + 8);
+    int wholes = 0, contents = 0, shaved = 0, edges = 0, bands = 0;
     for (size_t i = 0; i < bw_pdq_set_count(set); i++) {
         const bw_pdq_part *p = bw_pdq_set_get(set, i);
         wholes += p->kind == BW_PART_WHOLE && p->transform == (bw_dihedral)wholes;
         shaved += p->kind == BW_PART_SHAVED;
         edges += p->kind == BW_PART_REGION && p->reach == BW_PDQ_NEAR_EDGE_DISTANCE;
+        bands += p->kind == BW_PART_REGION && p->region >= BW_PDQ_REGION_FIRST_BAND &&
+                 p->reach == 256;
         if (p->kind == BW_PART_CONTENT) {
             contents++;
             CHECK_EQ(p->transform, BW_DIHEDRAL_ORIGINAL);
@@ -622,10 +625,11 @@ static void content_hash_of_framed_copy(void)
     CHECK_EQ(contents, 1);
     CHECK_EQ(shaved, 5);
     CHECK_EQ(edges, 4);
+    CHECK_EQ(bands, 8);
     CHECK_EQ(bw_pdq_set_compute(ctx, set, BW_PDQ_SET_STANDARD_QUERY & ~BW_PDQ_SET_UPRIGHT_CONTENT,
                                 boxed),
              BW_OK);
-    CHECK_EQ(bw_pdq_set_count(set), 8 + 8 + 5 + 4);
+    CHECK_EQ(bw_pdq_set_count(set), 8 + 8 + 5 + 4 + 8);
     /* The modes by name, as the CLI and the service take them. */
     unsigned flags = 99;
     CHECK_EQ(bw_pdq_mode_flags("plain", &flags), BW_OK);

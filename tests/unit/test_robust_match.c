@@ -631,6 +631,16 @@ static void bands_need_company(void)
     CHECK_EQ(bw_matcher_match_set(ctx, sc.m, sc.found, sc.set, NULL, BW_PDQ_DEFAULT_THRESHOLD),
              BW_OK);
     CHECK(band_matches(sc.found, "bands", &others) >= 2);
+    /* Standard queries (the default) hold the bands too, dihedral ones not. */
+    CHECK_EQ(bw_pdq_set_compute(ctx, sc.set, BW_PDQ_SET_STANDARD_QUERY, img_logo), BW_OK);
+    CHECK_EQ(bw_matcher_match_set(ctx, sc.m, sc.found, sc.set, NULL, BW_PDQ_DEFAULT_THRESHOLD),
+             BW_OK);
+    CHECK(band_matches(sc.found, "bands", &others) >= 2);
+    CHECK_EQ(bw_pdq_set_compute(ctx, sc.set, BW_PDQ_SET_DIHEDRAL_QUERY, img_logo), BW_OK);
+    CHECK_EQ(bw_matcher_match_set(ctx, sc.m, sc.found, sc.set, NULL, BW_PDQ_DEFAULT_THRESHOLD),
+             BW_OK);
+    CHECK_EQ(band_matches(sc.found, "bands", &others), 0);
+    CHECK_EQ(others, 0);
 
     /* The half-replaced copy: its l60 band is the banked one, pixel for
      * pixel, so the index finds it; alone, it is no match. */
@@ -647,6 +657,14 @@ static void bands_need_company(void)
              BW_OK);
     CHECK_EQ(band_matches(sc.found, "bands", &others), 0);
     CHECK_EQ(others, 0);
+    /* Alone in a standard query too. */
+    CHECK_EQ(bw_pdq_set_compute(ctx, sc.set, BW_PDQ_SET_STANDARD_QUERY, img_half), BW_OK);
+    CHECK(part_with(sc.set, "l60", BW_DIHEDRAL_ORIGINAL) != NULL);
+    CHECK_EQ(bw_matcher_match_set(ctx, sc.m, sc.found, sc.set, NULL, BW_PDQ_DEFAULT_THRESHOLD),
+             BW_OK);
+    CHECK_EQ(band_matches(sc.found, "bands", &others), 0);
+    CHECK_EQ(others, 0);
+    CHECK_EQ(bw_pdq_set_compute(ctx, sc.set, BW_PDQ_SET_ROBUST_QUERY, img_half), BW_OK);
     /* A band on the opposite side of the same file beside it makes both
      * count; a band that meets it in a corner (t60 overlapping l60, t70
      * beside l70) does not. The query's own hashes banked as the file's
