@@ -10,11 +10,12 @@
  * a frame or a rotated canvas.
  *
  * Input: width (2 bytes, little-endian), height (2), layout (1: the pixel
- * layout in bits 0-1, large sizes in bit 2, the hash set in bits 3-4), background colour (3), then
- * commands of 8 bytes: op, x0, y0, x1, y1 (in 256ths of the image), r, g,
- * b. Without bit 2 a side is 1 + its first byte (up to 256 pixels); with
- * it, up to 1 600 pixels and 1.2 megapixels, which still takes the
- * sampled path (over 1 200 pixels a side) of the picture box.
+ * layout in bits 0-1, large sizes in bit 2, the hash set in bits 3-4),
+ * background colour (3), then commands of 8 bytes: op, x0, y0, x1, y1 (in
+ * 256ths of the image), r, g, b. Without bit 2 a side is 1 + its first
+ * byte (up to 256 pixels); with it, up to 1 600 pixels and 1.2 megapixels,
+ * which still takes the sampled path (over 1 200 pixels a side) of the
+ * picture box.
  */
 #include <math.h>
 #include <stdbool.h>
