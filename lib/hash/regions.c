@@ -310,11 +310,15 @@ static bw_status add_turned(bw_ctx *ctx, bw_pdq_set *set, const uint8_t *origin,
     return st;
 }
 
+/* A part's reach unless its kind or its caller asks for less. */
+#define FULL_REACH (8 * BW_PDQ_BYTES)
+
 /* Hashes the pixels of box (and its 7 turned and mirrored variants when
- * dihedral) and adds them; below min_quality nothing is added. */
+ * dihedral) and adds them; below min_quality nothing is added, and no part
+ * matches further than max_reach. */
 static bw_status add_box(bw_ctx *ctx, bw_pdq_set *set, const bw_image *image, bw_box box,
                          bw_pdq_part_kind kind, int region, const char *name, bool dihedral,
-                         int min_quality)
+                         int min_quality, int max_reach)
 {
     bw_pixel_format format;
     size_t stride;
@@ -332,7 +336,9 @@ static bw_status add_box(bw_ctx *ctx, bw_pdq_set *set, const bw_image *image, bw
     st = bwi_pdq_hash_grid(ctx, &grid, part.hash, NULL, &part.quality);
     if (st != BW_OK || part.quality < min_quality)
         return st;
-    part.reach = kind == BW_PART_REGION ? bw_pdq_region_reach(part.quality) : 8 * BW_PDQ_BYTES;
+    part.reach = kind == BW_PART_REGION ? bw_pdq_region_reach(part.quality) : FULL_REACH;
+    if (part.reach > max_reach)
+        part.reach = max_reach;
     part.transform = BW_DIHEDRAL_ORIGINAL;
     st = push(ctx, set, &part);
     if (st == BW_OK && dihedral)
@@ -376,7 +382,7 @@ static bw_status add_unrotated(bw_ctx *ctx, bw_pdq_set *set, const bw_image *ima
     if (bw_image_unrotate(ctx, &turned, image, degrees) != BW_OK)
         return BW_OK;
     const bw_box box = {0, 0, bw_image_width(turned), bw_image_height(turned)};
-    st = add_box(ctx, set, turned, box, BW_PART_UNROTATED, -1, "unrotated", false, 0);
+    st = add_box(ctx, set, turned, box, BW_PART_UNROTATED, -1, "unrotated", false, 0, FULL_REACH);
     /* The picture's size comes from the canvas's and its sides are
      * resampled, so a line or two of fill, or of fill blended with the
      * picture, may line them. Past those, a flat border of the picture's
@@ -394,7 +400,7 @@ static bw_status add_unrotated(bw_ctx *ctx, bw_pdq_set *set, const bw_image *ima
             content.x += m;
             content.y += m;
             st = add_box(ctx, set, turned, content, BW_PART_UNROTATED, -1, "unrotated-content",
-                         false, 0);
+                         false, 0, FULL_REACH);
         }
         bw_image_free(core);
     }
@@ -428,7 +434,7 @@ static bw_status add_tilted(bw_ctx *ctx, bw_pdq_set *set, const bw_image *image)
         /* A flat part would meet too many flat regions; a tilted one
          * meets only the centre regions it stands for. */
         st = add_box(ctx, set, turned, box, BW_PART_UNROTATED, BW_PDQ_REGION_CENTRES, names[i],
-                     false, BW_PDQ_REGION_MIN_QUALITY);
+                     false, BW_PDQ_REGION_MIN_QUALITY, FULL_REACH);
         bw_image_free(turned);
     }
     return st;
@@ -445,7 +451,8 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
     const bool turn_whole = (flags & BW_PDQ_SET_DIHEDRAL) != 0;
     const bool turn_content = turn_whole && !(flags & BW_PDQ_SET_UPRIGHT_CONTENT);
     const bw_box whole = {0, 0, w, h};
-    bw_status st = add_box(ctx, set, image, whole, BW_PART_WHOLE, -1, "whole", turn_whole, 0);
+    bw_status st =
+        add_box(ctx, set, image, whole, BW_PART_WHOLE, -1, "whole", turn_whole, 0, FULL_REACH);
     /* Boxes equal to one already hashed are not hashed again. */
     bw_box strict = whole, loose = whole, picture = whole;
     if (st == BW_OK && (flags & BW_PDQ_SET_CONTENT)) {
@@ -453,10 +460,11 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
         if (st == BW_OK)
             st = bw_image_find_content(ctx, &loose, image, BW_CONTENT_LOOSE);
         if (st == BW_OK && !same_box(strict, whole))
-            st = add_box(ctx, set, image, strict, BW_PART_CONTENT, -1, "content", turn_content, 0);
+            st = add_box(ctx, set, image, strict, BW_PART_CONTENT, -1, "content", turn_content, 0,
+                         FULL_REACH);
         if (st == BW_OK && !same_box(loose, whole) && !same_box(loose, strict))
             st = add_box(ctx, set, image, loose, BW_PART_CONTENT, -1, "content-loose", turn_content,
-                         0);
+                         0, FULL_REACH);
         if (st == BW_OK)
             st = bw_image_find_content(ctx, &picture, image, BW_CONTENT_PICTURE);
         if (st == BW_OK && !same_box(picture, whole) && !same_box(picture, strict) &&
@@ -464,7 +472,7 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
             /* A flat picture box (an application's empty panel) would
              * meet every other flat box (docs/quality.md). */
             st = add_box(ctx, set, image, picture, BW_PART_CONTENT, -1, "content-picture",
-                         turn_content, BW_PDQ_REGION_MIN_QUALITY);
+                         turn_content, BW_PDQ_REGION_MIN_QUALITY, FULL_REACH);
     }
     if (st == BW_OK && (flags & BW_PDQ_SET_FRAMED)) {
         bw_box framed;
@@ -473,7 +481,7 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
         if (st == BW_OK && !same_box(framed, whole) && !same_box(framed, strict) &&
             !same_box(framed, loose) && !same_box(framed, picture))
             st = add_box(ctx, set, image, framed, BW_PART_CONTENT, -1, "content-framed", false,
-                         0);
+                         0, FULL_REACH);
     }
     if (st == BW_OK && (flags & BW_PDQ_SET_UNROTATED))
         st = add_unrotated(ctx, set, image);
@@ -484,7 +492,7 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
                                               "shaved-b"};
         bw_box box;
         if (shaved_box(&box, k, w, h))
-            st = add_box(ctx, set, image, box, BW_PART_SHAVED, -1, names[k], false, 0);
+            st = add_box(ctx, set, image, box, BW_PART_SHAVED, -1, names[k], false, 0, FULL_REACH);
     }
     for (int r = 0; st == BW_OK && r < BW_PDQ_REGION_COUNT; r++) {
         const bool side30 = r % BW_PDQ_REGION_STEPS == BW_PDQ_REGION_STEPS - 1 &&
@@ -494,8 +502,9 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
         const bool near = side30 && (flags & BW_PDQ_SET_NEAR_EDGES) &&
                           !(flags & (BW_PDQ_SET_EDGES | BW_PDQ_SET_REGIONS));
         const bool bands = r >= BW_PDQ_REGION_FIRST_BAND && (flags & BW_PDQ_SET_BANDS);
-        if (!(flags & BW_PDQ_SET_REGIONS) && !(edge && (flags & BW_PDQ_SET_EDGES)) && !near &&
-            !bands)
+        const bool wanted =
+            (flags & BW_PDQ_SET_REGIONS) || (edge && (flags & BW_PDQ_SET_EDGES)) || near || bands;
+        if (!wanted)
             continue;
         bw_box box;
         /* Regions of a tiny image would be under PDQ's minimum size. */
@@ -505,14 +514,11 @@ BW_API bw_status bw_pdq_set_compute(bw_ctx *ctx, bw_pdq_set *set, unsigned flags
          * or wall is often that flat, and the band beside it only counts
          * with the opposite one (the matcher limits both to their reach). */
         const bool band = r >= BW_PDQ_REGION_FIRST_BAND;
-        const size_t before = set->count;
+        /* A region is one part (never turned), pushed unless too flat. */
         st = add_box(ctx, set, image, box, BW_PART_REGION, r, region_names[r], false,
                      (flags & BW_PDQ_SET_REGIONS) || band ? BW_PDQ_REGION_LOW_QUALITY
-                                                          : BW_PDQ_REGION_MIN_QUALITY);
-        /* A region is one part (never turned), pushed unless too flat. */
-        if (st == BW_OK && near && set->count > before &&
-            set->parts[before].reach > BW_PDQ_NEAR_EDGE_DISTANCE)
-            set->parts[before].reach = BW_PDQ_NEAR_EDGE_DISTANCE;
+                                                          : BW_PDQ_REGION_MIN_QUALITY,
+                     near ? BW_PDQ_NEAR_EDGE_DISTANCE : FULL_REACH);
     }
     if (st != BW_OK)
         set->count = 0;
