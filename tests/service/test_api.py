@@ -504,7 +504,10 @@ def slow_clients():
     start = time.monotonic()
     s, _, _, j = req("POST", "/v1/match", key=CLIENT, body=IMG["a"], ctype="image/jpeg")
     t.check(s == 200 and j["actionable"], "others served while clients stall")
-    t.check(time.monotonic() - start < 2, "without waiting for them")
+    # Held up by them, it would wait for their 30-second idle timeout; one
+    # upload alone takes about a second under ASan on a busy machine.
+    waited = time.monotonic() - start
+    t.check(waited < 10, "without waiting for them (%.1f s)" % waited)
     for sock in stalled:
         sock.close()
 
