@@ -9,6 +9,8 @@
 
 #include <bulwark/bulwark.h>
 
+#include "text_buf.h"
+
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAILED 1   /* some input failed */
 #define CLI_EXIT_USAGE 2    /* bad command line */
@@ -20,12 +22,9 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * counts when si, of 1024 for bytes otherwise). */
 bool cli_parse_size(const char *text, bool si, uint64_t *out);
 
-/* A growable text buffer. */
-typedef struct cli_buf {
-    char *data;
-    size_t len;
-    size_t cap;
-} cli_buf;
+/* A growable text buffer (text_buf.h); running out of memory ends the
+ * program with a message. */
+typedef text_buf cli_buf;
 
 void cli_buf_append(cli_buf *b, const char *s, size_t n);
 void cli_buf_puts(cli_buf *b, const char *s);

@@ -38,23 +38,18 @@ bool cli_parse_size(const char *text, bool si, uint64_t *out)
     return true;
 }
 
+static void enough_memory(const cli_buf *b)
+{
+    if (b->failed) {
+        fputs("bulwark: out of memory\n", stderr);
+        exit(CLI_EXIT_FAILED);
+    }
+}
+
 void cli_buf_append(cli_buf *b, const char *s, size_t n)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *grown = realloc(b->data, cap);
-        if (!grown) {
-            fputs("bulwark: out of memory\n", stderr);
-            exit(CLI_EXIT_FAILED);
-        }
-        b->data = grown;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
+    text_buf_add(b, s, n);
+    enough_memory(b);
 }
 
 void cli_buf_puts(cli_buf *b, const char *s)
@@ -64,25 +59,11 @@ void cli_buf_puts(cli_buf *b, const char *s)
 
 void cli_buf_printf(cli_buf *b, const char *fmt, ...)
 {
-    char small[512];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
+    text_buf_vprintf(b, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n < sizeof small) {
-        cli_buf_append(b, small, (size_t)n);
-        return;
-    }
-    char *big = malloc((size_t)n + 1);
-    if (!big)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    cli_buf_append(b, big, (size_t)n);
-    free(big);
+    enough_memory(b);
 }
 
 /* Length of a valid UTF-8 sequence at s, or 0. */
@@ -130,8 +111,7 @@ void cli_buf_json_string(cli_buf *b, const char *str)
 void cli_buf_free(cli_buf *b)
 {
     free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
+    *b = (cli_buf){0};
 }
 
 int cli_cpu_count(void)

@@ -130,7 +130,7 @@ uint8_t *snap_slurp(const char *path, size_t *size_out)
         cli_buf_free(&b);
         return NULL;
     }
-    *size_out = b.len;
+    *size_out = b.size;
     return b.data ? (uint8_t *)b.data : calloc(1, 1);
 }
 

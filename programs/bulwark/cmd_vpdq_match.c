@@ -241,7 +241,7 @@ int cmd_vpdq_match(int argc, char **argv)
         } else {
             cli_buf_printf(&out, "%.3f,%.3f,%s,%s\n", qp, cp, qpath, cpath);
         }
-        fwrite(out.data, 1, out.len, stdout);
+        fwrite(out.data, 1, out.size, stdout);
         cli_buf_free(&out);
         rc = CLI_EXIT_OK;
     }

@@ -117,12 +117,12 @@ long cli_run_ordered(const cli_work *work, cli_paths *inputs, int jobs,
         while (s->state != SLOT_DONE)
             pthread_cond_wait(&r->work_done, &r->lock);
         pthread_mutex_unlock(&r->lock);
-        if (s->result.out.len)
-            fwrite(s->result.out.data, 1, s->result.out.len, stdout);
-        if (s->result.err.len) {
+        if (s->result.out.size)
+            fwrite(s->result.out.data, 1, s->result.out.size, stdout);
+        if (s->result.err.size) {
             fflush(stdout);
             cli_progress_clear(progress);
-            fwrite(s->result.err.data, 1, s->result.err.len, stderr);
+            fwrite(s->result.err.data, 1, s->result.err.size, stderr);
         }
         if (s->result.failed)
             failures++;

@@ -285,13 +285,16 @@ static json_t *signal_query(bw_signal_type type, const char *value)
     return json_pack("{s:s}", bw_signal_type_name(type), value);
 }
 
+/* A validated signal: its value, normalised, lies at offset in one text
+ * shared by the request's signals (a fixed buffer a signal made a batch of
+ * one a 2 KB allocation, which glibc serves slowly). */
 typedef struct wanted {
     bw_signal_type type;
-    char value[BW_SIGNAL_VALUE_MAX + 1];
+    size_t offset;
 } wanted;
 
 /* Validates every signal before matching any; false after answering. */
-static bool read_signals(bwd_request *r, const json_t *list, wanted *out)
+static bool read_signals(bwd_request *r, const json_t *list, wanted *out, text_buf *values)
 {
     size_t i;
     const json_t *s;
@@ -299,6 +302,7 @@ static bool read_signals(bwd_request *r, const json_t *list, wanted *out)
         const char *type = json_string_value(json_object_get(s, "type"));
         const char *value = json_string_value(json_object_get(s, "value"));
         const char *why = NULL;
+        char normal[BW_SIGNAL_VALUE_MAX + 1];
         if (!type || !value) {
             bwd_error(r, 422, "parse", "signals[%zu] needs string fields 'type' and 'value'", i);
             return false;
@@ -307,13 +311,50 @@ static bool read_signals(bwd_request *r, const json_t *list, wanted *out)
             bwd_error(r, 422, "parse", "signals[%zu]: unknown signal type '%.40s'", i, type);
             return false;
         }
-        if (bw_signal_normalize(out[i].value, sizeof out[i].value, out[i].type, value,
-                                strlen(value), &why) != BW_OK) {
+        if (bw_signal_normalize(normal, sizeof normal, out[i].type, value, strlen(value),
+                                &why) != BW_OK) {
             bwd_error(r, 422, "parse", "signals[%zu]: %s", i, why ? why : "invalid value");
             return false;
         }
+        out[i].offset = values->size;
+        text_buf_add(values, normal, strlen(normal) + 1);
     }
-    return true;
+    if (values->failed)
+        bwd_error(r, 503, "unavailable", "out of memory");
+    return !values->failed;
+}
+
+/* One entry of "results": {"signal": {"type", "value"}, "matches": [...],
+ * "actionable", "quarantined"[, "event_id"]}, the shape of add_outcome's. */
+static void add_result(text_buf *out, size_t i, bw_signal_type type, const char *value,
+                       const bw_matches *m, int64_t event)
+{
+    int quarantined = 0;
+    for (size_t k = 0; k < bw_matches_count(m); k++)
+        quarantined |= bw_matches_get(m, k)->quarantined;
+    text_buf_lit(out, i ? ",{\"signal\":{\"type\":" : "{\"signal\":{\"type\":");
+    bwd_put_json_string(out, bw_signal_type_name(type));
+    text_buf_lit(out, ",\"value\":");
+    bwd_put_json_string(out, value);
+    text_buf_lit(out, "},\"matches\":");
+    if (bw_matches_count(m)) {
+        json_t *a = matches_json(m);
+        if (a)
+            bwd_put_json(out, a);
+        else
+            out->failed = true;
+        json_decref(a);
+    } else {
+        text_buf_lit(out, "[]");
+    }
+    text_buf_lit(out, bw_matches_actionable(m) ? ",\"actionable\":true"
+                                               : ",\"actionable\":false");
+    text_buf_lit(out, quarantined ? ",\"quarantined\":true" : ",\"quarantined\":false");
+    if (event) {
+        text_buf_lit(out, ",\"event_id\":");
+        text_buf_int(out, event);
+    }
+    text_buf_lit(out, "}");
 }
 
 void bwd_api_match_hashes(bwd_request *r)
@@ -327,6 +368,7 @@ void bwd_api_match_hashes(bwd_request *r)
     const json_t *ctx_json = json_object_get(body, "context");
     long long threshold = r->srv->cfg.threshold;
     wanted *w = NULL;
+    text_buf values = {0};
     char *context = NULL;
     if (!json_is_array(list) || json_array_size(list) == 0) {
         bwd_error(r, 422, "parse", "'signals' must be a non-empty array of {type, value}");
@@ -340,39 +382,40 @@ void bwd_api_match_hashes(bwd_request *r)
         bwd_error(r, 422, "parse", "'context' must be a JSON object");
     } else if (!(w = calloc(json_array_size(list), sizeof *w))) {
         bwd_error(r, 503, "unavailable", "out of memory");
-    } else if (read_signals(r, list, w)) {
+    } else if (read_signals(r, list, w, &values)) {
         if (thr)
             threshold = json_integer_value(thr);
         if (ctx_json)
             context = json_dumps(ctx_json, JSON_COMPACT);
-        json_t *results = json_array();
+        text_buf out = {0};
+        bool ok = true;
+        text_buf_lit(&out, "{\"results\":[");
         for (size_t i = 0; i < json_array_size(list); i++) {
+            const char *value = values.data + w[i].offset;
             const bw_status st = bw_matcher_match_value(t->ctx, r->srv->matcher, t->matches,
-                                                        w[i].type, w[i].value, (int)threshold);
+                                                        w[i].type, value, (int)threshold);
             if (st != BW_OK) {
-                json_decref(results);
-                results = NULL;
                 bwd_fail(r, st, t->ctx);
+                ok = false;
                 break;
             }
-            json_t *q = signal_query(w[i].type, w[i].value);
             int64_t event = 0;
             if (bw_matches_count(t->matches)) {
-                char *query = json_dumps(q, JSON_COMPACT);
+                json_t *q = signal_query(w[i].type, value);
+                char *query = q ? json_dumps(q, JSON_COMPACT) : NULL;
                 event = query ? record(r, t, query, context, NULL) : 0;
                 free(query);
+                json_decref(q);
             }
-            json_decref(q);
-            json_t *one = json_pack("{s:{s:s, s:s}, s:o}", "signal", "type",
-                                    bw_signal_type_name(w[i].type), "value", w[i].value,
-                                    "matches", matches_json(t->matches));
-            add_outcome(one, t->matches, event);
-            json_array_append_new(results, one);
+            add_result(&out, i, w[i].type, value, t->matches, event);
         }
-        if (results)
-            bwd_reply(r, 200, json_pack("{s:o}", "results", results));
+        text_buf_lit(&out, "]}");
+        if (ok)
+            bwd_reply_text(r, 200, &out);
+        free(out.data);
     }
     free(context);
+    free(values.data);
     free(w);
     json_decref(body);
 }

@@ -8,29 +8,6 @@
 
 #include "bulwarkd.h"
 
-typedef struct report_buf {
-    char *data;
-    size_t len, cap;
-} report_buf;
-
-static int append(void *arg, const void *p, size_t n)
-{
-    report_buf *b = arg;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 16384;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *g = realloc(b->data, cap);
-        if (!g)
-            return 1;
-        b->data = g;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    return 0;
-}
-
 static int take_status(void *arg, const bw_event_info *e)
 {
     *(bw_review_status *)arg = e->status;
@@ -66,9 +43,9 @@ void bwd_api_report(bwd_request *r)
                   " NCMEC (first_name, last_name, email)");
         return;
     }
-    report_buf b = {NULL, 0, 0};
-    st = bw_report_write(t->ctx, r->srv->store, id, format, reporter ? reporter : "{}", append,
-                         &b);
+    text_buf b = {0};
+    st = bw_report_write(t->ctx, r->srv->store, id, format, reporter ? reporter : "{}",
+                         text_buf_writer, &b);
     if (st != BW_OK) {
         free(b.data);
         if (st == BW_ERR_INVALID_ARGUMENT) /* the configured reporter is incomplete */
@@ -80,7 +57,7 @@ void bwd_api_report(bwd_request *r)
     bwd_metrics_count(r->srv->metrics, "reports_exported", 1);
     r->status = 200;
     r->out = b.data;
-    r->out_size = b.len;
+    r->out_size = b.size;
     r->out_type = format == BW_REPORT_NCMEC ? "application/xml; charset=utf-8"
                                             : "application/json";
     r->disposition = format == BW_REPORT_NCMEC ? "attachment; filename=\"cybertipline-report.xml\""

@@ -152,28 +152,6 @@ void bwd_api_self_report_create(bwd_request *r)
 
 /* ---- withdrawal -------------------------------------------------------------- */
 
-typedef struct buffer {
-    char *data;
-    size_t len, cap;
-} buffer;
-
-static int to_buffer(void *arg, const void *p, size_t n)
-{
-    buffer *b = arg;
-    if (b->len + n + 1 > b->cap) {
-        const size_t cap = (b->len + n + 1) * 2;
-        char *grown = realloc(b->data, cap);
-        if (!grown)
-            return 1;
-        b->data = grown;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
-}
-
 typedef struct withdrawal {
     const char *bank;
     int64_t ids[16];
@@ -211,9 +189,10 @@ void bwd_api_self_report_withdraw(bwd_request *r)
     }
     char digest[65];
     token_digest(digest, token);
-    buffer b = {0};
+    text_buf b = {0};
     withdrawal w = {r->srv->cfg.self_report_bank, {0}, 0};
-    bw_status st = bw_bank_export(t->ctx, r->srv->store, w.bank, BW_LIST_JSONL, to_buffer, &b);
+    bw_status st = bw_bank_export(t->ctx, r->srv->store, w.bank, BW_LIST_JSONL, text_buf_writer,
+                                  &b);
     if (st == BW_ERR_NOT_FOUND)
         st = BW_OK; /* no self-report bank yet: nothing to withdraw */
     for (char *line = b.data, *next; st == BW_OK && line && *line; line = next) {

@@ -110,23 +110,6 @@ static int stats_json(void *arg, const bw_stats_info *s)
     return 0;
 }
 
-typedef struct csv_buf {
-    char *data;
-    size_t len;
-} csv_buf;
-
-static int csv_append(void *arg, const void *p, size_t n)
-{
-    csv_buf *b = arg;
-    char *g = realloc(b->data, b->len + n + 1);
-    if (!g)
-        return 1;
-    memcpy(g + b->len, p, n);
-    b->data = g;
-    b->len += n;
-    return 0;
-}
-
 void bwd_api_stats(bwd_request *r)
 {
     bwd_thread *t = bwd_thread_get();
@@ -139,8 +122,9 @@ void bwd_api_stats(bwd_request *r)
     if (!period(r, &from, &to))
         return;
     if (format && !strcmp(format, "csv")) {
-        csv_buf b = {NULL, 0};
-        const bw_status st = bw_stats_write_csv(t->ctx, r->srv->store, from, to, csv_append, &b);
+        text_buf b = {0};
+        const bw_status st = bw_stats_write_csv(t->ctx, r->srv->store, from, to, text_buf_writer,
+                                                  &b);
         if (st != BW_OK) {
             free(b.data);
             bwd_fail(r, st, t->ctx);
@@ -148,7 +132,7 @@ void bwd_api_stats(bwd_request *r)
         }
         r->status = 200;
         r->out = b.data;
-        r->out_size = b.len;
+        r->out_size = b.size;
         r->out_type = "text/csv; charset=utf-8";
         r->disposition = "attachment; filename=\"bulwark-stats.csv\"";
         return;

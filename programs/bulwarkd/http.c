@@ -21,6 +21,7 @@ static pthread_once_t thread_once = PTHREAD_ONCE_INIT;
 static void thread_free(void *p)
 {
     bwd_thread *t = p;
+    free(t->spare);
     bw_digester_free(t->sha256);
     bw_pdq_set_free(t->set);
     bw_matches_free(t->matches);
@@ -114,8 +115,9 @@ static bool grow(char **buf, size_t *cap, size_t need)
     if (need <= *cap)
         return true;
     /* Most JSON bodies are a few hundred bytes: start small (a 64 KiB
-     * start cost every request a large allocation and its release). */
-    size_t c = *cap ? *cap : 1024;
+     * start cost every request a large allocation and its release, and
+     * glibc's allocations from about 1 KiB up are large ones too). */
+    size_t c = *cap ? *cap : 512;
     while (c < need)
         c *= 2;
     char *g = realloc(*buf, c + 1);
@@ -410,9 +412,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     bwd_request *r = *con_cls;
     if (!r) {
-        r = calloc(1, sizeof *r);
-        if (!r)
+        bwd_thread *t = bwd_thread_get();
+        if (t && t->spare) {
+            r = t->spare;
+            t->spare = NULL;
+            memset(r, 0, sizeof *r);
+        } else if (!(r = calloc(1, sizeof *r))) {
             return MHD_NO;
+        }
         *con_cls = r;
         r->srv = cls;
         r->conn = conn;
@@ -475,7 +482,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     free(r->body);
     free(r->context);
     free(r->out);
-    free(r);
+    pthread_once(&thread_once, thread_init);
+    bwd_thread *t = pthread_getspecific(thread_key);
+    if (t && !t->spare)
+        t->spare = r;
+    else
+        free(r);
     /* Only a shutdown waits for the count to fall: wake it then, and leave
      * the lock alone on every other request. */
     atomic_fetch_sub(&srv->inflight, 1);

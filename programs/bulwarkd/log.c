@@ -168,6 +168,29 @@ void bwd_log(bwd_level level, const char *msg, json_t *fields)
     free(text);
 }
 
+/* Appends text or a number to a line being built; a line that would not
+ * fit is marked by *n going past size. */
+static void put(char *line, size_t size, size_t *n, const char *text)
+{
+    const size_t len = strlen(text);
+    if (*n + len < size)
+        memcpy(line + *n, text, len);
+    *n += len;
+}
+
+static void put_uint(char *line, size_t size, size_t *n, unsigned long long v, int min_digits)
+{
+    char digits[24];
+    int k = 0;
+    do {
+        digits[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v || k < min_digits);
+    for (; k > 0; k--, ++*n)
+        if (*n + 1 < size)
+            line[*n] = digits[k - 1];
+}
+
 void bwd_log_request(bwd_level level, const char *method, const char *route, int status,
                      double ms, int64_t key, uint64_t bytes_in, const char *code)
 {
@@ -175,16 +198,40 @@ void bwd_log_request(bwd_level level, const char *method, const char *route, int
         return;
     /* Every field is a number or one of our own fixed strings (methods and
      * route patterns from the route table, error codes), so the line is
-     * formatted directly: this runs for every request. */
+     * put together directly: this runs for every request, and formatting
+     * it with snprintf took about 3 % of the hash route's CPU. */
     char when[80], line[512];
+    size_t n = 0;
     timestamp(when, sizeof when);
-    int n = snprintf(line, sizeof line,
-                     "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"request\",\"method\":\"%s\","
-                     "\"route\":\"%s\",\"status\":%d,\"ms\":%.3f,\"key\":%lld,"
-                     "\"bytes_in\":%llu%s%s%s}\n",
-                     when, names[level], method, route, status, ms, (long long)key,
-                     (unsigned long long)bytes_in, code ? ",\"code\":\"" : "", code ? code : "",
-                     code ? "\"" : "");
-    if (n > 0 && (size_t)n < sizeof line)
-        emit(line, (size_t)n, level >= BWD_WARN);
+    const unsigned long long us = ms > 0 ? (unsigned long long)(ms * 1000 + 0.5) : 0;
+    put(line, sizeof line, &n, "{\"ts\":\"");
+    put(line, sizeof line, &n, when);
+    put(line, sizeof line, &n, "\",\"level\":\"");
+    put(line, sizeof line, &n, names[level]);
+    put(line, sizeof line, &n, "\",\"msg\":\"request\",\"method\":\"");
+    put(line, sizeof line, &n, method);
+    put(line, sizeof line, &n, "\",\"route\":\"");
+    put(line, sizeof line, &n, route);
+    put(line, sizeof line, &n, "\",\"status\":");
+    put_uint(line, sizeof line, &n, status > 0 ? (unsigned)status : 0, 1);
+    put(line, sizeof line, &n, ",\"ms\":");
+    put_uint(line, sizeof line, &n, us / 1000, 1);
+    put(line, sizeof line, &n, ".");
+    put_uint(line, sizeof line, &n, us % 1000, 3);
+    put(line, sizeof line, &n, ",\"key\":");
+    if (key < 0)
+        put(line, sizeof line, &n, "-");
+    const unsigned long long key_abs =
+        key < 0 ? 0 - (unsigned long long)key : (unsigned long long)key;
+    put_uint(line, sizeof line, &n, key_abs, 1);
+    put(line, sizeof line, &n, ",\"bytes_in\":");
+    put_uint(line, sizeof line, &n, bytes_in, 1);
+    if (code) {
+        put(line, sizeof line, &n, ",\"code\":\"");
+        put(line, sizeof line, &n, code);
+        put(line, sizeof line, &n, "\"");
+    }
+    put(line, sizeof line, &n, "}\n");
+    if (n < sizeof line)
+        emit(line, n, level >= BWD_WARN);
 }

@@ -20,11 +20,14 @@ unsigned bwd_roles_mask(int first, ...)
     return mask;
 }
 
+static const char *const oom_answer =
+    "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
+
 /* Most answers are short: written straight into a buffer of their first
  * guessed size, they skip json_dumps's growing buffer and final copy. */
 static char *dump(const json_t *body)
 {
-    const size_t flags = JSON_COMPACT | JSON_ENSURE_ASCII;
+    const size_t flags = JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY;
     size_t size = 512;
     char *out = malloc(size);
     if (!out)
@@ -61,11 +64,55 @@ void bwd_reply(bwd_request *r, int status, json_t *body)
         json_decref(body);
         if (!r->out) {
             r->status = 500;
-            r->out = strdup("{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}");
+            r->out = strdup(oom_answer);
         }
         r->out_size = r->out ? strlen(r->out) : 0;
         r->out_type = "application/json";
     }
+}
+
+void bwd_put_json_string(text_buf *t, const char *s)
+{
+    size_t n = 0;
+    while (s[n] >= 0x20 && s[n] < 0x7f && s[n] != '"' && s[n] != '\\')
+        n++;
+    if (!s[n]) { /* nothing to escape: hex values, names */
+        text_buf_add(t, "\"", 1);
+        text_buf_add(t, s, n);
+        text_buf_add(t, "\"", 1);
+        return;
+    }
+    /* Escapes and non-ASCII text exactly as every other answer has them. */
+    json_t *j = json_string(s);
+    if (!j) {
+        t->failed = true;
+        return;
+    }
+    bwd_put_json(t, j);
+    json_decref(j);
+}
+
+void bwd_put_json(text_buf *t, const json_t *j)
+{
+    char *d = dump(j);
+    if (!d) {
+        t->failed = true;
+        return;
+    }
+    text_buf_lit(t, d);
+    free(d);
+}
+
+void bwd_reply_text(bwd_request *r, int status, text_buf *t)
+{
+    free(r->out);
+    r->out = t->failed ? strdup(oom_answer) : t->data;
+    r->status = t->failed ? 500 : status;
+    if (t->failed)
+        free(t->data);
+    *t = (text_buf){0};
+    r->out_size = r->out ? strlen(r->out) : 0;
+    r->out_type = "application/json";
 }
 
 void bwd_error(bwd_request *r, int status, const char *code, const char *fmt, ...)

@@ -11,53 +11,33 @@
 #include <string.h>
 
 #include "stats_svg.h"
+#include "text_buf.h"
 
 #define DAY 86400
 #define MAX_BANKS 8
 
 typedef struct svg {
-    char *data;
-    size_t len, cap;
-    bool failed;
+    text_buf text;
 } svg;
 
 static void put(svg *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(svg *s, const char *fmt, ...)
 {
-    char line[1024];
     va_list ap;
     va_start(ap, fmt);
-    const int n = vsnprintf(line, sizeof line, fmt, ap);
+    text_buf_vprintf(&s->text, fmt, ap);
     va_end(ap);
-    if (n < 0 || s->failed)
-        return;
-    const size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
-    if (s->len + len + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8192;
-        while (cap < s->len + len + 1)
-            cap *= 2;
-        char *g = realloc(s->data, cap);
-        if (!g) {
-            s->failed = true;
-            return;
-        }
-        s->data = g;
-        s->cap = cap;
-    }
-    memcpy(s->data + s->len, line, len);
-    s->len += len;
-    s->data[s->len] = '\0';
 }
 
 static char *done(svg *s, size_t *size_out)
 {
     put(s, "</svg>\n");
-    if (s->failed) {
-        free(s->data);
+    if (s->text.failed) {
+        free(s->text.data);
         return NULL;
     }
-    *size_out = s->len;
-    return s->data;
+    *size_out = s->text.size;
+    return s->text.data;
 }
 
 /* Bank names are [A-Za-z0-9._-] already; escaping keeps that a promise. */
@@ -130,7 +110,7 @@ char *bwd_svg_matches(const bw_stats_info *st, size_t *size_out)
     enum { W = 760, H = 320, LEFT = 56, RIGHT = 16, TOP = 40, BOTTOM = 70 };
     const size_t days = (size_t)((st->to - st->from) / DAY);
     uint64_t *totals = calloc(days ? days : 1, sizeof *totals);
-    svg s = {NULL, 0, 0, false};
+    svg s = {{0}};
     if (!totals)
         return NULL;
     for (size_t i = 0; i < st->row_count; i++) {
@@ -214,7 +194,7 @@ char *bwd_svg_outcomes(const bw_stats_info *st, size_t *size_out)
                 {BW_REVIEW_FALSE_POSITIVE, "False positive", "#5a9e5a"},
                 {BW_REVIEW_ESCALATED, "Escalated", "#d9822b"},
                 {BW_REVIEW_NOT_NEEDED, "Not needed (allow list)", "#6f7f8f"}};
-    svg s = {NULL, 0, 0, false};
+    svg s = {{0}};
     header(&s, W, H, "Review outcomes of the period's matches");
     uint64_t peak = 1;
     for (size_t i = 0; i < sizeof bars / sizeof bars[0]; i++)
