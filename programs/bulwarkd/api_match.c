@@ -162,6 +162,14 @@ static bool read_context(bwd_request *r, const char *text, char **out)
     return true;
 }
 
+bool bwd_matches_quarantined(const bw_matches *m)
+{
+    for (size_t i = 0; i < bw_matches_count(m); i++)
+        if (bw_matches_get(m, i)->quarantined)
+            return true;
+    return false;
+}
+
 /* Records a match and counts it; the event id, or 0 when recording failed
  * (the answer still goes out: blocking must not wait on bookkeeping). */
 static int64_t record(bwd_request *r, bwd_thread *t, const char *query, const char *context,
@@ -169,12 +177,9 @@ static int64_t record(bwd_request *r, bwd_thread *t, const char *query, const ch
 {
     bwd_server *srv = r->srv;
     const bw_matches *m = t->matches;
-    int quarantined = 0;
-    for (size_t i = 0; i < bw_matches_count(m); i++)
-        quarantined |= bw_matches_get(m, i)->quarantined;
     /* An allow list vouched for this upload: it is treated like a
      * non-match and leaves no record, only a count. */
-    if (!bw_matches_actionable(m) && !quarantined) {
+    if (!bw_matches_actionable(m) && !bwd_matches_quarantined(m)) {
         bwd_metrics_count(srv->metrics, "matches_suppressed_by_allow_list", 1);
         return 0;
     }
@@ -201,11 +206,8 @@ static int64_t record(bwd_request *r, bwd_thread *t, const char *query, const ch
 
 static void add_outcome(json_t *j, const bw_matches *m, int64_t event)
 {
-    int quarantined = 0;
-    for (size_t i = 0; i < bw_matches_count(m); i++)
-        quarantined |= bw_matches_get(m, i)->quarantined;
     json_object_set_new(j, "actionable", json_boolean(bw_matches_actionable(m)));
-    json_object_set_new(j, "quarantined", json_boolean(quarantined));
+    json_object_set_new(j, "quarantined", json_boolean(bwd_matches_quarantined(m)));
     if (event)
         json_object_set_new(j, "event_id", json_integer(event));
 }
@@ -329,9 +331,6 @@ static bool read_signals(bwd_request *r, const json_t *list, wanted *out, text_b
 static void add_result(text_buf *out, size_t i, bw_signal_type type, const char *value,
                        const bw_matches *m, int64_t event)
 {
-    int quarantined = 0;
-    for (size_t k = 0; k < bw_matches_count(m); k++)
-        quarantined |= bw_matches_get(m, k)->quarantined;
     text_buf_lit(out, i ? ",{\"signal\":{\"type\":" : "{\"signal\":{\"type\":");
     bwd_put_json_string(out, bw_signal_type_name(type));
     text_buf_lit(out, ",\"value\":");
@@ -349,7 +348,8 @@ static void add_result(text_buf *out, size_t i, bw_signal_type type, const char 
     }
     text_buf_lit(out, bw_matches_actionable(m) ? ",\"actionable\":true"
                                                : ",\"actionable\":false");
-    text_buf_lit(out, quarantined ? ",\"quarantined\":true" : ",\"quarantined\":false");
+    text_buf_lit(out, bwd_matches_quarantined(m) ? ",\"quarantined\":true"
+                                                 : ",\"quarantined\":false");
     if (event) {
         text_buf_lit(out, ",\"event_id\":");
         text_buf_int(out, event);

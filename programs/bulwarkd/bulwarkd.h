@@ -353,6 +353,8 @@ bool bwd_http_start(bwd_server *srv, char *err, size_t err_size);
 /* Shared by the media handlers (api_match.c). */
 json_t *bwd_hashes_json(const bw_hashes *h, bool dihedral);
 json_t *bwd_matches_json(const bw_matches *m);
+/* Whether any match is of a quarantined (flood) hash. */
+bool bwd_matches_quarantined(const bw_matches *m);
 bool bwd_read_context(bwd_request *r, char **out);
 int64_t bwd_record_match(bwd_request *r, bwd_thread *t, const char *query,
                          const char *context);

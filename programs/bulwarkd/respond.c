@@ -54,20 +54,24 @@ static char *dump(const json_t *body)
     return out;
 }
 
+/* Sets a JSON answer; out NULL (a failed allocation) answers 500. */
+static void set_json_body(bwd_request *r, int status, char *out)
+{
+    r->status = out ? status : 500;
+    r->out = out ? out : strdup(oom_answer);
+    r->out_size = r->out ? strlen(r->out) : 0;
+    r->out_type = "application/json";
+}
+
 void bwd_reply(bwd_request *r, int status, json_t *body)
 {
     free(r->out);
     r->out = NULL;
     r->status = status;
     if (body) {
-        r->out = dump(body);
+        char *out = dump(body);
         json_decref(body);
-        if (!r->out) {
-            r->status = 500;
-            r->out = strdup(oom_answer);
-        }
-        r->out_size = r->out ? strlen(r->out) : 0;
-        r->out_type = "application/json";
+        set_json_body(r, status, out);
     }
 }
 
@@ -106,13 +110,10 @@ void bwd_put_json(text_buf *t, const json_t *j)
 void bwd_reply_text(bwd_request *r, int status, text_buf *t)
 {
     free(r->out);
-    r->out = t->failed ? strdup(oom_answer) : t->data;
-    r->status = t->failed ? 500 : status;
     if (t->failed)
         free(t->data);
+    set_json_body(r, status, t->failed ? NULL : t->data);
     *t = (text_buf){0};
-    r->out_size = r->out ? strlen(r->out) : 0;
-    r->out_type = "application/json";
 }
 
 void bwd_error(bwd_request *r, int status, const char *code, const char *fmt, ...)

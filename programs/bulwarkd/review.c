@@ -108,12 +108,9 @@ void bwd_media_keep(bwd_request *r, const bw_matches *m, char *ref, size_t size)
 {
     *ref = '\0';
     bw_vault *vault = r->srv->review ? r->srv->review->vault : NULL;
-    int quarantined = 0;
-    for (size_t i = 0; i < bw_matches_count(m); i++)
-        quarantined |= bw_matches_get(m, i)->quarantined;
     /* Only what a person will review is kept; an allow-listed upload is not. */
     if (!vault || !r->size || size <= BW_VAULT_REF_CHARS ||
-        (!bw_matches_actionable(m) && !quarantined))
+        (!bw_matches_actionable(m) && !bwd_matches_quarantined(m)))
         return;
     bwd_thread *t = bwd_thread_get();
     char sealed[BW_VAULT_REF_CHARS + 1];
