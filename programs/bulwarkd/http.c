@@ -110,24 +110,6 @@ static enum MHD_Result post_field(void *cls, enum MHD_ValueKind kind, const char
                                   const char *encoding, const char *data, uint64_t off,
                                   size_t size);
 
-static bool grow(char **buf, size_t *cap, size_t need)
-{
-    if (need <= *cap)
-        return true;
-    /* Most JSON bodies are a few hundred bytes: start small (a 64 KiB
-     * start cost every request a large allocation and its release, and
-     * glibc's allocations from about 1 KiB up are large ones too). */
-    size_t c = *cap ? *cap : 512;
-    while (c < need)
-        c *= 2;
-    char *g = realloc(*buf, c + 1);
-    if (!g)
-        return false;
-    *buf = g;
-    *cap = c;
-    return true;
-}
-
 static enum MHD_Result count_host(void *cls, enum MHD_ValueKind kind, const char *key,
                                   const char *value)
 {
@@ -288,7 +270,10 @@ static bool absorb(bwd_request *r, const char *data, size_t size)
         r->size += size;
         return true;
     }
-    if (!grow(&r->body, &r->cap, r->size + size))
+    /* Most JSON bodies are a few hundred bytes: start small (a 64 KiB
+     * start cost every request a large allocation and its release, and
+     * glibc's allocations from about 1 KiB up are large ones too). */
+    if (!text_grow(&r->body, &r->cap, r->size + size + 1, 512))
         return false;
     memcpy(r->body + r->size, data, size);
     r->size += size;

@@ -44,16 +44,8 @@ static bool keep(bwd_request *r, const char *data, size_t size)
         r->size += size;
         return true;
     }
-    if (r->size + size + 1 > r->cap) {
-        size_t c = r->cap ? r->cap : 64 * 1024;
-        while (c < r->size + size + 1)
-            c *= 2;
-        char *g = realloc(r->body, c);
-        if (!g)
-            return false;
-        r->body = g;
-        r->cap = c;
-    }
+    if (!text_grow(&r->body, &r->cap, r->size + size + 1, 64 * 1024))
+        return false;
     memcpy(r->body + r->size, data, size);
     r->size += size;
     r->body[r->size] = '\0';

@@ -1,27 +1,35 @@
 /* text_buf: see text.h. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "text_buf.h"
 
+bool text_grow(char **data, size_t *cap, size_t need, size_t first)
+{
+    if (need <= *cap)
+        return true;
+    size_t c = *cap ? *cap : first;
+    while (c < need)
+        c = c > SIZE_MAX / 2 ? need : c * 2;
+    char *g = realloc(*data, c);
+    if (!g)
+        return false;
+    *data = g;
+    *cap = c;
+    return true;
+}
+
 void text_buf_add(text_buf *t, const char *s, size_t n)
 {
     if (t->failed)
         return;
-    if (t->size + n + 1 > t->cap) {
-        /* Small first: most answers are a few hundred bytes, and glibc
-         * serves blocks under about 1 KiB from its per-thread cache. */
-        size_t c = t->cap ? t->cap : 256;
-        while (c < t->size + n + 1)
-            c *= 2;
-        char *g = realloc(t->data, c);
-        if (!g) {
-            t->failed = true;
-            return;
-        }
-        t->data = g;
-        t->cap = c;
+    /* Small first: most answers are a few hundred bytes, and glibc
+     * serves blocks under about 1 KiB from its per-thread cache. */
+    if (!text_grow(&t->data, &t->cap, t->size + n + 1, 256)) {
+        t->failed = true;
+        return;
     }
     memcpy(t->data + t->size, s, n);
     t->size += n;

@@ -19,6 +19,10 @@ typedef struct text_buf {
     bool failed;
 } text_buf;
 
+/* Makes *data (capacity *cap) at least need bytes long, doubling from
+ * first; false when out of memory, the buffer as it was. Under text_buf
+ * and the other buffers that grow as bytes arrive (request bodies). */
+bool text_grow(char **data, size_t *cap, size_t need, size_t first);
 void text_buf_add(text_buf *t, const char *s, size_t n);
 void text_buf_lit(text_buf *t, const char *s); /* a NUL-terminated piece */
 void text_buf_int(text_buf *t, long long v);

@@ -87,6 +87,21 @@ static void formatted_and_written(void)
     free(w.data);
 }
 
+static void growing(void)
+{
+    char *data = NULL;
+    size_t cap = 0;
+    CHECK(text_grow(&data, &cap, 10, 512));
+    CHECK_EQ(cap, (size_t)512); /* the first size, not the need */
+    char *const first = data;
+    CHECK(text_grow(&data, &cap, 512, 512));
+    CHECK(data == first && cap == 512); /* room enough: untouched */
+    CHECK(text_grow(&data, &cap, 1500, 512));
+    CHECK_EQ(cap, (size_t)2048); /* doubled until it fits */
+    memset(data, 'x', 1500); /* ASan: all of it is ours */
+    free(data);
+}
+
 static void replies(void)
 {
     bwd_request *r = calloc(1, sizeof *r);
@@ -118,6 +133,7 @@ int main(void)
     RUN(strings_as_jansson_writes_them);
     RUN(pieces);
     RUN(formatted_and_written);
+    RUN(growing);
     RUN(replies);
     return BWT_RESULT();
 }
