@@ -1,4 +1,4 @@
-/* text_buf: see text.h. */
+/* text_buf: see text_buf.h. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
