@@ -7,18 +7,39 @@
  * a PPM to node) and every class probability must agree within 1e-4, on the
  * scalar kernels and on the SIMD kernels this CPU runs.
  *
- *   test_nudity_equiv MODEL NODE REFERENCE_MJS NODE_MODULES
- * Skips (77) when the model was not built (-DBW_NUDITY_MODEL=OFF).
+ * The reference takes about 3 s an image, so its answers are stored in
+ * tests/data/nudity-reference.csv, keyed by the SHA-256 of the PPM it was
+ * given and of the model: an image is compared with its stored answer when
+ * both digests match, and sent to node live otherwise (a decoder that gives
+ * other pixels, another model). A sample of the images goes to node on every
+ * run as well, and its live answers must equal the stored ones, so a stale
+ * file cannot pass unnoticed.
+ *
+ *   test_nudity_equiv MODEL NODE REFERENCE_MJS NODE_MODULES STORED [--write]
+ * --write (or BW_NUDITY_EQUIV_ALL=1) sends every image to node; --write then
+ * rewrites STORED from the live answers. Skips (77) when the model was not
+ * built (-DBW_NUDITY_MODEL=OFF).
  */
 #include <dirent.h>
 #include <math.h>
 #include <unistd.h>
 
+#include <bulwark/bw_digest.h>
+
 #include "harness.h"
 #include "nudity/nudity_internal.h"
 
 #define TOLERANCE 1e-4
+/* The reference is deterministic (single-threaded JavaScript, the same
+ * packages): its stored and live answers may differ only by the printing. */
+#define STORED_TOLERANCE 1e-6
 #define MAX_IMAGES 256
+/* Non-quick runs send every LIVE_EVERY-th image to node besides the
+ * images without a stored answer. */
+#define LIVE_EVERY 12
+/* Quick runs classify every SCALAR_EVERY_QUICK-th image on the scalar
+ * kernels too, every image on the best ones. */
+#define SCALAR_EVERY_QUICK 4
 
 typedef struct test_image {
     char name[96];
@@ -27,6 +48,10 @@ typedef struct test_image {
     uint32_t width, height;
     bw_pixel_format format;
     float bulwark[2][BW_NUDITY_CLASS_COUNT]; /* scalar, best */
+    char digest[2 * 32 + 1]; /* SHA-256 of the PPM node is given */
+    bool scalar; /* bulwark[0] was computed */
+    bool stored, live;
+    double stored_p[BW_NUDITY_CLASS_COUNT];
 } test_image;
 
 static test_image images[MAX_IMAGES];
@@ -158,36 +183,191 @@ static void add_directory(bw_ctx *ctx, const char *dir, int limit)
     free(list);
 }
 
-/* The RGB the image stands for, as a binary PPM for node. */
-static bool write_ppm(const test_image *t, const char *path)
+/* The RGB the image stands for, as a binary PPM for node (malloc'd). */
+static uint8_t *ppm_bytes(const test_image *t, size_t *size_out)
 {
-    FILE *f = fopen(path, "wb");
-    if (!f)
-        return false;
+    char header[64];
+    int n = snprintf(header, sizeof header, "P6\n%u %u\n255\n", t->width, t->height);
+    size_t size = (size_t)n + (size_t)t->width * t->height * 3;
+    uint8_t *ppm = malloc(size), *out = ppm + n;
+    if (!ppm)
+        return NULL;
+    memcpy(ppm, header, (size_t)n);
     int bpp, r, g, b;
     bwi_pixel_layout(t->format, &bpp, &r, &g, &b);
-    fprintf(f, "P6\n%u %u\n255\n", t->width, t->height);
     for (uint32_t y = 0; y < t->height; y++)
         for (uint32_t x = 0; x < t->width; x++) {
             const uint8_t *p = t->pixels + y * t->stride + (size_t)x * bpp;
-            uint8_t rgb[3] = {p[r], p[g], p[b]};
-            fwrite(rgb, 1, 3, f);
+            *out++ = p[r], *out++ = p[g], *out++ = p[b];
         }
+    *size_out = size;
+    return ppm;
+}
+
+static void sha256_hex(char out[65], const void *data, size_t size)
+{
+    uint8_t d[32];
+    CHECK_EQ(bw_digest(BW_DIGEST_SHA256, d, sizeof d, data, size), BW_OK);
+    bw_hex_encode(out, d, sizeof d);
+}
+
+/*
+ * Reads the stored answers: a "# model SHA256" line, then
+ * "PPM_SHA256,DRAWING,HENTAI,NEUTRAL,PORN,SEXY,NAME" lines. Answers for
+ * another model are ignored; returns how many images found theirs.
+ */
+static int read_stored(const char *path, const char *model_digest)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        printf("no stored reference answers at %s: every image goes to node\n", path);
+        return 0;
+    }
+    char line[512];
+    bool same_model = false;
+    int found = 0;
+    while (fgets(line, sizeof line, f)) {
+        char digest[80];
+        if (sscanf(line, "# model %79s", digest) == 1) {
+            same_model = strcmp(digest, model_digest) == 0;
+            if (!same_model)
+                printf("the stored answers are for another model (%.12s…, this one %.12s…): "
+                       "every image goes to node\n", digest, model_digest);
+            continue;
+        }
+        char *fields[8];
+        if (line[0] == '#' || line[0] == '\n' || !same_model ||
+            bwt_split(line, fields, 8) != 7)
+            continue;
+        for (int i = 0; i < image_count; i++) {
+            test_image *t = &images[i];
+            if (t->stored || strcmp(t->digest, fields[0]) != 0)
+                continue;
+            for (int c = 0; c < BW_NUDITY_CLASS_COUNT; c++)
+                t->stored_p[c] = strtod(fields[1 + c], NULL);
+            t->stored = true;
+            found++;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+static bool write_stored(const char *path, const char *model_digest,
+                         double live_p[][BW_NUDITY_CLASS_COUNT])
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return false;
+    fprintf(f, "# nsfwjs on TensorFlow.js's CPU backend (tools/nudity/reference.mjs), as\n"
+               "# test_nudity_equiv --write stored it: SHA-256 of the PPM given to node,\n"
+               "# the five class probabilities in model order, the image's name.\n"
+               "# model %s\n", model_digest);
+    for (int i = 0; i < image_count; i++) {
+        fprintf(f, "%s", images[i].digest);
+        for (int c = 0; c < BW_NUDITY_CLASS_COUNT; c++)
+            fprintf(f, ",%.9g", live_p[i][c]);
+        fprintf(f, ",%s\n", images[i].name);
+    }
     return fclose(f) == 0;
+}
+
+/* The largest difference between Bulwark's answers and p, reporting each
+ * class beyond the tolerance. */
+static void compare(const test_image *t, const double *p, const char *against,
+                    const bwi_nn_kernels *const kernels[2], double worst[2])
+{
+    for (int k = !t->scalar; k < 2; k++)
+        for (int c = 0; c < BW_NUDITY_CLASS_COUNT; c++) {
+            double d = fabs(t->bulwark[k][c] - p[c]);
+            worst[k] = d > worst[k] ? d : worst[k];
+            if (!(d <= TOLERANCE)) {
+                fprintf(stderr, "%s (%s kernels): %s %.7f, %s reference %.7f\n", t->name,
+                        kernels[k]->name, bw_nudity_class_name((bw_nudity_class)c),
+                        t->bulwark[k][c], against, p[c]);
+                bwt_failures++;
+            }
+        }
+    printf("%-36s neutral %.5f drawing %.5f  |diff| <= %.1e (%s)\n", t->name,
+           p[BW_NUDITY_NEUTRAL], p[BW_NUDITY_DRAWING],
+           fmax(t->scalar ? fabs(t->bulwark[0][2] - p[2]) : 0, fabs(t->bulwark[1][2] - p[2])),
+           against);
+}
+
+/* Sends the live images to node; fills live_p and returns how many came
+ * back. */
+static int run_node(const char *node, const char *script, const char *modules,
+                    double live_p[][BW_NUDITY_CLASS_COUNT])
+{
+    char dir[] = "/tmp/bw-nudity-equiv-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    size_t cmd_len = 4096 + (size_t)image_count * 128;
+    char *cmd = malloc(cmd_len);
+    int used = snprintf(cmd, cmd_len, "'%s' '%s' '%s'", node, script, modules);
+    for (int i = 0; i < image_count; i++) {
+        if (!images[i].live)
+            continue;
+        char path[256];
+        size_t size;
+        snprintf(path, sizeof path, "%s/%03d.ppm", dir, i);
+        uint8_t *ppm = ppm_bytes(&images[i], &size);
+        FILE *f = ppm ? fopen(path, "wb") : NULL;
+        CHECK(f && fwrite(ppm, 1, size, f) == size);
+        if (f)
+            CHECK(fclose(f) == 0);
+        free(ppm);
+        used += snprintf(cmd + used, cmd_len - used, " %s", path);
+    }
+    FILE *ref = popen(cmd, "r");
+    CHECK(ref != NULL);
+    int answered = 0;
+    char line[1024];
+    while (ref && fgets(line, sizeof line, ref)) {
+        double p[BW_NUDITY_CLASS_COUNT];
+        char file[512];
+        int idx;
+        if (sscanf(line, "%lf %lf %lf %lf %lf %511s", &p[0], &p[1], &p[2], &p[3],
+                   &p[4], file) != 6 ||
+            sscanf(strrchr(file, '/') + 1, "%d.ppm", &idx) != 1 || idx < 0 ||
+            idx >= image_count || !images[idx].live) {
+            fprintf(stderr, "unexpected reference line: %s", line);
+            bwt_failures++;
+            continue;
+        }
+        memcpy(live_p[idx], p, sizeof p);
+        answered++;
+    }
+    CHECK_EQ(ref ? pclose(ref) : -1, 0);
+    for (int i = 0; i < image_count; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/%03d.ppm", dir, i);
+        unlink(path);
+    }
+    rmdir(dir);
+    free(cmd);
+    return answered;
 }
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: test_nudity_equiv MODEL NODE REFERENCE_MJS NODE_MODULES\n");
+    if (argc != 6 && !(argc == 7 && strcmp(argv[6], "--write") == 0)) {
+        fprintf(stderr, "usage: test_nudity_equiv MODEL NODE REFERENCE_MJS NODE_MODULES "
+                        "STORED [--write]\n");
         return 2;
     }
-    const char *model_path = argv[1], *node = argv[2], *script = argv[3], *modules = argv[4];
-    if (access(model_path, R_OK) != 0) {
+    const char *model_path = argv[1], *node = argv[2], *script = argv[3],
+               *modules = argv[4], *stored_path = argv[5];
+    const bool write = argc == 7;
+    size_t model_size = 0;
+    unsigned char *model_bytes = bwt_read(model_path, &model_size);
+    if (!model_bytes) {
         printf("SKIP: no nudity model at %s (built with -DBW_NUDITY_MODEL=OFF?)\n",
                model_path);
         return BWT_SKIP;
     }
+    char model_digest[65];
+    sha256_hex(model_digest, model_bytes, model_size);
+    free(model_bytes);
     bw_ctx *ctx;
     bw_nudity_model *model;
     bw_ctx_create(&ctx);
@@ -197,7 +377,8 @@ int main(int argc, char **argv)
     }
     /* Under the sanitizers (BW_TEST_QUICK) the point is memory safety, and
      * every image costs seconds: a smaller set still covers every layout. */
-    const bool quick = getenv("BW_TEST_QUICK") != NULL;
+    const bool quick = getenv("BW_TEST_QUICK") != NULL && !write;
+    const bool all_live = write || getenv("BW_NUDITY_EQUIV_ALL") != NULL;
     synthesise();
     add_directory(ctx, BW_TEST_DATA "/golden", quick ? 6 : 0);
     add_directory(ctx, BW_TEST_DATA "/nudity", quick ? 4 : 0);
@@ -205,72 +386,62 @@ int main(int argc, char **argv)
            bwi_nn_kernels_best()->name);
     CHECK(image_count >= (quick ? 20 : 30));
 
-    char dir[] = "/tmp/bw-nudity-equiv-XXXXXX";
-    CHECK(mkdtemp(dir) != NULL);
-    size_t cmd_len = 4096 + (size_t)image_count * 128;
-    char *cmd = malloc(cmd_len);
-    int used = snprintf(cmd, cmd_len, "'%s' '%s' '%s'", node, script, modules);
-    const bwi_nn_kernels *kernels[2] = {&bwi_nn_kernels_scalar, bwi_nn_kernels_best()};
+    const bwi_nn_kernels *const kernels[2] = {&bwi_nn_kernels_scalar,
+                                              bwi_nn_kernels_best()};
     for (int i = 0; i < image_count; i++) {
         test_image *t = &images[i];
-        char ppm[256];
-        snprintf(ppm, sizeof ppm, "%s/%03d.ppm", dir, i);
-        CHECK(write_ppm(t, ppm));
-        used += snprintf(cmd + used, cmd_len - used, " %s", ppm);
-        for (int k = 0; k < 2; k++)
+        size_t size;
+        uint8_t *ppm = ppm_bytes(t, &size);
+        CHECK(ppm != NULL);
+        if (ppm)
+            sha256_hex(t->digest, ppm, size);
+        free(ppm);
+        /* The scalar kernels are the slow ones under the sanitizers, and
+         * the network they run is the same 224x224 one for every image. */
+        t->scalar = !quick || i % SCALAR_EVERY_QUICK == 0;
+        for (int k = !t->scalar; k < 2; k++)
             CHECK_EQ(bwi_nudity_classify_with(ctx, t->bulwark[k], model, kernels[k],
                                               t->pixels, t->stride, t->width,
                                               t->height, t->format),
                      BW_OK);
     }
-    FILE *ref = popen(cmd, "r");
-    CHECK(ref != NULL);
-    double worst[2] = {0, 0};
-    int compared = 0;
-    char line[1024];
-    while (ref && fgets(line, sizeof line, ref)) {
-        double p[BW_NUDITY_CLASS_COUNT];
-        char file[512];
-        int idx;
-        if (sscanf(line, "%lf %lf %lf %lf %lf %511s", &p[0], &p[1], &p[2], &p[3],
-                   &p[4], file) != 6 ||
-            sscanf(strrchr(file, '/') + 1, "%d.ppm", &idx) != 1 || idx < 0 ||
-            idx >= image_count) {
-            fprintf(stderr, "unexpected reference line: %s", line);
-            bwt_failures++;
-            continue;
-        }
-        const test_image *t = &images[idx];
-        for (int k = 0; k < 2; k++)
-            for (int c = 0; c < BW_NUDITY_CLASS_COUNT; c++) {
-                double d = fabs(t->bulwark[k][c] - p[c]);
-                worst[k] = d > worst[k] ? d : worst[k];
-                if (!(d <= TOLERANCE)) {
-                    fprintf(stderr, "%s (%s kernels): %s %.7f, reference %.7f\n",
-                            t->name, kernels[k]->name,
-                            bw_nudity_class_name((bw_nudity_class)c),
-                            t->bulwark[k][c], p[c]);
-                    bwt_failures++;
-                }
-            }
-        printf("%-36s neutral %.5f drawing %.5f  |diff| <= %.1e\n", t->name,
-               p[BW_NUDITY_NEUTRAL], p[BW_NUDITY_DRAWING],
-               fmax(fabs(t->bulwark[0][2] - p[2]), fabs(t->bulwark[1][2] - p[2])));
-        compared++;
-    }
-    int status = ref ? pclose(ref) : -1;
-    CHECK_EQ(status, 0);
-    CHECK_EQ(compared, image_count);
-    printf("compared %d images: largest difference %.2e (scalar), %.2e (%s); "
-           "tolerance %.0e\n", compared, worst[0], worst[1], kernels[1]->name, TOLERANCE);
+    int stored = all_live ? 0 : read_stored(stored_path, model_digest), live = 0;
     for (int i = 0; i < image_count; i++) {
-        char ppm[256];
-        snprintf(ppm, sizeof ppm, "%s/%03d.ppm", dir, i);
-        unlink(ppm);
-        free(images[i].pixels);
+        images[i].live = all_live || !images[i].stored || (!quick && i % LIVE_EVERY == 0);
+        live += images[i].live;
     }
-    rmdir(dir);
-    free(cmd);
+    printf("%d of %d images have a stored reference answer (%s); %d go to node\n", stored,
+           image_count, stored_path, live);
+
+    double (*live_p)[BW_NUDITY_CLASS_COUNT] = calloc(MAX_IMAGES, sizeof *live_p);
+    CHECK_EQ(live ? run_node(node, script, modules, live_p) : 0, live);
+    double worst[2] = {0, 0}, stale = 0;
+    int scalar = 0;
+    for (int i = 0; i < image_count; i++) {
+        scalar += images[i].scalar;
+        const test_image *t = &images[i];
+        if (t->live && t->stored)
+            for (int c = 0; c < BW_NUDITY_CLASS_COUNT; c++)
+                stale = fmax(stale, fabs(live_p[i][c] - t->stored_p[c]));
+        compare(t, t->live ? live_p[i] : t->stored_p, t->live ? "live" : "stored", kernels,
+                worst);
+    }
+    if (!(stale <= STORED_TOLERANCE)) {
+        fprintf(stderr, "node's live answers differ from the stored ones by up to %.2e; "
+                        "if the reference is right, rewrite them:\n  %s %s %s %s %s %s --write\n",
+                stale, argv[0], model_path, node, script, modules, stored_path);
+        bwt_failures++;
+    }
+    printf("compared %d images (%d on the scalar kernels): largest difference %.2e (scalar), "
+           "%.2e (%s); tolerance %.0e; stored and live answers differ by at most %.1e\n",
+           image_count, scalar, worst[0], worst[1], kernels[1]->name, TOLERANCE, stale);
+    if (write && bwt_failures == 0) {
+        CHECK(write_stored(stored_path, model_digest, live_p));
+        printf("wrote %s\n", stored_path);
+    }
+    for (int i = 0; i < image_count; i++)
+        free(images[i].pixels);
+    free(live_p);
     bw_nudity_model_free(model);
     bw_ctx_free(ctx);
     return BWT_RESULT();
