@@ -49,6 +49,24 @@ BW_API void bw_store_close(bw_store *store);
 /* "sqlite" or "postgresql". */
 BW_API const char *bw_store_backend(const bw_store *store);
 
+/*
+ * SQLite folds its write-ahead log back into the database file inside
+ * whichever commit makes the log long enough: tens of milliseconds, with an
+ * fsync, for that one writer (the slowest request of bulwarkd's load test,
+ * 85 ms, was a match being recorded). A program that writes while it
+ * answers requests can move that work to a thread of its own:
+ * bw_store_defer_checkpoints turns the automatic checkpoint off for this
+ * store, and the program then calls bw_store_checkpoint every second or so,
+ * which copies what it can through a connection of its own without taking
+ * the store's lock and without waiting for writers. Until it is called the
+ * log only grows; other processes that write to the file keep their
+ * automatic checkpoints. Call bw_store_defer_checkpoints before the store is
+ * shared between threads; bw_store_checkpoint is then safe from any thread.
+ * Both do nothing on PostgreSQL.
+ */
+BW_API bw_status bw_store_defer_checkpoints(bw_ctx *ctx, bw_store *store);
+BW_API bw_status bw_store_checkpoint(bw_ctx *ctx, bw_store *store);
+
 typedef enum bw_bank_kind {
     BW_BANK_BLOCK = 1,
     BW_BANK_ALLOW = 2

@@ -123,6 +123,10 @@ typedef struct bwi_backend_ops {
                      void *arg);
     /* ...and a script of parameterless statements. */
     bw_status (*script)(bw_ctx *ctx, bwi_backend *b, const char *sql);
+    /* bw_store_defer_checkpoints and bw_store_checkpoint; NULL where the
+     * database has no log of its own to fold back (PostgreSQL). */
+    bw_status (*defer_checkpoints)(bw_ctx *ctx, bwi_backend *b);
+    bw_status (*checkpoint)(bw_ctx *ctx, bwi_backend *b);
 } bwi_backend_ops;
 
 struct bwi_backend {

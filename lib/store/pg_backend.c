@@ -743,7 +743,7 @@ static const bwi_backend_ops pg_ops = {
     pg_signals_put,   pg_signal_update, pg_quarantine_log, pg_signal_get,
     pg_signal_lookup, pg_quarantined,  pg_changes,      pg_scan,
     pg_sequence,      pg_bulk,         pg_bank_settings, pg_sql,
-    pg_script,
+    pg_script,        NULL,            NULL,
 };
 
 static const char schema[] =

@@ -31,6 +31,9 @@ typedef struct stmt_slot {
 typedef struct sqlite_backend {
     bwi_backend base;
     sqlite3 *db;
+    /* bw_store_checkpoint's own connection (serialized mode, so any thread
+     * may use it without the store's lock); NULL until deferred. */
+    sqlite3 *checkpointer;
     stmt_slot cache[STMT_CACHE];
     uint64_t clock;
 } sqlite_backend;
@@ -157,6 +160,9 @@ static void sq_close(bwi_backend *b)
         sqlite3_finalize(s->cache[i].q);
         free(s->cache[i].sql);
     }
+    /* The main connection closes last: SQLite folds the log back into the
+     * file when its last connection closes. */
+    sqlite3_close_v2(s->checkpointer);
     sqlite3_close_v2(s->db);
     free(s);
 }
@@ -784,13 +790,54 @@ static bw_status sq_script(bw_ctx *ctx, bwi_backend *b, const char *sql)
     return exec(ctx, S(b)->db, sql);
 }
 
+static bw_status sq_defer_checkpoints(bw_ctx *ctx, bwi_backend *b)
+{
+    sqlite_backend *s = S(b);
+    const char *path = sqlite3_db_filename(s->db, "main");
+    if (s->checkpointer || !path || !*path) /* a temporary database has no log */
+        return BW_OK;
+    int rc = sqlite3_open_v2(path, &s->checkpointer,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, NULL);
+    bw_status st = rc == SQLITE_OK ? BW_OK
+                                   : bwi_fail(ctx, BW_ERR_STORAGE,
+                                              "SQLite: cannot open %s to checkpoint it: %s",
+                                              path, s->checkpointer
+                                                        ? sqlite3_errmsg(s->checkpointer)
+                                                        : "out of memory");
+    /* A connection finds the log only when it first reads the file. */
+    if (st == BW_OK)
+        st = exec(ctx, s->checkpointer, "SELECT count(*) FROM bw_meta;");
+    if (st == BW_OK)
+        st = exec(ctx, s->db, "PRAGMA wal_autocheckpoint = 0;");
+    if (st != BW_OK) {
+        sqlite3_close_v2(s->checkpointer);
+        s->checkpointer = NULL;
+    }
+    return st;
+}
+
+static bw_status sq_checkpoint(bw_ctx *ctx, bwi_backend *b)
+{
+    sqlite3 *db = S(b)->checkpointer;
+    if (!db)
+        return BW_OK;
+    /* PASSIVE copies what no reader still needs and never waits for a
+     * writer; what it leaves, the next call copies. */
+    int log_frames = 0, copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
+                                       &copied);
+    if (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+        return BW_OK;
+    return db_error(ctx, db, "checkpoint");
+}
+
 static const bwi_backend_ops sqlite_ops = {
     "sqlite",        sq_close,        sq_begin,       sq_commit,
     sq_rollback,     sq_bank_insert,  sq_bank_list,   sq_bank_remove,
     sq_signals_put,  sq_signal_update, sq_quarantine_log, sq_signal_get,
     sq_signal_lookup, sq_quarantined, sq_changes,     sq_scan,
     sq_sequence,     sq_bulk,         sq_bank_settings, sq_sql,
-    sq_script,
+    sq_script,       sq_defer_checkpoints, sq_checkpoint,
 };
 
 static const char schema[] =

@@ -96,6 +96,30 @@ BW_API const char *bw_store_backend(const bw_store *s)
     return s ? s->b->ops->name : "none";
 }
 
+BW_API bw_status bw_store_defer_checkpoints(bw_ctx *ctx, bw_store *s)
+{
+    if (!ctx || !s)
+        return BW_ERR_INVALID_ARGUMENT;
+    bwi_clear(ctx);
+    if (!s->b->ops->defer_checkpoints)
+        return BW_OK;
+    bwi_store_lock(s);
+    const bw_status st = s->b->ops->defer_checkpoints(ctx, s->b);
+    bwi_store_unlock(s);
+    return st;
+}
+
+BW_API bw_status bw_store_checkpoint(bw_ctx *ctx, bw_store *s)
+{
+    if (!ctx || !s)
+        return BW_ERR_INVALID_ARGUMENT;
+    bwi_clear(ctx);
+    /* Not under the store's lock: the backend's checkpointing connection
+     * is its own, and holding the lock would stall the writers this is
+     * meant to spare. */
+    return s->b->ops->checkpoint ? s->b->ops->checkpoint(ctx, s->b) : BW_OK;
+}
+
 void bwi_store_lock(bw_store *s)
 {
     pthread_mutex_lock(&s->lock);

@@ -3,7 +3,8 @@
  * started together drift apart instead of querying in lockstep) the index
  * applies the store's changes since its last sequence number. Each node
  * reads only the delta: a change costs every node one small query, never a
- * reload.
+ * reload. About once a second the same thread checkpoints the store (see
+ * bw_store_defer_checkpoints), off the HTTP threads that record matches.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -28,7 +29,8 @@ void *bwd_refresh_loop(void *arg)
     bwd_server *srv = arg;
     bwd_thread *t = bwd_thread_get();
     unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-    bool failing = false;
+    bool failing = false, checkpoint_failing = false;
+    double checkpointed = bwd_now();
     while (t) {
         const unsigned base = srv->cfg.refresh_ms ? srv->cfg.refresh_ms : 250;
         const unsigned jitter = base / 2 ? (unsigned)rand_r(&seed) % (base / 2) : 0;
@@ -48,6 +50,14 @@ void *bwd_refresh_loop(void *arg)
             failing = true;
             bwd_logf(BWD_ERROR, "cannot follow the store", "{s:s}", "error",
                      bw_ctx_message(t->ctx));
+        }
+        if (bwd_now() - checkpointed >= 1.0) {
+            checkpointed = bwd_now();
+            const bool ok = bw_store_checkpoint(t->ctx, srv->store) == BW_OK;
+            if (!ok && !checkpoint_failing)
+                bwd_logf(BWD_ERROR, "cannot checkpoint the store", "{s:s}", "error",
+                         bw_ctx_message(t->ctx));
+            checkpoint_failing = !ok;
         }
     }
     return NULL;

@@ -47,6 +47,13 @@ static bool open_bank(bwd_server *srv)
                  t ? bw_ctx_message(t->ctx) : "out of memory");
         return false;
     }
+    /* Matches are recorded on the HTTP threads: the refresher folds the
+     * log back into the file instead of whichever match crosses the mark. */
+    if (bw_store_defer_checkpoints(t->ctx, srv->store) != BW_OK) {
+        bwd_logf(BWD_ERROR, "cannot open the bank store", "{s:s, s:s}", "db", where, "error",
+                 bw_ctx_message(t->ctx));
+        return false;
+    }
     const double t0 = bwd_now();
     if (bw_matcher_create(t->ctx, &srv->matcher, srv->store) != BW_OK) {
         bwd_logf(BWD_ERROR, "cannot load the index", "{s:s}", "error", bw_ctx_message(t->ctx));
@@ -101,6 +108,12 @@ bool bwd_server_start(bwd_server *srv)
              (int)c->http_threads, "workers", (int)c->workers, "version", bw_version_string());
     srv->refreshing = pthread_create(&srv->refresher, NULL, bwd_refresh_loop, srv) == 0;
     srv->delivering = pthread_create(&srv->deliverer, NULL, bwd_webhook_loop, srv) == 0;
+    if (!srv->refreshing || !srv->delivering) {
+        /* Without them the index would not follow the bank, the store's
+         * log would grow without end, webhooks would wait for ever. */
+        bwd_log(BWD_ERROR, "cannot start the refresh and webhook threads", NULL);
+        return false;
+    }
     return true;
 }
 

@@ -15,6 +15,7 @@ import json
 import os
 import socket
 import sqlite3
+import struct
 import subprocess
 import sys
 import threading
@@ -605,6 +606,30 @@ def webhooks():
                 for _, b, _ in Hooks.received), "webhook carries the platform's context")
 
 
+def checkpoints():
+    """bulwarkd records on its HTTP threads and folds SQLite's log back into
+    the file from its refresh thread about once a second: after a pause the
+    next write starts the log over, which bumps the checkpoint sequence
+    number in the log's header (bytes 12-15, big-endian)."""
+    t.check_eq(req("POST", "/v1/banks", key=ADMIN, body={"name": "logged"})[0], 201,
+               "bank for the log's test")
+
+    def write(first, n):
+        codes = set()
+        for i in range(first, first + n):
+            body = {"type": "md5", "value": "%032x" % (0xC0FFEE0000 + i)}
+            codes.add(req("POST", "/v1/banks/logged/signals", key=ADMIN, body=body)[0])
+        t.check_eq(codes, {201}, "%d signals added" % n)
+        with open(DB + "-wal", "rb") as f:
+            return struct.unpack(">I", f.read(32)[12:16])[0]
+
+    before = write(0, 20)
+    time.sleep(3)  # two checkpoints at least
+    after = write(20, 1)
+    t.check(after > before, "the log was started over after a checkpoint (sequence %d, then %d)"
+            % (before, after))
+
+
 def shutdown():
     """SIGTERM lets a request in flight finish, then the process exits 0."""
     sock = socket.create_connection(("127.0.0.1", srv.port))
@@ -695,6 +720,7 @@ try:
     t.run("audit", audit)
     t.run("metrics", metrics)
     t.run("webhooks", webhooks)
+    t.run("checkpoints", checkpoints)
     t.run("shutdown", shutdown)
     t.run("slow_webhook_shutdown", slow_webhook_shutdown)
     t.run("offline_audit_checks", offline_audit_checks)
