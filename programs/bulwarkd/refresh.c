@@ -51,8 +51,9 @@ void *bwd_refresh_loop(void *arg)
             bwd_logf(BWD_ERROR, "cannot follow the store", "{s:s}", "error",
                      bw_ctx_message(t->ctx));
         }
-        if (bwd_now() - checkpointed >= 1.0) {
-            checkpointed = bwd_now();
+        const double now = bwd_now();
+        if (now - checkpointed >= 1.0) {
+            checkpointed = now;
             const bool ok = bw_store_checkpoint(t->ctx, srv->store) == BW_OK;
             if (!ok && !checkpoint_failing)
                 bwd_logf(BWD_ERROR, "cannot checkpoint the store", "{s:s}", "error",
