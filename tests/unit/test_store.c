@@ -654,8 +654,8 @@ static int count_signal(void *arg, const bw_signal_info *info)
 }
 
 /* With checkpoints deferred the write-ahead log only grows until
- * bw_store_checkpoint folds it back, which it does from another thread while
- * this one writes, without losing or blocking anything. */
+ * bw_store_checkpoint folds it back, which it also does from one thread
+ * while another writes, without losing anything. */
 static void deferred_checkpoints(const char *dir)
 {
     char path[4096], wal[4200];
