@@ -158,8 +158,8 @@ typedef struct bwd_server {
     struct bwd_device *device;   /* the device endpoints' state */
     bwd_review *review;          /* retained media, the reporter, retention */
     uint16_t port;               /* bound, when --listen asked for port 0 */
-    pthread_t refresher, deliverer;
-    bool refreshing, delivering;
+    pthread_t refresher, deliverer, checkpointer;
+    bool refreshing, delivering, checkpointing;
 } bwd_server;
 
 /* Opens the store and the index, starts serving and the background loops
@@ -329,6 +329,8 @@ unsigned bwd_jobs_depth(bwd_jobs *j);
 
 /* Follows the change feed (refresh.c). */
 void *bwd_refresh_loop(void *srv);
+/* Checkpoints a SQLite store once a second (refresh.c). */
+void *bwd_checkpoint_loop(void *srv);
 /* Delivers webhooks (webhook.c). */
 void *bwd_webhook_loop(void *srv);
 /* Sleeps up to ms, waking early when the server stops; false once stopping. */

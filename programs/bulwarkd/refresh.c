@@ -3,8 +3,12 @@
  * started together drift apart instead of querying in lockstep) the index
  * applies the store's changes since its last sequence number. Each node
  * reads only the delta: a change costs every node one small query, never a
- * reload. About once a second the same thread checkpoints the store (see
- * bw_store_defer_checkpoints), off the HTTP threads that record matches.
+ * reload.
+ *
+ * Beside it, a thread of its own checkpoints a SQLite store once a second
+ * (see bw_store_defer_checkpoints), off the HTTP threads that record
+ * matches. Not the refresher: applying a large import can keep it busy for
+ * many seconds, while the import's log grows.
  */
 #include <stdlib.h>
 #include <time.h>
@@ -29,8 +33,7 @@ void *bwd_refresh_loop(void *arg)
     bwd_server *srv = arg;
     bwd_thread *t = bwd_thread_get();
     unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
-    bool failing = false, checkpoint_failing = false;
-    double checkpointed = bwd_now();
+    bool failing = false;
     while (t) {
         const unsigned base = srv->cfg.refresh_ms ? srv->cfg.refresh_ms : 250;
         const unsigned jitter = base / 2 ? (unsigned)rand_r(&seed) % (base / 2) : 0;
@@ -51,15 +54,21 @@ void *bwd_refresh_loop(void *arg)
             bwd_logf(BWD_ERROR, "cannot follow the store", "{s:s}", "error",
                      bw_ctx_message(t->ctx));
         }
-        const double now = bwd_now();
-        if (now - checkpointed >= 1.0) {
-            checkpointed = now;
-            const bool ok = bw_store_checkpoint(t->ctx, srv->store) == BW_OK;
-            if (!ok && !checkpoint_failing)
-                bwd_logf(BWD_ERROR, "cannot checkpoint the store", "{s:s}", "error",
-                         bw_ctx_message(t->ctx));
-            checkpoint_failing = !ok;
-        }
+    }
+    return NULL;
+}
+
+void *bwd_checkpoint_loop(void *arg)
+{
+    bwd_server *srv = arg;
+    bwd_thread *t = bwd_thread_get();
+    bool failing = false;
+    while (t && bwd_sleep(srv, 1000)) {
+        const bool ok = bw_store_checkpoint(t->ctx, srv->store) == BW_OK;
+        if (!ok && !failing) /* the first failure, not one a second */
+            bwd_logf(BWD_ERROR, "cannot checkpoint the store", "{s:s}", "error",
+                     bw_ctx_message(t->ctx));
+        failing = !ok;
     }
     return NULL;
 }

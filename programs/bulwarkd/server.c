@@ -47,8 +47,9 @@ static bool open_bank(bwd_server *srv)
                  t ? bw_ctx_message(t->ctx) : "out of memory");
         return false;
     }
-    /* Matches are recorded on the HTTP threads: the refresher folds the
-     * log back into the file instead of whichever match crosses the mark. */
+    /* Matches are recorded on the HTTP threads: a thread of bulwarkd's
+     * folds the log back into the file instead of whichever match crosses
+     * the mark. */
     if (bw_store_defer_checkpoints(t->ctx, srv->store) != BW_OK) {
         bwd_logf(BWD_ERROR, "cannot open the bank store", "{s:s, s:s}", "db", where, "error",
                  bw_ctx_message(t->ctx));
@@ -108,10 +109,12 @@ bool bwd_server_start(bwd_server *srv)
              (int)c->http_threads, "workers", (int)c->workers, "version", bw_version_string());
     srv->refreshing = pthread_create(&srv->refresher, NULL, bwd_refresh_loop, srv) == 0;
     srv->delivering = pthread_create(&srv->deliverer, NULL, bwd_webhook_loop, srv) == 0;
-    if (!srv->refreshing || !srv->delivering) {
-        /* Without them the index would not follow the bank, the store's
-         * log would grow without end, webhooks would wait for ever. */
-        bwd_log(BWD_ERROR, "cannot start the refresh and webhook threads", NULL);
+    srv->checkpointing =
+        pthread_create(&srv->checkpointer, NULL, bwd_checkpoint_loop, srv) == 0;
+    if (!srv->refreshing || !srv->delivering || !srv->checkpointing) {
+        /* Without them the index would not follow the bank, webhooks would
+         * wait for ever, the store's log would grow without end. */
+        bwd_log(BWD_ERROR, "cannot start the refresh, webhook and checkpoint threads", NULL);
         return false;
     }
     return true;
@@ -127,6 +130,8 @@ void bwd_server_stop(bwd_server *srv)
         pthread_join(srv->refresher, NULL);
     if (srv->delivering)
         pthread_join(srv->deliverer, NULL);
+    if (srv->checkpointing)
+        pthread_join(srv->checkpointer, NULL);
     if (srv->daemon)
         MHD_stop_daemon(srv->daemon);
     bwd_jobs_free(srv->jobs);

@@ -152,6 +152,12 @@ void *bwd_webhook_loop(void *arg)
 {
     bwd_server *srv = arg;
     const bwd_config *c = &srv->cfg;
+    /* Only nodes set up for webhooks claim deliveries: each signs with its
+     * own webhook_secret, and one started without it (a matcher-only node,
+     * a second one for a test) would sign with an empty key and spend the
+     * delivery's attempts on answers of 401. */
+    if (!*c->webhook_url)
+        return NULL;
     bwd_thread *t = bwd_thread_get();
     unsigned seed = (unsigned)time(NULL) ^ ((unsigned)getpid() << 8);
     const size_t limit = batch_size(c);

@@ -608,7 +608,7 @@ def webhooks():
 
 def checkpoints():
     """bulwarkd records on its HTTP threads and folds SQLite's log back into
-    the file from its refresh thread about once a second: after a pause the
+    the file from a thread of its own once a second: after a pause the
     next write starts the log over, which bumps the checkpoint sequence
     number in the log's header (bytes 12-15, big-endian)."""
     t.check_eq(req("POST", "/v1/banks", key=ADMIN, body={"name": "logged"})[0], 201,
