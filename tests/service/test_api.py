@@ -654,6 +654,43 @@ def shutdown():
     t.check(any('"msg":"stopped"' in line for line in srv.log), "shutdown logged")
 
 
+def deliveries_need_webhook_settings():
+    """Only nodes set up for webhooks claim deliveries: a node started
+    without the settings (a matcher-only node) leaves a due retry alone
+    rather than send it signed with an empty key; the next node set up for
+    webhooks delivers it."""
+    hook = "http://127.0.0.1:%d/hook" % hooks.server_port
+
+    def attempts(event):
+        return [r for r in Hooks.received if r[0].get("X-Bulwark-Event") == str(event)]
+
+    a = t.Server(BULWARKD, DB, "--webhook-url", hook, "--webhook-secret", SECRET)
+    try:
+        s, _, _, j = a.request("POST", "/v1/match", key=CLIENT, body=IMG["a"],
+                               ctype="image/jpeg")
+        t.check(s == 200 and j.get("event_id"), "a match to deliver")
+        event = j.get("event_id")
+        t.check(t.wait_for(lambda: attempts(event), 30, 0.1)[0], "first attempt (answered 500)")
+    finally:
+        a.stop()
+    b = t.Server(BULWARKD, DB)  # no webhook settings
+    try:
+        time.sleep(8)  # the retry was due 4-6 s after the first attempt
+        t.check_eq(len(attempts(event)), 1, "attempts while only a node without webhook "
+                   "settings ran")
+    finally:
+        b.stop()
+    c = t.Server(BULWARKD, DB, "--webhook-url", hook, "--webhook-secret", SECRET)
+    try:
+        got, _ = t.wait_for(lambda: len(attempts(event)) >= 2, 30, 0.1)
+        t.check(got, "the retry delivered by the next node set up for webhooks")
+        for headers, body, _ in attempts(event):
+            want = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+            t.check_eq(headers.get("X-Bulwark-Signature"), want, "signed with the secret")
+    finally:
+        c.stop()
+
+
 def slow_webhook_shutdown():
     """An endpoint that never answers holds up neither SIGTERM nor the
     delivery: the attempt is abandoned and the delivery stays pending."""
@@ -722,6 +759,7 @@ try:
     t.run("webhooks", webhooks)
     t.run("checkpoints", checkpoints)
     t.run("shutdown", shutdown)
+    t.run("deliveries_need_webhook_settings", deliveries_need_webhook_settings)
     t.run("slow_webhook_shutdown", slow_webhook_shutdown)
     t.run("offline_audit_checks", offline_audit_checks)
 finally:
