@@ -592,14 +592,18 @@ def metrics():
         t.check(needle in text, "metric %s" % needle)
 
 
+def check_signature(headers, body):
+    want = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    t.check_eq(headers.get("X-Bulwark-Signature"), want, "HMAC signature of the body")
+
+
 def webhooks():
     def delivered():
         return [r for r in Hooks.received if r[2] >= 2]
     got, _ = t.wait_for(delivered, 30, 0.2)
     t.check(got, "a match's webhook was retried after a failure and delivered")
     for headers, body, _ in Hooks.received:
-        want = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-        t.check_eq(headers.get("X-Bulwark-Signature"), want, "HMAC signature of the body")
+        check_signature(headers, body)
         j = json.loads(body)
         t.check(j["event"] == "match" and j["matches"] and "hashes" in j, "webhook body")
     t.check(any(json.loads(b).get("context") == {"user": "u-17", "upload": "p-9"}
@@ -685,8 +689,7 @@ def deliveries_need_webhook_settings():
         got, _ = t.wait_for(lambda: len(attempts(event)) >= 2, 30, 0.1)
         t.check(got, "the retry delivered by the next node set up for webhooks")
         for headers, body, _ in attempts(event):
-            want = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-            t.check_eq(headers.get("X-Bulwark-Signature"), want, "signed with the secret")
+            check_signature(headers, body)
     finally:
         c.stop()
 
