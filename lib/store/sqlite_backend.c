@@ -823,9 +823,7 @@ static bw_status sq_checkpoint(bw_ctx *ctx, bwi_backend *b)
         return BW_OK;
     /* PASSIVE copies what no reader still needs and never waits for a
      * writer; what it leaves, the next call copies. */
-    int log_frames = 0, copied = 0;
-    int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
-                                       &copied);
+    const int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     if (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
         return BW_OK;
     return db_error(ctx, db, "checkpoint");

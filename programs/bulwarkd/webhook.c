@@ -155,7 +155,7 @@ void *bwd_webhook_loop(void *arg)
     /* Only nodes set up for webhooks claim deliveries: each signs with its
      * own webhook_secret, and one started without it (a matcher-only node,
      * a second one for a test) would sign with an empty key and spend the
-     * delivery's attempts on answers of 401. */
+     * delivery's attempts on an endpoint that rejects the signature. */
     if (!*c->webhook_url)
         return NULL;
     bwd_thread *t = bwd_thread_get();
