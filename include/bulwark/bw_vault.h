@@ -24,7 +24,8 @@ extern "C" {
 
 typedef struct bw_vault bw_vault;
 
-/* A vault key is 32 bytes; its file holds them raw or as 64 hex digits. */
+/* A vault key is 32 bytes; its file holds them raw (optionally followed by
+ * one line end) or as 64 hex digits. */
 #define BW_VAULT_KEY_BYTES 32
 /* A reference names one sealed file: 32 lower-case hex digits. */
 #define BW_VAULT_REF_CHARS 32

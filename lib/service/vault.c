@@ -59,9 +59,16 @@ static bw_status read_key(bw_ctx *ctx, unsigned char key[BW_VAULT_KEY_BYTES], co
     close(fd);
     size_t len = n > 0 ? (size_t)n : 0;
     bw_status result = BW_OK;
-    while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' '))
+    /* A raw key's own last bytes may be '\n', '\r' or ' ' (one key in 85
+     * from /dev/urandom), so only a line end after the 32 bytes is dropped;
+     * trailing white space is trimmed from hex keys alone. */
+    const size_t k = BW_VAULT_KEY_BYTES;
+    const bool raw = len == k || (len == k + 1 && buf[k] == '\n') ||
+                     (len == k + 2 && buf[k] == '\r' && buf[k + 1] == '\n');
+    while (!raw && len && (buf[len - 1] == '\n' || buf[len - 1] == '\r' || buf[len - 1] == ' ' ||
+                           buf[len - 1] == '\t'))
         len--;
-    if (len == BW_VAULT_KEY_BYTES) {
+    if (raw) {
         memcpy(key, buf, BW_VAULT_KEY_BYTES);
     } else if (len == 2 * BW_VAULT_KEY_BYTES) {
         size_t bytes = 0;

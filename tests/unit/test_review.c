@@ -96,6 +96,51 @@ static int audited(const char *action, const char *subject, int64_t *actor)
 
 static char key_path[4200], vault_dir[4200];
 
+/* A raw key whose own last byte is a line end or a space (one key in 85 from
+ * /dev/urandom) is the whole key: what it sealed opens under the same key
+ * written as hex, and as raw bytes followed by a line end. */
+static void raw_key_ends_in_white_space(unsigned char key[32])
+{
+    static const char ends[] = "\n\r ";
+    for (int e = 0; e < 3; e++) {
+        key[31] = (unsigned char)ends[e];
+        write_file(key_path, key, 32, 0600);
+        bw_vault *v = NULL;
+        CHECK_EQ(bw_vault_open(ctx, &v, vault_dir, key_path), BW_OK);
+        char ref[BW_VAULT_REF_CHARS + 1];
+        static const char text[] = "sealed under a key ending in white space";
+        CHECK_EQ(bw_vault_put(ctx, v, ref, text, sizeof text), BW_OK);
+        bw_vault_close(v);
+
+        char hex[65];
+        for (int i = 0; i < 32; i++)
+            snprintf(hex + 2 * i, 3, "%02x", key[i]);
+        unsigned char lf[33], crlf[34];
+        memcpy(lf, key, 32);
+        memcpy(crlf, key, 32);
+        lf[32] = '\n';
+        memcpy(crlf + 32, "\r\n", 2);
+        const struct {
+            const void *data;
+            size_t size;
+        } forms[] = {{hex, 64}, {lf, 33}, {crlf, 34}};
+        for (size_t f = 0; f < sizeof forms / sizeof forms[0]; f++) {
+            write_file(key_path, forms[f].data, forms[f].size, 0600);
+            CHECK_EQ(bw_vault_open(ctx, &v, vault_dir, key_path), BW_OK);
+            uint8_t *data = NULL;
+            size_t size = 0;
+            CHECK_EQ(bw_vault_get(ctx, v, &data, &size, ref), BW_OK);
+            CHECK(size == sizeof text && data && !memcmp(data, text, size));
+            bw_vault_data_free(data, size);
+            bw_vault_close(v);
+        }
+        write_file(key_path, key, 32, 0600);
+        CHECK_EQ(bw_vault_open(ctx, &v, vault_dir, key_path), BW_OK);
+        CHECK_EQ(bw_vault_delete(ctx, v, ref), BW_OK);
+        bw_vault_close(v);
+    }
+}
+
 static void vault(void)
 {
     bw_vault *v = NULL;
@@ -159,6 +204,7 @@ static void vault(void)
     CHECK_EQ(bw_vault_open(ctx, &other, vault_dir, key_path), BW_OK);
     CHECK_EQ(bw_vault_get(ctx, other, &data, &size, ref), BW_ERR_VERIFY);
     bw_vault_close(other);
+    raw_key_ends_in_white_space(key);
     CHECK_EQ(bw_vault_get(ctx, v, &data, &size, "../../etc/passwd"), BW_ERR_NOT_FOUND);
     CHECK_EQ(bw_vault_get(ctx, v, &data, &size, "0123456789ABCDEF0123456789ABCDEF"),
              BW_ERR_NOT_FOUND);
