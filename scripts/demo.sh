@@ -2,7 +2,7 @@
 # The main job of `make demo`: start bulwarkd on its embedded SQLite store
 # with a demo bank made from benign sample images, show a few requests, and
 # keep serving (Ctrl-C stops it) so you can try the API yourself.
-#   scripts/demo.sh [BUILD]     env: DEMO_LISTEN (127.0.0.1:8080)
+#   scripts/demo.sh [BUILD]     env: DEMO_LISTEN (127.0.0.1:8080; port 0: any free port)
 set -eu
 build=$(cd "${1:-build}" && pwd)
 cd "$(dirname "$0")/.."
@@ -39,14 +39,27 @@ printf 'ADMIN=%s\nREVIEWER=%s\nCLIENT=%s\n' "$admin" "$reviewer" "$client" > "$d
 chmod 600 "$demo/keys.env"
 
 host=${listen%:*}
-port=${listen##*:}
-if curl -s -o /dev/null "http://$listen/healthz" 2>/dev/null; then
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  echo "   ($listen is taken; using port $port)"
-  listen="$host:$port"
+# bulwarkd names the port it bound in its "listening" line (port 0 lets the
+# system pick one); a port already taken makes it exit, and the demo then
+# serves on one the system picks.
+serve() {
+  "$bwd" --db "$db" --listen "$1" 2> "$demo/bulwarkd.log" &
+  pid=$!
+  for _ in $(seq 300); do
+    bound=$(grep '"msg":"listening"' "$demo/bulwarkd.log" | sed -n 's/.*"port":\([0-9]*\).*/\1/p')
+    [ -n "$bound" ] && return 0
+    kill -0 $pid 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+if ! serve "$listen"; then
+  kill $pid 2>/dev/null || true
+  why=$(sed -n 's/.*"error":"\([^"]*\)".*/\1/p' "$demo/bulwarkd.log" | head -n 1)
+  echo "   (${why:-$listen cannot be used}; serving on a port the system picks)"
+  serve "$host:0" || { cat "$demo/bulwarkd.log" >&2; exit 1; }
 fi
-"$bwd" --db "$db" --listen "$listen" 2> "$demo/bulwarkd.log" &
-pid=$!
+listen="$host:$bound"
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; exit 0' INT TERM
 for _ in $(seq 100); do
   curl -sf "http://$listen/readyz" >/dev/null 2>&1 && break

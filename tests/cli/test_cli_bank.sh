@@ -24,16 +24,20 @@ done
 # A PostgreSQL server that accepts and never answers (a network that drops
 # packets) is given up on in about 10 s, not after TCP's minutes.
 if [ -z "${BW_TEST_PG_URI:-}" ]; then
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  python3 -c 'import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+  # The listener picks its own port and names it once listening: a port
+  # found free and bound later could be taken in between by a parallel test.
+  python3 -c 'import os, socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+with open(sys.argv[1] + ".tmp", "w") as f: f.write(str(s.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 held = []; end = time.time() + 40
 while time.time() < end:
     s.settimeout(1)
     try: held.append(s.accept())
-    except OSError: pass' "$port" &
+    except OSError: pass' "$tmp/silent-port" &
   silent=$!
-  sleep 0.5
+  for _ in $(seq 100); do [ -s "$tmp/silent-port" ] && break; sleep 0.1; done
+  port=$(cat "$tmp/silent-port")
   start=$(date +%s)
   "$bw" bank list --db "postgresql://nobody@127.0.0.1:$port/x" 2>"$tmp/e"; rc=$?
   took=$(($(date +%s) - start))
