@@ -165,6 +165,13 @@ BW_API bw_status bw_delivery_result(bw_ctx *ctx, bw_store *store, int64_t id,
                                     int delivered, const char *error,
                                     int64_t retry_after, int max_attempts);
 
+/* Hands a claimed delivery back without an attempt counted (its node is
+ * stopping before, or while, sending it): due again at once for any node,
+ * instead of when the claim lapses. BW_ERR_NOT_FOUND if no pending delivery
+ * has that id. An attempt cut short may have reached the endpoint, which
+ * then sees the delivery twice (X-Bulwark-Delivery names it). */
+BW_API bw_status bw_delivery_release(bw_ctx *ctx, bw_store *store, int64_t id);
+
 /* Deliveries in one state ("pending", "delivered", "dead"), newest first. */
 BW_API bw_status bw_delivery_list(bw_ctx *ctx, bw_store *store, const char *state,
                                   size_t limit, bw_delivery_fn fn, void *arg);

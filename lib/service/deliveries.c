@@ -1,8 +1,9 @@
 /*
  * Webhook deliveries: queued with their event, claimed by whichever node's
  * worker gets there first (a claim lasts a minute, so a node killed
- * mid-delivery only delays it), retried with backoff, and kept as a dead
- * letter once they have failed too often.
+ * mid-delivery only delays it; one that stops hands its claims back),
+ * retried with backoff, and kept as a dead letter once they have failed too
+ * often.
  */
 #include <string.h>
 
@@ -59,6 +60,20 @@ BW_API bw_status bw_delivery_due(bw_ctx *ctx, bw_store *store, size_t limit, bw_
     return st;
 }
 
+/* One delivery's row updated, its id first of p: BW_ERR_NOT_FOUND, saying
+ * "missing ID", when no row was. */
+static bw_status update_one(bw_ctx *ctx, bw_store *store, const char *sql,
+                            const bwi_sql_value *p, int n, const char *missing)
+{
+    int64_t found = 0;
+    bwi_store_lock(store);
+    bw_status st = bwi_sql(ctx, store, sql, p, n, bwi_sql_take_int, &found);
+    bwi_store_unlock(store);
+    if (st == BW_OK && !found)
+        st = bwi_fail(ctx, BW_ERR_NOT_FOUND, "%s %lld", missing, (long long)p[0].i);
+    return st;
+}
+
 BW_API bw_status bw_delivery_result(bw_ctx *ctx, bw_store *store, int64_t id, int delivered,
                                     const char *error, int64_t retry_after, int max_attempts)
 {
@@ -70,18 +85,24 @@ BW_API bw_status bw_delivery_result(bw_ctx *ctx, bw_store *store, int64_t id, in
                                BWI_INT(now + (retry_after > 0 ? retry_after : 0)),
                                BWI_INT(max_attempts > 0 ? max_attempts : 1),
                                BWI_INT(delivered ? 1 : 0)};
-    int64_t found = 0;
-    bwi_store_lock(store);
-    bw_status st = bwi_sql(
-        ctx, store,
-        "UPDATE webhook_deliveries SET attempts = attempts + 1, last_error = $2,"
-        " claimed_until = 0, next_attempt_at = $3, state = CASE WHEN $5 = 1 THEN 'delivered'"
-        " WHEN attempts + 1 >= $4 THEN 'dead' ELSE 'pending' END WHERE id = $1 RETURNING id",
-        p, 5, bwi_sql_take_int, &found);
-    bwi_store_unlock(store);
-    if (st == BW_OK && !found)
-        st = bwi_fail(ctx, BW_ERR_NOT_FOUND, "no webhook delivery %lld", (long long)id);
-    return st;
+    return update_one(ctx, store,
+                      "UPDATE webhook_deliveries SET attempts = attempts + 1, last_error = $2,"
+                      " claimed_until = 0, next_attempt_at = $3, state = CASE WHEN $5 = 1 THEN"
+                      " 'delivered' WHEN attempts + 1 >= $4 THEN 'dead' ELSE 'pending' END"
+                      " WHERE id = $1 RETURNING id",
+                      p, 5, "no webhook delivery");
+}
+
+BW_API bw_status bw_delivery_release(bw_ctx *ctx, bw_store *store, int64_t id)
+{
+    if (!ctx || !store)
+        return BW_ERR_INVALID_ARGUMENT;
+    bwi_clear(ctx);
+    const bwi_sql_value p[] = {BWI_INT(id)};
+    return update_one(ctx, store,
+                      "UPDATE webhook_deliveries SET claimed_until = 0 WHERE id = $1 AND"
+                      " state = 'pending' RETURNING id",
+                      p, 1, "no pending webhook delivery");
 }
 
 BW_API bw_status bw_delivery_list(bw_ctx *ctx, bw_store *store, const char *state,

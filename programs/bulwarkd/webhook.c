@@ -8,8 +8,9 @@
  * A slow endpoint must neither outlast a claim (another node would send
  * the same delivery again) nor hold up shutdown: the worker claims only as
  * many deliveries as it can attempt, one webhook_timeout each, within the
- * claim, and an attempt in progress is abandoned when the node stops (the
- * claim lapses and the delivery is tried again, by this node or another).
+ * claim, and an attempt in progress is abandoned when the node stops: the
+ * delivery is handed back, uncounted, for any node to send at once (were
+ * that to fail, its claim lapses and it is tried again all the same).
  */
 #include <curl/curl.h>
 #include <stdlib.h>
@@ -179,6 +180,10 @@ void *bwd_webhook_loop(void *arg)
             const char *failed = stopped ? NULL : post(srv, d, &stopped, why, sizeof why);
             if (!stopped)
                 record(srv, t, d, failed, &seed);
+            else if (bw_delivery_release(t->ctx, srv->store, d->id) != BW_OK)
+                /* Its claim lapses in BW_DELIVERY_CLAIM_SECONDS instead. */
+                bwd_logf(BWD_WARN, "cannot hand back a webhook delivery", "{s:I, s:s}",
+                         "delivery", (json_int_t)d->id, "error", bw_ctx_message(t->ctx));
             free(d->url);
             free(d->body);
         }

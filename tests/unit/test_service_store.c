@@ -275,6 +275,14 @@ static void deliveries(void)
     /* Claimed: another node does not get it again. */
     CHECK_EQ(bw_delivery_due(ctx, other, 10, see_delivery, &b), BW_OK);
     CHECK_EQ(b.count, 0);
+    /* Handed back by a stopping node: the other gets it at once, no attempt
+     * counted. */
+    CHECK_EQ(bw_delivery_release(ctx, store, a.id), BW_OK);
+    deliveries_seen back = {0};
+    CHECK_EQ(bw_delivery_due(ctx, other, 10, see_delivery, &back), BW_OK);
+    CHECK_EQ(back.count, 1);
+    CHECK(back.id == a.id);
+    CHECK_EQ(back.attempts, 0);
     CHECK_EQ(bw_delivery_result(ctx, store, a.id, 0, "connection refused", 0, 2), BW_OK);
     deliveries_seen c = {0};
     CHECK_EQ(bw_delivery_due(ctx, other, 10, see_delivery, &c), BW_OK);
@@ -288,6 +296,8 @@ static void deliveries(void)
     CHECK_EQ(bw_delivery_due(ctx, store, 10, see_delivery, &none), BW_OK);
     CHECK_EQ(none.count, 0);
     CHECK_EQ(bw_delivery_result(ctx, store, 424242, 1, NULL, 0, 2), BW_ERR_NOT_FOUND);
+    CHECK_EQ(bw_delivery_release(ctx, store, 424242), BW_ERR_NOT_FOUND);
+    CHECK_EQ(bw_delivery_release(ctx, store, a.id), BW_ERR_NOT_FOUND); /* dead */
     /* The signature is HMAC-SHA256 (RFC 4231 test case 2). */
     char sig[72];
     bw_webhook_signature(sig, "Jefe", "what do ya want for nothing?", 28);
