@@ -54,14 +54,14 @@ def mutate(data):
             at = rng.randrange(len(data) + 1)
             data[at:at] = rng.choice([b"[" * 3000, b'"\\ud800"', b"1e999999", b"-0",
                                       b"\x00", b"{}", b'"' + b"\xff" * 10 + b'"', b"null",
-                                      b"9" * 400, os.urandom(rng.randint(1, 40))])
+                                      b"9" * 400, rng.randbytes(rng.randint(1, 40))])
         elif op == 3:
             data = data[:rng.randrange(len(data) + 1)]
         elif op == 4 and data:
             at = rng.randrange(len(data))
             data[at:at] = data[at:at + rng.randint(1, 200)] * rng.randint(1, 50)
         else:
-            data += os.urandom(rng.randint(0, 100))
+            data += rng.randbytes(rng.randint(0, 100))
     return bytes(data)
 
 
@@ -76,7 +76,7 @@ def body_for(path):
                                    ("context", None, None, b'{"u":1}')])
         return mutate(body), rng.choice([ctype, "multipart/form-data",
                                          "multipart/form-data; boundary=", ctype + "x"])
-    return os.urandom(rng.randint(0, 3000)), rng.choice(["text/plain", "text/csv", "",
+    return rng.randbytes(rng.randint(0, 3000)), rng.choice(["text/plain", "text/csv", "",
                                                          "application/json; charset=utf-8"])
 
 
@@ -113,7 +113,7 @@ def raw_request():
         line = mutate(line.encode()).decode("latin-1")
     head = (line + "\r\n" + "\r\n".join(headers) + "\r\n\r\n").encode("latin-1", "replace")
     if rng.random() < 0.03:
-        return os.urandom(rng.randint(1, 2000))
+        return rng.randbytes(rng.randint(1, 2000))
     return head + body
 
 

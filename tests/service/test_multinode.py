@@ -123,11 +123,11 @@ def kill_nine():
             value = random_pdq()
             try:
                 s = victim.request("POST", "/v1/banks/shared/signals", key=ADMIN,
-                                   body={"type": "pdq", "value": value}, timeout=5)[0]
+                                   body={"type": "pdq", "value": value}, timeout=30)[0]
                 if s == 201:
                     acked.append(value)
                 s, _, _, m = victim.request("POST", "/v1/match", key=CLIENT, body=img,
-                                            ctype="image/jpeg", timeout=5)
+                                            ctype="image/jpeg", timeout=30)
                 if s == 200 and "event_id" in m:
                     events.append(m["event_id"])
             except OSError:

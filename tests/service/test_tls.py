@@ -97,23 +97,37 @@ def behind_nginx():
         print("SKIP: nginx not found")
         sys.exit(t.SKIP)
     srv = t.Server(BULWARKD, DB)
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
     with open(SITE) as f:
-        site = (f.read().replace("@UPSTREAM@", "127.0.0.1:%d" % srv.port)
+        template = f.read()
+    # nginx is told a port found free a moment earlier; should another test
+    # take it in between, nginx exits and is started again on another. It
+    # writes its pid file only once it has bound the port: a listener alone
+    # could be the other test's.
+    pid_file = os.path.join(DIR, "nginx.pid")
+    for _ in range(3):
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        probe.close()
+        site = (template.replace("@UPSTREAM@", "127.0.0.1:%d" % srv.port)
                 .replace("@LISTEN@", "127.0.0.1:%d" % port).replace("@CERT@", CERT)
                 .replace("@KEY@", KEY))
-    conf = os.path.join(DIR, "nginx.conf")
-    with open(conf, "w") as f:
-        f.write("daemon off;\nmaster_process off;\npid %s/nginx.pid;\n"
-                "error_log %s/error.log;\nevents {}\nhttp {\n"
-                "access_log off;\nclient_body_temp_path %s;\nproxy_temp_path %s;\n%s\n}\n"
-                % (DIR, DIR, DIR, DIR, site))
-    proc = subprocess.Popen([nginx, "-c", conf, "-p", DIR], stderr=subprocess.PIPE)
+        conf = os.path.join(DIR, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write("daemon off;\nmaster_process off;\npid %s;\n"
+                    "error_log %s/error.log;\nevents {}\nhttp {\n"
+                    "access_log off;\nclient_body_temp_path %s;\nproxy_temp_path %s;\n%s\n}\n"
+                    % (pid_file, DIR, DIR, DIR, site))
+        if os.path.exists(pid_file):
+            os.remove(pid_file)
+        proc = subprocess.Popen([nginx, "-c", conf, "-p", DIR], stderr=subprocess.PIPE)
+        t.wait_for(lambda: proc.poll() is not None or _own_pid(pid_file, proc.pid), 15, 0.1)
+        if proc.poll() is None:
+            break
+        print("nginx could not start on port %d; trying another" % port)
+    ok = (proc.poll() is None and _own_pid(pid_file, proc.pid)
+          and t.wait_for(lambda: _listening(port), 10, 0.1)[0])
     try:
-        ok, _ = t.wait_for(lambda: _listening(port), 10, 0.1)
         if not t.check(ok, "nginx started with the documented configuration"):
             print(proc.stderr.read().decode() if proc.poll() is not None else "")
             return
@@ -122,6 +136,14 @@ def behind_nginx():
         proc.terminate()
         proc.wait()
         t.check_eq(srv.stop(), 0, "bulwarkd behind nginx stops cleanly")
+
+
+def _own_pid(path, pid):
+    try:
+        with open(path) as f:
+            return f.read().strip() == str(pid)
+    except OSError:
+        return False
 
 
 def _listening(port):
