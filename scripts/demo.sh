@@ -39,9 +39,9 @@ printf 'ADMIN=%s\nREVIEWER=%s\nCLIENT=%s\n' "$admin" "$reviewer" "$client" > "$d
 chmod 600 "$demo/keys.env"
 
 host=${listen%:*}
-# bulwarkd names the port it bound in its "listening" line (port 0 lets the
-# system pick one); a port already taken makes it exit, and the demo then
-# serves on one the system picks.
+# bulwarkd names the port it bound in its "listening" line, once it serves
+# (port 0 lets the system pick one); a port already taken makes it exit,
+# and the demo then serves on one the system picks.
 serve() {
   "$bwd" --db "$db" --listen "$1" 2> "$demo/bulwarkd.log" &
   pid=$!
@@ -61,10 +61,6 @@ if ! serve "$listen"; then
 fi
 listen="$host:$bound"
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; exit 0' INT TERM
-for _ in $(seq 100); do
-  curl -sf "http://$listen/readyz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
 url="http://$listen"
 echo
 echo "== bulwarkd is serving on $url (log: $demo/bulwarkd.log)"

@@ -113,8 +113,7 @@ static void raw_key_ends_in_white_space(unsigned char key[32])
         bw_vault_close(v);
 
         char hex[65];
-        for (int i = 0; i < 32; i++)
-            snprintf(hex + 2 * i, 3, "%02x", key[i]);
+        bw_hex_encode(hex, key, 32);
         unsigned char lf[33], crlf[34];
         memcpy(lf, key, 32);
         memcpy(crlf, key, 32);
@@ -154,8 +153,7 @@ static void vault(void)
     write_file(key_path, key, 31, 0600);
     CHECK_EQ(bw_vault_open(ctx, &v, vault_dir, key_path), BW_ERR_PARSE);
     char hex[66];
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", key[i]);
+    bw_hex_encode(hex, key, 32);
     hex[64] = '\n';
     write_file(key_path, hex, 65, 0600);
     CHECK_EQ(bw_vault_open(ctx, &v, vault_dir, key_path), BW_OK);
